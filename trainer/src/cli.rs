@@ -1,0 +1,70 @@
+//! The `trainer` command line: parsing and dispatch. Errors print as one line with their
+//! context chain and exit with status 1.
+
+use std::ffi::OsString;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::data_cmd;
+
+/// Sirenade's trainer: fits one conditional SIREN to a whole set of one-second clips.
+#[derive(Debug, Parser)]
+#[command(name = "trainer", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The trainer's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect data sets.
+    Data {
+        /// What to do with the data.
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+/// `trainer data ...`
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Print the selected set: counts per pitch / family / word and the thesis' set
+    /// characteristics (mean power, silence, onset and dominant-frequency spread).
+    Info(data_cmd::InfoArgs),
+}
+
+/// Runs the command line given as arguments (the first being the program name) and returns
+/// what it prints on standard output.
+pub fn run<I, T>(args: I) -> Result<String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    match cli.command {
+        Command::Data {
+            command: DataCommand::Info(a),
+        } => data_cmd::info(&a),
+    }
+}
+
+/// The binary's entry point: runs, prints, and maps errors to exit status 1.
+pub fn main() -> std::process::ExitCode {
+    match run(std::env::args_os()) {
+        Ok(out) => {
+            print!("{out}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if let Some(clap_err) = e.downcast_ref::<clap::Error>() {
+                let _ = clap_err.print();
+                return std::process::ExitCode::from(if clap_err.use_stderr() { 2 } else { 0 });
+            }
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
