@@ -86,7 +86,10 @@ pub struct DecodedWav {
 
 fn decode_error(path: &Path, err: hound::Error) -> AudioError {
     match err {
-        hound::Error::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+        hound::Error::IoError(e)
+            if e.kind() == std::io::ErrorKind::UnexpectedEof
+                || e.to_string().contains("enough bytes") =>
+        {
             AudioError::Truncated {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
@@ -95,6 +98,10 @@ fn decode_error(path: &Path, err: hound::Error) -> AudioError {
         hound::Error::IoError(e) => AudioError::Io {
             path: path.to_path_buf(),
             source: e,
+        },
+        hound::Error::FormatError(msg) if msg.contains("enough bytes") => AudioError::Truncated {
+            path: path.to_path_buf(),
+            reason: msg.to_string(),
         },
         hound::Error::Unsupported => AudioError::Unsupported {
             path: path.to_path_buf(),
@@ -124,7 +131,10 @@ where
     if out.len() < expected {
         return Err(AudioError::Truncated {
             path: path.to_path_buf(),
-            reason: format!("header promises {expected} samples, file holds {}", out.len()),
+            reason: format!(
+                "header promises {expected} samples, file holds {}",
+                out.len()
+            ),
         });
     }
     Ok(out)
@@ -288,7 +298,11 @@ mod tests {
             write_raw(&p, int_spec(bits, 1), &[full, -full, full / 2, 0]);
             let d = read_wav(&p).unwrap();
             assert_eq!(d.encoding, SampleEncoding::Int(bits));
-            assert!((d.samples[0] - 1.0).abs() < 1e-6, "{bits}: {}", d.samples[0]);
+            assert!(
+                (d.samples[0] - 1.0).abs() < 1e-6,
+                "{bits}: {}",
+                d.samples[0]
+            );
             assert!((d.samples[1] + 1.0).abs() < 1e-6);
             assert!((d.samples[2] - 0.5).abs() < 0.01);
             assert_eq!(d.samples[3], 0.0);

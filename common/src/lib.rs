@@ -5,10 +5,14 @@
 //! - [`dsp`]: signal helpers shared by the data pipeline, the metrics and the tests
 //!   (band-limited resampling, spectra).
 //! - [`audio`]: WAV decoding of any common bit depth and channel count.
+//! - [`model_config`]: the serde description of a decoder architecture and its named presets.
+//! - [`evaluator`]: the real-time SIMD evaluator of a conditional SIREN (no candle).
 
 pub mod audio;
 pub mod dataset;
 pub mod dsp;
+pub mod evaluator;
+pub mod model_config;
 
 /// The sample rate every clip is stored and modelled at (Hz), as in the thesis (section 5.5).
 pub const SAMPLE_RATE: u32 = 16_000;

@@ -3,7 +3,11 @@
 //! - [`cli`]: the `trainer` command line (argument parsing and dispatch).
 //! - [`data_cmd`]: `trainer data info`, the data set summary.
 //! - [`bundled`]: where the data sets bundled with the repository live.
+//! - [`model`]: the decoder network in candle (layers, init, forward and time derivative).
+//! - [`optim`]: AdaBelief, Adam and ReduceLROnPlateau over candle variables.
+//! - [`model_cmd`]: `trainer model info`, the layer table of a named model.
 
 pub mod bundled;
 pub mod cli;
 pub mod data_cmd;
+pub mod model;

@@ -25,9 +25,7 @@ use serde::Serialize;
 
 pub use clip::{fit_to_clip, Clip, Label};
 pub use error::DatasetError;
-pub use selection::{
-    balanced_choice, parse_pitch_range, split_list, QualityFilter, Selection,
-};
+pub use selection::{balanced_choice, parse_pitch_range, split_list, QualityFilter, Selection};
 pub use stats::{Spread, Summary};
 
 use crate::audio::read_wav;

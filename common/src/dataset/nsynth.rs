@@ -13,7 +13,12 @@ struct Note {
     qualities: Vec<String>,
 }
 
-fn field_str(meta: &Path, id: &str, obj: &Map<String, Value>, key: &str) -> Result<String, DatasetError> {
+fn field_str(
+    meta: &Path,
+    id: &str,
+    obj: &Map<String, Value>,
+    key: &str,
+) -> Result<String, DatasetError> {
     obj.get(key)
         .and_then(Value::as_str)
         .map(str::to_string)
@@ -23,7 +28,12 @@ fn field_str(meta: &Path, id: &str, obj: &Map<String, Value>, key: &str) -> Resu
         })
 }
 
-fn field_u8(meta: &Path, id: &str, obj: &Map<String, Value>, key: &str) -> Result<u8, DatasetError> {
+fn field_u8(
+    meta: &Path,
+    id: &str,
+    obj: &Map<String, Value>,
+    key: &str,
+) -> Result<u8, DatasetError> {
     obj.get(key)
         .and_then(Value::as_u64)
         .filter(|&v| v <= 127)
@@ -62,10 +72,14 @@ fn parse_examples(meta: &Path) -> Result<Vec<Note>, DatasetError> {
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|q| {
-                    q.as_str().map(str::to_string).ok_or_else(|| DatasetError::Metadata {
-                        path: meta.to_path_buf(),
-                        reason: format!("note '{id}' has a non-string entry in 'qualities_str'"),
-                    })
+                    q.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| DatasetError::Metadata {
+                            path: meta.to_path_buf(),
+                            reason: format!(
+                                "note '{id}' has a non-string entry in 'qualities_str'"
+                            ),
+                        })
                 })
                 .collect::<Result<_, _>>()?,
             Some(_) => {
@@ -79,7 +93,10 @@ fn parse_examples(meta: &Path) -> Result<Vec<Note>, DatasetError> {
             pitch: Some(field_u8(meta, &id, &obj, "pitch")?),
             velocity: Some(field_u8(meta, &id, &obj, "velocity")?),
             family: Some(field_str(meta, &id, &obj, "instrument_family_str")?),
-            instrument: obj.get("instrument_str").and_then(Value::as_str).map(str::to_string),
+            instrument: obj
+                .get("instrument_str")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             source: obj
                 .get("instrument_source_str")
                 .and_then(Value::as_str)
@@ -109,9 +126,10 @@ pub(super) fn load(
     let candidates: Vec<&Note> = notes
         .iter()
         .filter(|n| {
-            let family_ok = selection.families.as_ref().is_none_or(|fs| {
-                n.label.family.as_ref().is_some_and(|f| fs.contains(f))
-            });
+            let family_ok = selection
+                .families
+                .as_ref()
+                .is_none_or(|fs| n.label.family.as_ref().is_some_and(|f| fs.contains(f)));
             let pitch_ok = selection
                 .pitches
                 .as_ref()

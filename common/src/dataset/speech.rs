@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use super::{
-    choose, is_hidden_or_ignored, is_wav, list_dir, reject_option, Clip, ClipReader,
-    DatasetError, Format, Label, Selection,
+    choose, is_hidden_or_ignored, is_wav, list_dir, reject_option, Clip, ClipReader, DatasetError,
+    Format, Label, Selection,
 };
 
 /// Reads the selected clips of a Speech-Commands-format folder, balanced per word.
@@ -13,8 +13,16 @@ pub(super) fn load(
     selection: &Selection,
     reader: &mut ClipReader,
 ) -> Result<Vec<Clip>, DatasetError> {
-    reject_option(selection.families.is_some(), "--families", Format::SpeechCommands)?;
-    reject_option(selection.pitches.is_some(), "--pitches", Format::SpeechCommands)?;
+    reject_option(
+        selection.families.is_some(),
+        "--families",
+        Format::SpeechCommands,
+    )?;
+    reject_option(
+        selection.pitches.is_some(),
+        "--pitches",
+        Format::SpeechCommands,
+    )?;
     let word_dirs: Vec<_> = list_dir(root)?
         .into_iter()
         .filter(|p| p.is_dir() && !is_hidden_or_ignored(p))
@@ -38,8 +46,14 @@ pub(super) fn load(
     let mut words = Vec::new();
     let mut all = std::collections::HashSet::new();
     for (dir, word) in word_dirs.iter().zip(&present) {
-        for file in list_dir(dir)?.into_iter().filter(|f| f.is_file() && is_wav(f)) {
-            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        for file in list_dir(dir)?
+            .into_iter()
+            .filter(|f| f.is_file() && is_wav(f))
+        {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             let id = format!("{word}/{name}");
             all.insert(id.clone());
             if selection.words.as_ref().is_none_or(|ws| ws.contains(word)) {

@@ -128,7 +128,11 @@ impl Summary {
             by_pitch: count(clips.iter().map(|c| c.label.pitch.map(|p| p.to_string()))),
             by_family: count(clips.iter().map(|c| c.label.family.clone())),
             by_word: count(clips.iter().map(|c| c.label.word.clone())),
-            by_velocity: count(clips.iter().map(|c| c.label.velocity.map(|v| v.to_string()))),
+            by_velocity: count(
+                clips
+                    .iter()
+                    .map(|c| c.label.velocity.map(|v| v.to_string())),
+            ),
             by_instrument: count(clips.iter().map(|c| c.label.instrument.clone())),
             mean_power: if total > 0 { power / total as f64 } else { 0.0 },
             silence_fraction: if total > 0 {
@@ -195,7 +199,11 @@ impl Summary {
             self.peak.mean, self.peak.std, self.peak.max
         );
         let c = &self.conversions;
-        let enc: Vec<String> = c.encodings.iter().map(|(k, v)| format!("{v}× {k}")).collect();
+        let enc: Vec<String> = c
+            .encodings
+            .iter()
+            .map(|(k, v)| format!("{v}× {k}"))
+            .collect();
         let _ = writeln!(s, "files      {}", enc.join(", "));
         for (rate, n) in &c.resampled_from {
             let _ = writeln!(
@@ -204,7 +212,11 @@ impl Summary {
             );
         }
         if c.downmixed > 0 {
-            let _ = writeln!(s, "downmixed  {} multi-channel file(s) to mono", c.downmixed);
+            let _ = writeln!(
+                s,
+                "downmixed  {} multi-channel file(s) to mono",
+                c.downmixed
+            );
         }
         if c.cropped + c.padded > 0 {
             let _ = writeln!(

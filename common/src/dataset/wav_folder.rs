@@ -12,7 +12,11 @@ pub(super) fn load(
     selection: &Selection,
     reader: &mut ClipReader,
 ) -> Result<Vec<Clip>, DatasetError> {
-    reject_option(selection.families.is_some(), "--families", Format::WavFolder)?;
+    reject_option(
+        selection.families.is_some(),
+        "--families",
+        Format::WavFolder,
+    )?;
     reject_option(selection.pitches.is_some(), "--pitches", Format::WavFolder)?;
     reject_option(selection.words.is_some(), "--words", Format::WavFolder)?;
     let mut ids = Vec::new();

@@ -22,9 +22,24 @@ pub enum ResampleError {
     },
 }
 
-/// Input chunk size requested from the resampler (it rounds up to a whole number of
-/// rational periods).
+/// Smallest input chunk requested from the resampler (it works in whole rational periods).
 const CHUNK: usize = 1024;
+
+/// The input chunk to request: a whole, even number of rational periods (`from / gcd`).
+///
+/// rubato's FFT resampler centres its filter at `fft_size_in / 2` (integer division) but
+/// reports a delay of `fft_size_out / 2` output samples; the two agree only when both sizes
+/// are even. With an odd count (e.g. 3 × 441 for 44.1 → 16 kHz) the output would lag by half
+/// an input sample, a phase error of 4% of the amplitude at 1 kHz.
+fn chunk_for(from: u32, to: u32) -> usize {
+    let (mut a, mut b) = (from as usize, to as usize);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let period = from as usize / a;
+    let periods = CHUNK.div_ceil(period).next_multiple_of(2);
+    periods * period
+}
 
 /// Resamples a mono signal from `from` Hz to `to` Hz with a band-limited FFT resampler.
 ///
@@ -38,7 +53,7 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, ResampleE
     if from == to || input.is_empty() {
         return Ok(input.to_vec());
     }
-    let mut rs = FftFixedInOut::<f32>::new(from as usize, to as usize, CHUNK, 1)
+    let mut rs = FftFixedInOut::<f32>::new(from as usize, to as usize, chunk_for(from, to), 1)
         .map_err(|e| rates_err(e.to_string()))?;
     let out_len = ((input.len() as u128 * to as u128 + from as u128 / 2) / from as u128) as usize;
     let delay = rs.output_delay();
@@ -94,7 +109,7 @@ mod tests {
             .zip(&ideal[1000..15000])
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        assert!(err < 0.01, "max deviation from the ideal sine {err}");
+        assert!(err < 2e-3, "max deviation from the ideal sine {err}");
     }
 
     #[test]

@@ -58,7 +58,11 @@ mod tests {
             .collect();
         let m = magnitude_spectrum(&x);
         assert_eq!(m.len(), n / 2 + 1);
-        assert!((m[20] as f64 - 0.5 * n as f64 / 2.0).abs() < 1e-2, "{}", m[20]);
+        assert!(
+            (m[20] as f64 - 0.5 * n as f64 / 2.0).abs() < 1e-2,
+            "{}",
+            m[20]
+        );
         assert!(m[19] < 1e-2 && m[21] < 1e-2);
     }
 

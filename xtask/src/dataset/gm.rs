@@ -50,7 +50,9 @@ pub fn source_of(program: u8) -> usize {
 
 /// The General MIDI programs of a family, in ascending order.
 pub fn programs_of(family: usize) -> Vec<u8> {
-    (0u8..=127).filter(|&p| family_of(p) == Some(family)).collect()
+    (0u8..=127)
+        .filter(|&p| family_of(p) == Some(family))
+        .collect()
 }
 
 #[cfg(test)]

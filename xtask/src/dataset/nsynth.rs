@@ -109,9 +109,10 @@ fn plan(args: &NsynthArgs) -> Result<Vec<Job>> {
     };
     let mut jobs = Vec::new();
     for name in split_list(&args.families) {
-        let family = FAMILIES.iter().position(|f| *f == name).with_context(|| {
-            format!("unknown family '{name}' (known: {})", FAMILIES.join(", "))
-        })?;
+        let family = FAMILIES
+            .iter()
+            .position(|f| *f == name)
+            .with_context(|| format!("unknown family '{name}' (known: {})", FAMILIES.join(", ")))?;
         for program in programs_of(family) {
             if only.as_ref().is_some_and(|o| !o.contains(&program)) {
                 continue;
@@ -135,13 +136,17 @@ fn plan(args: &NsynthArgs) -> Result<Vec<Job>> {
     if let Some(o) = &only {
         for p in o {
             ensure!(
-                family_of(*p).is_some_and(|f| split_list(&args.families).contains(&FAMILIES[f].to_string())),
+                family_of(*p)
+                    .is_some_and(|f| split_list(&args.families).contains(&FAMILIES[f].to_string())),
                 "program {p} is not in the families {}",
                 args.families
             );
         }
     }
-    ensure!(!jobs.is_empty(), "nothing to render: the selection is empty");
+    ensure!(
+        !jobs.is_empty(),
+        "nothing to render: the selection is empty"
+    );
     Ok(jobs)
 }
 
@@ -158,7 +163,11 @@ fn render_note(font: &Arc<SoundFont>, job: &Job, seconds: f32, hold: f32) -> Res
     synth.render(&mut left[..held], &mut right[..held]);
     synth.note_off(0, job.pitch as i32);
     synth.render(&mut left[held..], &mut right[held..]);
-    Ok(left.iter().zip(&right).map(|(l, r)| 0.5 * (l + r)).collect())
+    Ok(left
+        .iter()
+        .zip(&right)
+        .map(|(l, r)| 0.5 * (l + r))
+        .collect())
 }
 
 /// Renders the notes and writes `examples.json` last (atomically), so a folder with an
@@ -174,10 +183,9 @@ pub fn render_nsynth(args: &NsynthArgs) -> Result<String> {
     let mut reader = BufReader::new(
         File::open(&args.soundfont).with_context(|| args.soundfont.display().to_string())?,
     );
-    let font = Arc::new(
-        SoundFont::new(&mut reader)
-            .map_err(|e| anyhow::anyhow!("{}: not a valid SoundFont: {e:?}", args.soundfont.display()))?,
-    );
+    let font = Arc::new(SoundFont::new(&mut reader).map_err(|e| {
+        anyhow::anyhow!("{}: not a valid SoundFont: {e:?}", args.soundfont.display())
+    })?);
     let audio = args.out.join("audio");
     std::fs::create_dir_all(&audio)
         .with_context(|| format!("{}: cannot create the output folder", audio.display()))?;
@@ -212,7 +220,10 @@ pub fn render_nsynth(args: &NsynthArgs) -> Result<String> {
         write_wav(&path, &samples, SAMPLE_RATE, WavFormat::Int16)?;
         examples.insert(job.id.clone(), note_metadata(index, job));
     }
-    write_json_atomically(&args.out.join("examples.json"), &Value::Object(examples.clone()))?;
+    write_json_atomically(
+        &args.out.join("examples.json"),
+        &Value::Object(examples.clone()),
+    )?;
     let mut s = format!(
         "rendered {} NSynth-format notes from {} into {}",
         examples.len(),
@@ -262,7 +273,11 @@ pub(crate) fn write_json_atomically(path: &Path, value: &Value) -> Result<()> {
         .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
     serde_json::to_writer_pretty(tmp.as_file(), value)
         .with_context(|| format!("{}: write failed", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot move the finished file into place", path.display()))?;
+    tmp.persist(path).with_context(|| {
+        format!(
+            "{}: cannot move the finished file into place",
+            path.display()
+        )
+    })?;
     Ok(())
 }

@@ -60,7 +60,10 @@ fn trim(x: &[f32]) -> &[f32] {
     let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let thr = 0.01 * peak;
     let start = x.iter().position(|v| v.abs() > thr).unwrap_or(0);
-    let end = x.iter().rposition(|v| v.abs() > thr).map_or(x.len(), |e| e + 1);
+    let end = x
+        .iter()
+        .rposition(|v| v.abs() > thr)
+        .map_or(x.len(), |e| e + 1);
     &x[start..end.max(start)]
 }
 
@@ -71,7 +74,8 @@ pub fn render_speech(args: &SpeechArgs) -> Result<String> {
     ensure!(args.per_word >= 1, "--per-word must be at least 1");
     for w in &words {
         ensure!(
-            w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
             "word '{w}' must be plain letters or digits (it names a folder)"
         );
     }
@@ -107,7 +111,15 @@ pub fn render_speech(args: &SpeechArgs) -> Result<String> {
             let level: f32 = rng.random_range(0.25..0.9);
             let raw = tmp.path().join("word.wav");
             let status = Command::new(&args.espeak)
-                .args(["-v", &voice, "-s", &speed.to_string(), "-p", &pitch.to_string(), "-w"])
+                .args([
+                    "-v",
+                    &voice,
+                    "-s",
+                    &speed.to_string(),
+                    "-p",
+                    &pitch.to_string(),
+                    "-w",
+                ])
                 .arg(&raw)
                 .arg(word)
                 .status()
@@ -117,7 +129,11 @@ pub fn render_speech(args: &SpeechArgs) -> Result<String> {
             let at_16k = resample(&wav.samples, wav.sample_rate, SAMPLE_RATE)?;
             let spoken = trim(&at_16k);
             let peak = spoken.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            ensure!(peak > 0.0, "{} produced silence for '{word}' ({voice})", args.espeak);
+            ensure!(
+                peak > 0.0,
+                "{} produced silence for '{word}' ({voice})",
+                args.espeak
+            );
             let len = spoken.len().min(CLIP_LEN);
             let onset = rng.random_range(0..=CLIP_LEN - len);
             let mut clip = vec![0.0f32; CLIP_LEN];

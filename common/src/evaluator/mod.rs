@@ -1,0 +1,31 @@
+//! The real-time evaluator: a conditional SIREN (FiLM or concat conditioned) evaluated block by
+//! block with SIMD kernels, without allocating, locking or panicking while rendering.
+//!
+//! - [`weights`]: the input, [`NetworkWeights`] (plain folded f32 weights), validated.
+//! - [`sine`]: the vectorised sine (≤ 2e-6 from f64 `sin` for `|x| ≤ 1e5`).
+//! - `kernel`: the register-tiled layer kernels per ISA ([`Isa`]), chosen at run time.
+//! - `packed`: weights re-laid out in panels for a kernel; `scratch`: per-voice buffers.
+//! - `mapping` and `voice`: the mapping network and the FiLM parameters with their ramp.
+//! - [`Evaluator`]: the API — build, prepare a latent, render blocks.
+
+mod error;
+mod kernel;
+mod mapping;
+mod packed;
+mod render;
+mod scratch;
+pub mod sine;
+mod voice;
+pub mod weights;
+
+pub use error::{EvaluatorError, Part, WeightsError};
+pub use kernel::Isa;
+pub use render::Evaluator;
+pub use scratch::BLOCK;
+pub use weights::{
+    Activation, ConcatWeights, Conditioning, DenseLayer, NetworkWeights, SynthLayer,
+    MAPPING_LEAKY_SLOPE, SYNTH_LEAKY_SLOPE,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,130 @@
+//! Synthesis weights re-laid out at load for the kernels of one ISA.
+//!
+//! Each layer after the first is cut twice into panels of consecutive output rows (rows past the
+//! layer's width padded with zeros); a panel stores, for each input `k` in order, the weights of
+//! its rows, so a kernel streams it sequentially. A concat layer's time column is packed as one
+//! more input after `h`.
+//! - Wide panels are `M` rows high (the ISA's register-tile height): the block kernel broadcasts
+//!   one weight per row and input.
+//! - Narrow panels are one vector (`LANES` rows) high: the few-coordinate kernel loads a vector
+//!   of rows per input.
+//!
+//! The first layer, whose only input is `t`, keeps its weight column as is.
+
+use super::kernel::Isa;
+use super::weights::{Activation, NetworkWeights, SynthLayer};
+
+/// Per-row modulation parameters: `[s0, ds, b0, db, β0, dβ]`, giving, at ramp fraction `f`,
+/// `(s0 + ds f) · (W h + b0 + db f) + β0 + dβ f`.
+pub(crate) const PARAMS_PER_ROW: usize = 6;
+
+/// Where one packed layer (after the first) lives and how it is shaped.
+pub(crate) struct PackedLayer {
+    /// Width of `h`, the input coming from the previous layer.
+    pub in_features: usize,
+    /// Inputs the kernels reduce over: `in_features`, plus one for a time column.
+    pub k: usize,
+    /// Number of real output rows.
+    pub out: usize,
+    /// Number of wide panels.
+    pub tiles: usize,
+    /// Offset of the first wide panel in [`Packed::panels`].
+    pub panel: usize,
+    /// Offset of the first row's parameters in the voice's row-major parameter array.
+    pub param: usize,
+    /// Number of narrow panels (vectors of rows).
+    pub vectors: usize,
+    /// Offset of the first narrow panel in [`Packed::columns`].
+    pub column: usize,
+    /// Offset of the layer in the voice's parameter-major parameter array (`[6][vectors·LANES]`).
+    pub soa: usize,
+    /// The nonlinearity.
+    pub activation: Activation,
+}
+
+/// A network's synthesis weights packed for one ISA.
+pub(crate) struct Packed {
+    /// The ISA the panels are shaped for.
+    pub isa: Isa,
+    /// The first layer's weight column (one per unit).
+    pub first_weight: Vec<f32>,
+    /// The first layer's nonlinearity.
+    pub first_activation: Activation,
+    /// Layers after the first.
+    pub layers: Vec<PackedLayer>,
+    /// All wide panels, layer after layer.
+    pub panels: Vec<f32>,
+    /// All narrow panels, layer after layer.
+    pub columns: Vec<f32>,
+    /// Length of the row-major parameter array of layers after the first.
+    pub param_len: usize,
+    /// Length of the parameter-major parameter array of layers after the first.
+    pub soa_len: usize,
+    /// Rows each activation buffer needs.
+    pub buffer_rows: usize,
+}
+
+impl Packed {
+    /// Packs validated weights for `isa`.
+    pub(crate) fn new(weights: &NetworkWeights, isa: Isa) -> Packed {
+        let (m, lanes) = (isa.rows_per_tile(), isa.lanes());
+        let first = &weights.layers[0];
+        let mut buffer_rows = first.out_features;
+        let (mut panels, mut columns) = (Vec::new(), Vec::new());
+        let mut layers = Vec::with_capacity(weights.layers.len() - 1);
+        let (mut param, mut soa) = (0, 0);
+        for layer in &weights.layers[1..] {
+            let out = layer.out_features;
+            let (tiles, vectors) = (out.div_ceil(m), out.div_ceil(lanes));
+            let k = layer.in_features + usize::from(time_column(layer).is_some());
+            let panel = pack(layer, m, &mut panels);
+            let column = pack(layer, lanes, &mut columns);
+            buffer_rows = buffer_rows.max(tiles * m).max(vectors * lanes).max(k);
+            layers.push(PackedLayer {
+                in_features: layer.in_features,
+                k,
+                out,
+                tiles,
+                panel,
+                param,
+                vectors,
+                column,
+                soa,
+                activation: layer.activation,
+            });
+            param += tiles * m * PARAMS_PER_ROW;
+            soa += vectors * lanes * PARAMS_PER_ROW;
+        }
+        Packed {
+            isa,
+            first_weight: first.weight.clone(),
+            first_activation: first.activation,
+            layers,
+            panels,
+            columns,
+            param_len: param,
+            soa_len: soa,
+            buffer_rows,
+        }
+    }
+}
+
+fn time_column(layer: &SynthLayer) -> Option<&[f32]> {
+    layer.concat.as_ref().and_then(|c| c.time.as_deref())
+}
+
+/// Appends `layer` as panels of `height` rows, `[panel][k][height]`; returns where they start.
+fn pack(layer: &SynthLayer, height: usize, into: &mut Vec<f32>) -> usize {
+    let (n_in, time) = (layer.in_features, time_column(layer));
+    let k = n_in + usize::from(time.is_some());
+    let start = into.len();
+    into.resize(start + layer.out_features.div_ceil(height) * height * k, 0.0);
+    for (row, w) in layer.weight.chunks_exact(n_in).enumerate() {
+        let base = start + (row / height) * height * k + row % height;
+        let time_w = time.map(|t| t[row]);
+        for (i, v) in w.iter().copied().chain(time_w).enumerate() {
+            into[base + i * height] = v;
+        }
+    }
+    start
+}

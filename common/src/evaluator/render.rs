@@ -1,0 +1,111 @@
+//! The public evaluator: one voice of a conditional SIREN rendering blocks of samples.
+
+use std::sync::Arc;
+
+use super::error::EvaluatorError;
+use super::kernel::{self, Chunk, Isa};
+use super::packed::Packed;
+use super::scratch::{Scratch, BLOCK};
+use super::voice::Voice;
+use super::weights::NetworkWeights;
+
+/// Validated weights and their packed form, shared by every voice of one model.
+struct Network {
+    weights: NetworkWeights,
+    packed: Packed,
+}
+
+/// One voice of a network: shared packed weights, its own conditioning state and scratch.
+///
+/// Construction ([`Evaluator::new`], [`Evaluator::new_voice`]) allocates;
+/// [`prepare`](Evaluator::prepare), [`set_latent`](Evaluator::set_latent) and
+/// [`render`](Evaluator::render) never allocate, lock or panic, so they can run on the audio
+/// thread.
+pub struct Evaluator {
+    net: Arc<Network>,
+    voice: Voice,
+    scratch: Scratch,
+}
+
+impl Evaluator {
+    /// Validates `weights`, packs them for the fastest kernel of this CPU and makes a voice
+    /// conditioned on the zero latent.
+    pub fn new(weights: NetworkWeights) -> Result<Evaluator, EvaluatorError> {
+        Evaluator::with_isa(weights, Isa::detect())
+    }
+
+    /// As [`Evaluator::new`] with a chosen kernel, to compare the ISA levels; fails if this CPU
+    /// cannot run it.
+    pub fn with_isa(weights: NetworkWeights, isa: Isa) -> Result<Evaluator, EvaluatorError> {
+        if !isa.is_available() {
+            return Err(EvaluatorError::IsaUnavailable(isa));
+        }
+        weights.validate()?;
+        let packed = Packed::new(&weights, isa);
+        let net = Arc::new(Network { weights, packed });
+        Ok(Evaluator::voice_of(net))
+    }
+
+    /// Another voice of the same network (shares the packed weights; allocates its own state).
+    pub fn new_voice(&self) -> Evaluator {
+        Evaluator::voice_of(Arc::clone(&self.net))
+    }
+
+    fn voice_of(net: Arc<Network>) -> Evaluator {
+        Evaluator {
+            voice: Voice::new(&net.weights, &net.packed),
+            scratch: Scratch::new(&net.packed),
+            net,
+        }
+    }
+
+    /// The kernel this evaluator runs.
+    pub fn isa(&self) -> Isa {
+        self.net.packed.isa
+    }
+
+    /// The weights it evaluates.
+    pub fn weights(&self) -> &NetworkWeights {
+        &self.net.weights
+    }
+
+    /// Conditions the voice on `latent` immediately (note-on): runs the mapping network once.
+    pub fn prepare(&mut self, latent: &[f32]) -> Result<(), EvaluatorError> {
+        let net = &*self.net;
+        self.voice.prepare(&net.weights, &net.packed, latent)
+    }
+
+    /// Conditions the voice on `latent` smoothly: the next [`render`](Evaluator::render) moves
+    /// gamma, beta (or the concat vector) linearly from their current values, reaching the new
+    /// ones on its last sample.
+    pub fn set_latent(&mut self, latent: &[f32]) -> Result<(), EvaluatorError> {
+        let net = &*self.net;
+        self.voice.set_latent(&net.weights, &net.packed, latent)
+    }
+
+    /// Fills `out` with the network at `t = t0 + i·dt` for sample `i` (computed in f64 from the
+    /// index, so long blocks do not drift). Any length works: longer blocks are evaluated in
+    /// chunks of [`BLOCK`] coordinates.
+    pub fn render(&mut self, t0: f32, dt: f32, out: &mut [f32]) {
+        if out.is_empty() {
+            return;
+        }
+        let len = out.len();
+        let net = &*self.net;
+        for (c, chunk) in out.chunks_mut(BLOCK).enumerate() {
+            self.scratch
+                .fill_inputs(f64::from(t0), f64::from(dt), c * BLOCK, len);
+            let chunk = Chunk {
+                net: &net.packed,
+                first: &self.voice.first,
+                params: &self.voice.params,
+                scratch: &mut self.scratch,
+                out: chunk,
+            };
+            // SAFETY: construction checked that the ISA is available, packed the network for it
+            // and sized the voice parameters and scratch for that packed network.
+            unsafe { kernel::forward(net.packed.isa, chunk) };
+        }
+        self.voice.finish_block(&net.packed);
+    }
+}

@@ -1,0 +1,8 @@
+//! Tests of the evaluator against a plain f64 reference, per ISA.
+
+mod equivalence;
+mod networks;
+mod reference;
+mod sine;
+mod speed;
+mod validation;

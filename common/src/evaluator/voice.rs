@@ -1,0 +1,186 @@
+//! Per-voice conditioning: the latent's FiLM (or concat) values resolved into per-unit
+//! modulation parameters, and their linear ramp across the block after a latent change.
+
+use super::error::EvaluatorError;
+use super::mapping::{dot, MappingScratch};
+use super::packed::{Packed, PARAMS_PER_ROW};
+use super::weights::{Conditioning, NetworkWeights};
+
+/// One unit's modulation: `scale · (W h + bias) + shift`.
+#[derive(Clone, Copy, Default)]
+struct Modulation {
+    scale: f64,
+    bias: f64,
+    shift: f64,
+}
+
+/// The conditioning state of one voice, all buffers allocated at construction.
+pub(crate) struct Voice {
+    mapping: MappingScratch,
+    cond: Vec<f32>,
+    current: Vec<Modulation>,
+    target: Vec<Modulation>,
+    ramping: bool,
+    /// First-layer parameters for the kernel, f64.
+    pub first: Vec<[f64; PARAMS_PER_ROW]>,
+    /// Later layers' parameters for the kernel, laid out as the packed network says.
+    pub params: Vec<f32>,
+}
+
+impl Voice {
+    /// A voice for validated `weights` packed as `packed`, conditioned on the zero latent.
+    pub(crate) fn new(weights: &NetworkWeights, packed: &Packed) -> Voice {
+        let units = weights.layers.iter().map(|l| l.out_features).sum();
+        let mut voice = Voice {
+            mapping: MappingScratch::new(&weights.mapping),
+            cond: vec![0.0; weights.cond_dim()],
+            current: vec![Modulation::default(); units],
+            target: vec![Modulation::default(); units],
+            ramping: false,
+            first: vec![[0.0; PARAMS_PER_ROW]; weights.layers[0].out_features],
+            params: vec![0.0; packed.param_len],
+        };
+        let zero = vec![0.0; weights.latent_dim];
+        voice.load_target(weights, &zero);
+        voice.settle(packed);
+        voice
+    }
+
+    /// Conditions the voice on `latent` at once (note-on).
+    pub(crate) fn prepare(
+        &mut self,
+        weights: &NetworkWeights,
+        packed: &Packed,
+        latent: &[f32],
+    ) -> Result<(), EvaluatorError> {
+        check_latent(weights, latent)?;
+        self.load_target(weights, latent);
+        self.settle(packed);
+        Ok(())
+    }
+
+    /// Makes the next render move from the current conditioning to `latent`'s linearly.
+    pub(crate) fn set_latent(
+        &mut self,
+        weights: &NetworkWeights,
+        packed: &Packed,
+        latent: &[f32],
+    ) -> Result<(), EvaluatorError> {
+        check_latent(weights, latent)?;
+        self.load_target(weights, latent);
+        write_params(
+            packed,
+            &self.current,
+            &self.target,
+            &mut self.first,
+            &mut self.params,
+        );
+        self.ramping = true;
+        Ok(())
+    }
+
+    /// Ends a ramp after the block that carried it.
+    pub(crate) fn finish_block(&mut self, packed: &Packed) {
+        if self.ramping {
+            self.settle(packed);
+        }
+    }
+
+    fn settle(&mut self, packed: &Packed) {
+        self.current.copy_from_slice(&self.target);
+        self.ramping = false;
+        write_params(
+            packed,
+            &self.current,
+            &self.target,
+            &mut self.first,
+            &mut self.params,
+        );
+    }
+
+    fn load_target(&mut self, weights: &NetworkWeights, latent: &[f32]) {
+        self.mapping.run(&weights.mapping, latent, &mut self.cond);
+        resolve(weights, &self.cond, &mut self.target);
+    }
+}
+
+fn check_latent(weights: &NetworkWeights, latent: &[f32]) -> Result<(), EvaluatorError> {
+    if latent.len() != weights.latent_dim {
+        return Err(EvaluatorError::LatentLength {
+            found: latent.len(),
+            expected: weights.latent_dim,
+        });
+    }
+    match latent.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(EvaluatorError::LatentNotFinite(i)),
+        None => Ok(()),
+    }
+}
+
+/// Each unit's modulation for the conditioning vector `cond` (the mapping output).
+fn resolve(weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
+    let half = match weights.conditioning {
+        Conditioning::Film => cond.len() / 2,
+        Conditioning::Concat => 0,
+    };
+    let (gamma, beta) = cond.split_at(half);
+    let mut units = into.iter_mut();
+    for layer in &weights.layers {
+        let concat_rows = layer
+            .concat
+            .as_ref()
+            .map(|c| c.weight.chunks_exact(cond.len()));
+        let mut concat_rows = concat_rows.into_iter().flatten();
+        for (o, unit) in units.by_ref().take(layer.out_features).enumerate() {
+            let omega = f64::from(layer.omega[o]);
+            let bias = f64::from(layer.bias[o]);
+            *unit = if layer.film {
+                Modulation {
+                    scale: omega + f64::from(gamma[o]),
+                    bias,
+                    shift: f64::from(beta[o]),
+                }
+            } else {
+                let extra = concat_rows.next().map_or(0.0, |row| dot(row, cond));
+                Modulation {
+                    scale: omega,
+                    bias: bias + f64::from(extra),
+                    shift: 0.0,
+                }
+            };
+        }
+    }
+}
+
+/// The kernel parameters of a block that moves linearly from `from` to `to`.
+fn write_params(
+    packed: &Packed,
+    from: &[Modulation],
+    to: &[Modulation],
+    first: &mut [[f64; PARAMS_PER_ROW]],
+    params: &mut [f32],
+) {
+    let row = |a: &Modulation, b: &Modulation| {
+        [
+            a.scale,
+            b.scale - a.scale,
+            a.bias,
+            b.bias - a.bias,
+            a.shift,
+            b.shift - a.shift,
+        ]
+    };
+    let n_first = first.len();
+    for (p, (a, b)) in first.iter_mut().zip(from.iter().zip(to)) {
+        *p = row(a, b);
+    }
+    let mut units = from.iter().zip(to).skip(n_first);
+    for layer in &packed.layers {
+        let dst = params[layer.param..].chunks_exact_mut(PARAMS_PER_ROW);
+        for (p, (a, b)) in dst.zip(units.by_ref().take(layer.out)) {
+            for (p, v) in p.iter_mut().zip(row(a, b)) {
+                *p = v as f32;
+            }
+        }
+    }
+}

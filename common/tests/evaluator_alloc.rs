@@ -1,0 +1,102 @@
+//! `Evaluator::render`, `prepare` and `set_latent` never allocate: a counting global allocator
+//! watches them on every kernel, for block lengths from 1 to far beyond the internal chunk.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sirenade_common::evaluator::{
+    Activation, Conditioning, DenseLayer, Evaluator, Isa, NetworkWeights, SynthLayer,
+};
+
+/// The system allocator, counting every allocation and reallocation.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call unchanged to the system allocator; the counter is atomic.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn values(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-bound..bound)).collect()
+}
+
+/// A small FiLM SIREN: latent 16 → mapping 32 → [gamma; beta] of 48, then 1 → 48 ×3 → 1.
+fn network() -> NetworkWeights {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let dense = |rng: &mut ChaCha8Rng, i: usize, o: usize| DenseLayer {
+        in_features: i,
+        out_features: o,
+        weight: values(rng, i * o, 0.3),
+        bias: values(rng, o, 0.1),
+    };
+    let synth = |rng: &mut ChaCha8Rng, i: usize, o: usize, omega: f32, activation| SynthLayer {
+        in_features: i,
+        out_features: o,
+        weight: values(rng, i * o, 1.0 / i as f32),
+        bias: values(rng, o, 3.0),
+        omega: vec![omega; o],
+        activation,
+        film: o > 1,
+        concat: None,
+    };
+    NetworkWeights {
+        latent_dim: 16,
+        mapping: vec![dense(&mut rng, 16, 32), dense(&mut rng, 32, 96)],
+        conditioning: Conditioning::Film,
+        layers: vec![
+            synth(&mut rng, 1, 48, 1760.0, Activation::Sine),
+            synth(&mut rng, 48, 48, 30.0, Activation::Sine),
+            synth(&mut rng, 48, 48, 30.0, Activation::LeakyRelu),
+            synth(&mut rng, 48, 1, 1.0, Activation::Identity),
+        ],
+    }
+}
+
+#[test]
+fn render_prepare_and_set_latent_do_not_allocate() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let z0 = values(&mut rng, 16, 1.0);
+    let z1 = values(&mut rng, 16, 1.0);
+    let mut out = vec![0.0f32; 5000];
+    for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+        let mut ev = Evaluator::with_isa(network(), isa).unwrap();
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let mut t = -1.0;
+        for (i, len) in [1, 7, 64, 65, 256, 1000, 5000, 0, 3]
+            .into_iter()
+            .enumerate()
+        {
+            if i % 2 == 0 {
+                ev.set_latent(&z1).unwrap();
+            } else {
+                ev.prepare(&z0).unwrap();
+            }
+            ev.render(t, 1.0 / 8000.0, &mut out[..len]);
+            t += len as f32 / 8000.0;
+        }
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        assert_eq!(allocations, 0, "{isa}: {allocations} allocations");
+        assert!(out.iter().all(|v| v.is_finite()));
+    }
+}

@@ -1,0 +1,61 @@
+//! The decoder in candle: a conditional SIREN / pi-GAN network built from a
+//! [`ModelConfig`](sirenade_common::model_config::ModelConfig) and a seed.
+//!
+//! - [`Decoder`]: construction, `forward`, `forward_with_derivative`, named variables by group,
+//!   checkpoint state, the progressive mask.
+//! - [`layers`]: the FiLM-sine layer, the concat-conditioned layer, the final linear.
+//! - [`MappingNetwork`]: psi.
+//! - [`Linear`]: an affine map, optionally weight-normalised.
+//! - [`Dual`]: values with their time derivative (forward mode).
+//! - [`ProgressiveSchedule`]: the first-layer fade-in of progressive activation scaling.
+//! - [`init`] / [`init_rules`]: seeded, device-independent initial values and the per-layer
+//!   distributions of the reference code.
+
+mod activation;
+mod decoder;
+mod dual;
+pub mod init;
+pub mod init_rules;
+pub mod layers;
+mod linear;
+mod mapping;
+mod progressive;
+
+#[cfg(test)]
+mod tests;
+
+pub use decoder::{Decoder, NamedVar, ParamGroup};
+pub use dual::Dual;
+pub use linear::Linear;
+pub use mapping::MappingNetwork;
+pub use progressive::ProgressiveSchedule;
+
+use sirenade_common::model_config::ConfigError;
+use thiserror::Error;
+
+/// Errors building or running a decoder.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    /// The configuration is impossible.
+    #[error("invalid model config: {0}")]
+    Config(#[from] ConfigError),
+    /// A tensor operation failed (device, dtype, out of memory, ...).
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// An input or stored tensor has the wrong shape.
+    #[error("{what}: expected shape {expected}, got {got:?}")]
+    Shape {
+        /// Which tensor.
+        what: String,
+        /// The expected shape.
+        expected: String,
+        /// The actual shape.
+        got: Vec<usize>,
+    },
+    /// A checkpoint lacks a tensor the model needs.
+    #[error("model state lacks tensor `{0}`")]
+    MissingTensor(String),
+    /// A progressive mask was set on a model without progressive scaling.
+    #[error("this model has no progressive first layer")]
+    NotProgressive,
+}
