@@ -11,3 +11,4 @@ pub mod bundled;
 pub mod cli;
 pub mod data_cmd;
 pub mod model;
+pub mod optim;

@@ -118,7 +118,10 @@ fn pack(layer: &SynthLayer, height: usize, into: &mut Vec<f32>) -> usize {
     let (n_in, time) = (layer.in_features, time_column(layer));
     let k = n_in + usize::from(time.is_some());
     let start = into.len();
-    into.resize(start + layer.out_features.div_ceil(height) * height * k, 0.0);
+    into.resize(
+        start + layer.out_features.div_ceil(height) * height * k,
+        0.0,
+    );
     for (row, w) in layer.weight.chunks_exact(n_in).enumerate() {
         let base = start + (row / height) * height * k + row % height;
         let time_w = time.map(|t| t[row]);

@@ -99,6 +99,7 @@ impl Evaluator {
                 net: &net.packed,
                 first: &self.voice.first,
                 params: &self.voice.params,
+                params_soa: &self.voice.params_soa,
                 scratch: &mut self.scratch,
                 out: chunk,
             };

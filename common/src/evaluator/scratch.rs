@@ -32,6 +32,8 @@ pub(crate) struct Scratch {
     pub h_a: AlignedBuf,
     /// Pong activation buffer, `[row][BLOCK]`.
     pub h_b: AlignedBuf,
+    /// One coordinate's first-layer values across units (few-coordinate kernel).
+    pub col: AlignedBuf,
     /// Time coordinate of each sample, f64 (first layer).
     pub t64: [f64; BLOCK],
     /// Time coordinate of each sample, f32 (time columns of concat layers).
@@ -49,6 +51,7 @@ impl Scratch {
         Scratch {
             h_a: AlignedBuf::zeroed(len),
             h_b: AlignedBuf::zeroed(len),
+            col: AlignedBuf::zeroed(net.first_weight.len()),
             t64: [0.0; BLOCK],
             t32: [0.0; BLOCK],
             frac64: [0.0; BLOCK],

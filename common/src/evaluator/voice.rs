@@ -21,10 +21,12 @@ pub(crate) struct Voice {
     current: Vec<Modulation>,
     target: Vec<Modulation>,
     ramping: bool,
-    /// First-layer parameters for the kernel, f64.
-    pub first: Vec<[f64; PARAMS_PER_ROW]>,
-    /// Later layers' parameters for the kernel, laid out as the packed network says.
+    /// First-layer parameters for the kernels, f64, parameter-major (`[6][units]`).
+    pub first: Vec<f64>,
+    /// Later layers' parameters for the wide kernel, row-major as the packed network says.
     pub params: Vec<f32>,
+    /// Later layers' parameters for the narrow kernel, parameter-major per layer.
+    pub params_soa: Vec<f32>,
 }
 
 impl Voice {
@@ -37,8 +39,9 @@ impl Voice {
             current: vec![Modulation::default(); units],
             target: vec![Modulation::default(); units],
             ramping: false,
-            first: vec![[0.0; PARAMS_PER_ROW]; weights.layers[0].out_features],
+            first: vec![0.0; PARAMS_PER_ROW * weights.layers[0].out_features],
             params: vec![0.0; packed.param_len],
+            params_soa: vec![0.0; packed.soa_len],
         };
         let zero = vec![0.0; weights.latent_dim];
         voice.load_target(weights, &zero);
@@ -68,13 +71,7 @@ impl Voice {
     ) -> Result<(), EvaluatorError> {
         check_latent(weights, latent)?;
         self.load_target(weights, latent);
-        write_params(
-            packed,
-            &self.current,
-            &self.target,
-            &mut self.first,
-            &mut self.params,
-        );
+        self.write_params(packed);
         self.ramping = true;
         Ok(())
     }
@@ -89,13 +86,33 @@ impl Voice {
     fn settle(&mut self, packed: &Packed) {
         self.current.copy_from_slice(&self.target);
         self.ramping = false;
-        write_params(
-            packed,
-            &self.current,
-            &self.target,
-            &mut self.first,
-            &mut self.params,
-        );
+        self.write_params(packed);
+    }
+
+    /// The kernel parameters of a block that moves linearly from `current` to `target`, in the
+    /// layouts of both kernels.
+    fn write_params(&mut self, packed: &Packed) {
+        let mut units = self
+            .current
+            .iter()
+            .zip(&self.target)
+            .map(|(a, b)| ramp(a, b));
+        let n_first = packed.first_weight.len();
+        for (o, p) in units.by_ref().take(n_first).enumerate() {
+            for (q, v) in p.into_iter().enumerate() {
+                self.first[q * n_first + o] = v;
+            }
+        }
+        for layer in &packed.layers {
+            let stride = layer.vectors * packed.isa.lanes();
+            let rows = self.params[layer.param..].chunks_exact_mut(PARAMS_PER_ROW);
+            for (row, (dst, p)) in rows.zip(units.by_ref().take(layer.out)).enumerate() {
+                for (q, (d, v)) in dst.iter_mut().zip(p).enumerate() {
+                    *d = v as f32;
+                    self.params_soa[layer.soa + q * stride + row] = v as f32;
+                }
+            }
+        }
     }
 
     fn load_target(&mut self, weights: &NetworkWeights, latent: &[f32]) {
@@ -152,35 +169,14 @@ fn resolve(weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
     }
 }
 
-/// The kernel parameters of a block that moves linearly from `from` to `to`.
-fn write_params(
-    packed: &Packed,
-    from: &[Modulation],
-    to: &[Modulation],
-    first: &mut [[f64; PARAMS_PER_ROW]],
-    params: &mut [f32],
-) {
-    let row = |a: &Modulation, b: &Modulation| {
-        [
-            a.scale,
-            b.scale - a.scale,
-            a.bias,
-            b.bias - a.bias,
-            a.shift,
-            b.shift - a.shift,
-        ]
-    };
-    let n_first = first.len();
-    for (p, (a, b)) in first.iter_mut().zip(from.iter().zip(to)) {
-        *p = row(a, b);
-    }
-    let mut units = from.iter().zip(to).skip(n_first);
-    for layer in &packed.layers {
-        let dst = params[layer.param..].chunks_exact_mut(PARAMS_PER_ROW);
-        for (p, (a, b)) in dst.zip(units.by_ref().take(layer.out)) {
-            for (p, v) in p.iter_mut().zip(row(a, b)) {
-                *p = v as f32;
-            }
-        }
-    }
+/// One unit's kernel parameters for a block moving linearly from `a` to `b`.
+fn ramp(a: &Modulation, b: &Modulation) -> [f64; PARAMS_PER_ROW] {
+    [
+        a.scale,
+        b.scale - a.scale,
+        a.bias,
+        b.bias - a.bias,
+        a.shift,
+        b.shift - a.shift,
+    ]
 }

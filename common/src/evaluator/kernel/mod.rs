@@ -65,8 +65,11 @@ impl Isa {
     /// f32 lanes of one vector: the height of the narrow weight panels.
     pub(crate) fn lanes(self) -> usize {
         match self {
-            Isa::Avx512 => 16,
-            _ => 8,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => <avx512::Avx512 as Simd>::LANES,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => <avx2::Avx2 as Simd>::LANES,
+            _ => <portable::Portable as Simd>::LANES,
         }
     }
 
