@@ -447,7 +447,7 @@ impl ModelConfig {
             Conditioning::Film => {
                 let needed = 2 * self.max_width();
                 let got = self.mapping.output_size;
-                if got < needed || got % 2 != 0 {
+                if got < needed || !got.is_multiple_of(2) {
                     return Err(ConfigError::FilmTooNarrow { needed, got });
                 }
             }

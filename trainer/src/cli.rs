@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::data_cmd;
+use crate::{data_cmd, fit_cmd, model_cmd};
 
 /// Sirenade's trainer: fits one conditional SIREN to a whole set of one-second clips.
 #[derive(Debug, Parser)]
@@ -26,6 +26,14 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Fit one model to a whole data set (autodecoder).
+    Fit(Box<fit_cmd::FitArgs>),
+    /// Inspect model architectures.
+    Model {
+        /// What to do with the model.
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
 }
 
 /// `trainer data ...`
@@ -34,6 +42,13 @@ pub enum DataCommand {
     /// Print the selected set: counts per pitch / family / word and the thesis' set
     /// characteristics (mean power, silence, onset and dominant-frequency spread).
     Info(data_cmd::InfoArgs),
+}
+
+/// `trainer model ...`
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Print a named model's layer table and parameter count.
+    Info(model_cmd::InfoArgs),
 }
 
 /// Runs the command line given as arguments (the first being the program name) and returns
@@ -48,6 +63,10 @@ where
         Command::Data {
             command: DataCommand::Info(a),
         } => data_cmd::info(&a),
+        Command::Fit(a) => fit_cmd::run(&a),
+        Command::Model {
+            command: ModelCommand::Info(a),
+        } => model_cmd::info(&a),
     }
 }
 

@@ -34,9 +34,10 @@ pub struct DataArgs {
     /// Number of items to take, balanced by pitch and family (notes) or word (speech).
     #[arg(long, value_name = "N")]
     pub items: Option<usize>,
-    /// Seed of the balanced choice of items.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of the balanced choice of items (and, for `trainer fit`, of training: weights,
+    /// latents, batch order, phases). Default 0.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// NSynth quality flags that exclude an item: all (the thesis' rule), none, or a list.
     #[arg(long, default_value = "all", value_name = "all|none|LIST")]
     pub exclude_qualities: String,
@@ -54,10 +55,32 @@ impl DataArgs {
             words: self.words.as_deref().map(split_list),
             ids: self.ids.clone(),
             items: self.items,
-            seed: self.seed,
+            seed: self.seed.unwrap_or(0),
             qualities: QualityFilter::parse(&self.exclude_qualities)?,
             skip_bad: self.skip_bad,
         })
+    }
+
+    /// The selection flags as given, for the run description.
+    pub fn describe(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        let mut push = |flag: &str, value: Option<String>| {
+            if let Some(x) = value {
+                v.push(format!("--{flag}={x}"));
+            }
+        };
+        push("format", self.format.clone());
+        push("families", self.families.clone());
+        push("pitches", self.pitches.clone());
+        push("words", self.words.clone());
+        push("ids", self.ids.as_ref().map(|p| p.display().to_string()));
+        push("items", self.items.map(|n| n.to_string()));
+        push("seed", Some(self.seed.unwrap_or(0).to_string()));
+        push("exclude-qualities", Some(self.exclude_qualities.clone()));
+        if self.skip_bad {
+            v.push("--skip-bad".into());
+        }
+        v
     }
 
     /// Resolves the path, builds the selection and reads the data set.

@@ -2,6 +2,8 @@
 //!
 //! - [`cli`]: the `trainer` command line (argument parsing and dispatch).
 //! - [`data_cmd`]: `trainer data info`, the data set summary.
+//! - [`fit_cmd`]: `trainer fit`, the command line of training.
+//! - [`train`]: the training loop, loss, checkpoints and run folders.
 //! - [`bundled`]: where the data sets bundled with the repository live.
 //! - [`model`]: the decoder network in candle (layers, init, forward and time derivative).
 //! - [`optim`]: AdaBelief, Adam and ReduceLROnPlateau over candle variables.
@@ -10,5 +12,8 @@
 pub mod bundled;
 pub mod cli;
 pub mod data_cmd;
+pub mod fit_cmd;
 pub mod model;
+pub mod model_cmd;
 pub mod optim;
+pub mod train;

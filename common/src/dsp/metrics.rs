@@ -92,14 +92,18 @@ mod tests {
 
     fn sine(freq: f64, phase: f64, amp: f64) -> Vec<f32> {
         (0..16_000)
-            .map(|i| (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / 16e3 + phase).sin()) as f32)
+            .map(|i| {
+                (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / 16e3 + phase).sin()) as f32
+            })
             .collect()
     }
 
     fn noise(seed: u64) -> Vec<f32> {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        (0..16_000).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+        (0..16_000)
+            .map(|_| rng.random_range(-1.0f32..1.0))
+            .collect()
     }
 
     #[test]

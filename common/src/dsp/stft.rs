@@ -10,9 +10,7 @@ use rustfft::{num_complex::Complex, FftPlanner};
 /// The periodic Hamming window of length `n` (`0.54 − 0.46 cos(2πk/n)`).
 pub fn hamming(n: usize) -> Vec<f32> {
     (0..n)
-        .map(|k| {
-            (0.54 - 0.46 * (2.0 * std::f64::consts::PI * k as f64 / n as f64).cos()) as f32
-        })
+        .map(|k| (0.54 - 0.46 * (2.0 * std::f64::consts::PI * k as f64 / n as f64).cos()) as f32)
         .collect()
 }
 
@@ -46,7 +44,9 @@ mod tests {
 
     #[test]
     fn matches_a_float64_dft() {
-        let x: Vec<f32> = (0..1000).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+        let x: Vec<f32> = (0..1000)
+            .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+            .collect();
         let (win, hop) = (64, 48);
         let got = stft_magnitudes(&x, win, hop);
         assert_eq!(got.len(), (1000 - 64) / 48 + 1);
@@ -64,14 +64,19 @@ mod tests {
                     im += v * a.sin();
                 }
                 let want = (re * re + im * im).sqrt() / norm;
-                assert!((m as f64 - want).abs() < 1e-5, "frame {f} bin {k}: {m} vs {want}");
+                assert!(
+                    (m as f64 - want).abs() < 1e-5,
+                    "frame {f} bin {k}: {m} vs {want}"
+                );
             }
         }
     }
 
     #[test]
     fn mean_bin_power_is_frame_power() {
-        let x: Vec<f32> = (0..4000).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect();
+        let x: Vec<f32> = (0..4000)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect();
         let frames = stft_magnitudes(&x, 400, 100);
         // Two-sided mean of |X|² = power of the windowed frame relative to the window's.
         let frame = &frames[3];
@@ -80,7 +85,11 @@ mod tests {
             - (frame[200] as f64).powi(2);
         let w = hamming(400);
         let seg = &x[300..700];
-        let windowed: f64 = seg.iter().zip(&w).map(|(s, w)| ((s * w) as f64).powi(2)).sum();
+        let windowed: f64 = seg
+            .iter()
+            .zip(&w)
+            .map(|(s, w)| ((s * w) as f64).powi(2))
+            .sum();
         let wsum: f64 = w.iter().map(|&v| (v as f64).powi(2)).sum();
         assert!((two_sided / 400.0 - windowed / wsum).abs() < 1e-4);
     }

@@ -1,6 +1,7 @@
 //! The mapping network ψ: latent → conditioning vector, run once per latent change into
 //! preallocated buffers.
 
+use super::kernel::{self, Isa};
 use super::weights::{DenseLayer, MAPPING_LEAKY_SLOPE};
 
 /// Ping-pong buffers for the hidden activations of the mapping network.
@@ -19,9 +20,18 @@ impl MappingScratch {
         }
     }
 
-    /// Runs validated `layers` on `latent`, writing the conditioning vector into `out`: dense
-    /// layers with LeakyReLU(0.2) between them and none after the last.
-    pub(crate) fn run(&mut self, layers: &[DenseLayer], latent: &[f32], out: &mut [f32]) {
+    /// Runs validated `layers` on `latent` with the vectors of `isa`, writing the conditioning
+    /// vector into `out`: dense layers with LeakyReLU(0.2) between them and none after the last.
+    ///
+    /// # Safety
+    /// `isa` must be available.
+    pub(crate) unsafe fn run(
+        &mut self,
+        isa: Isa,
+        layers: &[DenseLayer],
+        latent: &[f32],
+        out: &mut [f32],
+    ) {
         if layers.is_empty() {
             out.copy_from_slice(latent);
             return;
@@ -45,7 +55,7 @@ impl MappingScratch {
                     .chunks_exact(layer.in_features)
                     .zip(&layer.bias),
             ) {
-                let v = b + dot(row, x);
+                let v = b + kernel::dot(isa, row, x);
                 *y = if last || v >= 0.0 {
                     v
                 } else {
@@ -54,22 +64,4 @@ impl MappingScratch {
             }
         }
     }
-}
-
-/// A dot product with eight independent partial sums, so that it vectorises.
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((acc, x), y) in acc.iter_mut().zip(x).zip(y) {
-            *acc += x * y;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }

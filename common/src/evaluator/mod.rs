@@ -3,8 +3,10 @@
 //!
 //! - [`weights`]: the input, [`NetworkWeights`] (plain folded f32 weights), validated.
 //! - [`sine`]: the vectorised sine (≤ 2e-6 from f64 `sin` for `|x| ≤ 1e5`).
-//! - `kernel`: the register-tiled layer kernels per ISA ([`Isa`]), chosen at run time.
-//! - `packed`: weights re-laid out in panels for a kernel; `scratch`: per-voice buffers.
+//! - `kernel`: the layer kernels per ISA ([`Isa`]), chosen at run time: a register-tiled block
+//!   kernel (output rows × coordinate vectors), a matrix–vector kernel for chunks of a few
+//!   samples, and the first layer in f64 (its sine arguments reach 1e4–1e5).
+//! - `packed`: weights re-laid out in panels for the kernels; `scratch`: per-voice buffers.
 //! - `mapping` and `voice`: the mapping network and the FiLM parameters with their ramp.
 //! - [`Evaluator`]: the API — build, prepare a latent, render blocks.
 

@@ -20,7 +20,7 @@ struct Network {
 /// Construction ([`Evaluator::new`], [`Evaluator::new_voice`]) allocates;
 /// [`prepare`](Evaluator::prepare), [`set_latent`](Evaluator::set_latent) and
 /// [`render`](Evaluator::render) never allocate, lock or panic, so they can run on the audio
-/// thread.
+/// thread. Dropping one frees memory: do it off the audio thread.
 pub struct Evaluator {
     net: Arc<Network>,
     voice: Voice,

@@ -8,6 +8,9 @@
 //! for `|x| ≤ 1e5` and the other two add at most two roundings of a value below 2, so `r` is
 //! within about 1.2e-7 of the true remainder. Without FMA the reduction runs in f64. Then
 //! `sin(x) = (-1)^q · sin(r)` with an odd degree-9 minimax polynomial on `[-π/2, π/2]`.
+//! Measured over every f32 with `|x| ≤ 1e5`: at most 1.3e-7 from f64 `sin`. Beyond about
+//! `|x| = 1.3e7` the quadrant no longer fits the magic-number rounding and the result is not a
+//! sine; network arguments stay far below (hidden layers reach a few thousand).
 
 use super::kernel::{self, Isa, Scalar, Simd};
 

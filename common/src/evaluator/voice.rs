@@ -2,7 +2,8 @@
 //! modulation parameters, and their linear ramp across the block after a latent change.
 
 use super::error::EvaluatorError;
-use super::mapping::{dot, MappingScratch};
+use super::kernel::{self, Isa};
+use super::mapping::MappingScratch;
 use super::packed::{Packed, PARAMS_PER_ROW};
 use super::weights::{Conditioning, NetworkWeights};
 
@@ -44,7 +45,7 @@ impl Voice {
             params_soa: vec![0.0; packed.soa_len],
         };
         let zero = vec![0.0; weights.latent_dim];
-        voice.load_target(weights, &zero);
+        voice.load_target(weights, packed, &zero);
         voice.settle(packed);
         voice
     }
@@ -57,7 +58,7 @@ impl Voice {
         latent: &[f32],
     ) -> Result<(), EvaluatorError> {
         check_latent(weights, latent)?;
-        self.load_target(weights, latent);
+        self.load_target(weights, packed, latent);
         self.settle(packed);
         Ok(())
     }
@@ -70,7 +71,7 @@ impl Voice {
         latent: &[f32],
     ) -> Result<(), EvaluatorError> {
         check_latent(weights, latent)?;
-        self.load_target(weights, latent);
+        self.load_target(weights, packed, latent);
         self.write_params(packed);
         self.ramping = true;
         Ok(())
@@ -115,9 +116,14 @@ impl Voice {
         }
     }
 
-    fn load_target(&mut self, weights: &NetworkWeights, latent: &[f32]) {
-        self.mapping.run(&weights.mapping, latent, &mut self.cond);
-        resolve(weights, &self.cond, &mut self.target);
+    fn load_target(&mut self, weights: &NetworkWeights, packed: &Packed, latent: &[f32]) {
+        let isa = packed.isa;
+        // SAFETY: the packed network's ISA was checked available when it was packed.
+        unsafe {
+            self.mapping
+                .run(isa, &weights.mapping, latent, &mut self.cond);
+            resolve(isa, weights, &self.cond, &mut self.target);
+        }
     }
 }
 
@@ -135,7 +141,10 @@ fn check_latent(weights: &NetworkWeights, latent: &[f32]) -> Result<(), Evaluato
 }
 
 /// Each unit's modulation for the conditioning vector `cond` (the mapping output).
-fn resolve(weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
+///
+/// # Safety
+/// `isa` must be available.
+unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
     let half = match weights.conditioning {
         Conditioning::Film => cond.len() / 2,
         Conditioning::Concat => 0,
@@ -158,7 +167,9 @@ fn resolve(weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
                     shift: f64::from(beta[o]),
                 }
             } else {
-                let extra = concat_rows.next().map_or(0.0, |row| dot(row, cond));
+                let extra = concat_rows
+                    .next()
+                    .map_or(0.0, |row| kernel::dot(isa, row, cond));
                 Modulation {
                     scale: omega,
                     bias: bias + f64::from(extra),

@@ -262,7 +262,12 @@ impl Decoder {
                 got: vec![values.len()],
             });
         }
-        let new = to_tensor(values.to_vec(), &[values.len()], mask.dtype(), mask.device())?;
+        let new = to_tensor(
+            values.to_vec(),
+            &[values.len()],
+            mask.dtype(),
+            mask.device(),
+        )?;
         self.mask = Some(new);
         Ok(())
     }

@@ -33,15 +33,6 @@ impl Dist {
             high: bound,
         }
     }
-
-    /// The distribution's standard deviation (what the init-statistics tests compare against).
-    pub fn std(&self) -> f64 {
-        match *self {
-            Dist::Uniform { low, high } => (high - low) / 12f64.sqrt(),
-            Dist::Normal { std } => std,
-            Dist::Zero => 0.0,
-        }
-    }
 }
 
 /// The seeded source of initial values.
@@ -95,7 +86,10 @@ mod tests {
         assert_eq!(a, b);
         let mean = a.iter().sum::<f64>() / a.len() as f64;
         let std = (a.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / a.len() as f64).sqrt();
-        assert!(mean.abs() < 0.05 && (std - 2.0).abs() < 0.05, "{mean} {std}");
+        assert!(
+            mean.abs() < 0.05 && (std - 2.0).abs() < 0.05,
+            "{mean} {std}"
+        );
         let u = InitRng::new(1).sample(Dist::symmetric(3.0), 1000);
         assert!(u.iter().all(|x| (-3.0..3.0).contains(x)));
     }

@@ -1,7 +1,9 @@
 //! Which distribution every layer's weight and bias is drawn from (reference-impl §1.1–§1.3).
 
 use candle_core::{DType, Device, Result, Tensor};
-use sirenade_common::model_config::{Activation, MappingInit, MAPPING_LEAKY_SLOPE, SYNTHESIS_LEAKY_SLOPE};
+use sirenade_common::model_config::{
+    Activation, MappingInit, MAPPING_LEAKY_SLOPE, SYNTHESIS_LEAKY_SLOPE,
+};
 
 use super::init::{to_tensor, Dist, InitRng};
 
@@ -40,7 +42,12 @@ const POLAR: Dist = Dist::Uniform {
 
 /// Init of a synthesis layer or of the final linear (`first` only for synthesis layer 0; the
 /// final linear has `omega_mean` 1). `inputs` counts concatenated conditioning.
-pub fn synthesis(activation: Activation, first: bool, inputs: usize, omega_mean: f64) -> LinearInit {
+pub fn synthesis(
+    activation: Activation,
+    first: bool,
+    inputs: usize,
+    omega_mean: f64,
+) -> LinearInit {
     let fan_in = inputs as f64;
     let (weight, divide_by_omega, bias) = match activation {
         Activation::Sine if first => (Dist::symmetric(1.0 / fan_in), false, POLAR),
@@ -100,7 +107,11 @@ impl LinearInit {
     ) -> Result<(Tensor, Tensor)> {
         let mut w = rng.sample(self.weight, out * inputs);
         for (row, chunk) in w.chunks_mut(inputs.max(1)).enumerate() {
-            let divisor = if self.divide_by_omega { omega[row] } else { 1.0 };
+            let divisor = if self.divide_by_omega {
+                omega[row]
+            } else {
+                1.0
+            };
             for x in chunk {
                 *x *= self.scale / divisor;
             }
@@ -110,11 +121,5 @@ impl LinearInit {
             to_tensor(w, &[out, inputs], dtype, device)?,
             to_tensor(b, &[out], dtype, device)?,
         ))
-    }
-
-    /// The standard deviation the drawn weights should have, for a layer of constant `omega`.
-    pub fn weight_std(&self, omega: f64) -> f64 {
-        let divisor = if self.divide_by_omega { omega } else { 1.0 };
-        self.weight.std() * self.scale / divisor
     }
 }

@@ -90,4 +90,3 @@ pub fn matmul_last(x: &Tensor, w: &Tensor) -> Result<Tensor> {
         .matmul(&w.t()?)?
         .reshape(out_dims)
 }
-

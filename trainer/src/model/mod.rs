@@ -1,14 +1,14 @@
 //! The decoder in candle: a conditional SIREN / pi-GAN network built from a
 //! [`ModelConfig`](sirenade_common::model_config::ModelConfig) and a seed.
 //!
-//! - [`Decoder`]: construction, `forward`, `forward_with_derivative`, named variables by group,
+//! - [`Decoder`] — construction, `forward`, `forward_with_derivative`, named variables by group,
 //!   checkpoint state, the progressive mask.
-//! - [`layers`]: the FiLM-sine layer, the concat-conditioned layer, the final linear.
-//! - [`MappingNetwork`]: psi.
-//! - [`Linear`]: an affine map, optionally weight-normalised.
-//! - [`Dual`]: values with their time derivative (forward mode).
-//! - [`ProgressiveSchedule`]: the first-layer fade-in of progressive activation scaling.
-//! - [`init`] / [`init_rules`]: seeded, device-independent initial values and the per-layer
+//! - [`layers`] — the FiLM-sine layer, the concat-conditioned layer, the final linear.
+//! - [`MappingNetwork`] — psi.
+//! - [`Linear`] — an affine map, optionally weight-normalised.
+//! - [`Dual`] — values with their time derivative (forward mode).
+//! - [`ProgressiveSchedule`] — the first-layer fade-in of progressive activation scaling.
+//! - [`init`] and [`init_rules`] — seeded, device-independent initial values and the per-layer
 //!   distributions of the reference code.
 
 mod activation;

@@ -124,7 +124,13 @@ fn init_statistics_follow_the_reference_formulas() {
         ),
         (
             "pigan-min-mapping",
-            [&[u(1.0 / 16.0) * 0.25][..], &[u(1.0)], &[hidden_sine; 7], &[final_none]].concat(),
+            [
+                &[u(1.0 / 16.0) * 0.25][..],
+                &[u(1.0)],
+                &[hidden_sine; 7],
+                &[final_none],
+            ]
+            .concat(),
         ),
         (
             "pigan-concat-middle",
@@ -185,8 +191,14 @@ fn weight_norm_gains_are_row_norms_and_change_nothing_at_init() {
         assert!((x - y).abs() < 1e-12, "{x} vs {y}");
     }
     let vars = with.named_vars();
-    let g = vars.iter().find(|v| v.name == "synthesis.2.weight_g").unwrap();
-    let v = vars.iter().find(|v| v.name == "synthesis.2.weight_v").unwrap();
+    let g = vars
+        .iter()
+        .find(|v| v.name == "synthesis.2.weight_g")
+        .unwrap();
+    let v = vars
+        .iter()
+        .find(|v| v.name == "synthesis.2.weight_v")
+        .unwrap();
     let norms: Vec<f64> = v
         .var
         .as_tensor()
@@ -214,9 +226,13 @@ fn forward_shapes_and_shape_errors() {
     }
     let decoder = build("demo", DType::F32);
     let (z, t) = inputs(decoder.config(), 3, 50, 0.001, DType::F32);
+    assert_eq!(decoder.mapping_output(&z).unwrap().dims(), &[3, 192]);
     let bad_z = z.narrow(1, 0, 10).unwrap();
     let err = decoder.forward(&bad_z, &t).unwrap_err().to_string();
-    assert!(err.contains("latents z") && err.contains("[B, 256]"), "{err}");
+    assert!(
+        err.contains("latents z") && err.contains("[B, 256]"),
+        "{err}"
+    );
     let bad_t = t.narrow(0, 0, 2).unwrap();
     let err = decoder.forward(&z, &bad_t).unwrap_err().to_string();
     assert!(err.contains("coordinates t"), "{err}");
@@ -301,12 +317,21 @@ fn progressive_mask_gates_the_first_layer() {
         .unwrap()
         .to_vec1()
         .unwrap();
-    assert!(off.iter().all(|&y| (y - off[0]).abs() < 1e-12), "masked model is constant in t");
+    assert!(
+        off.iter().all(|&y| (y - off[0]).abs() < 1e-12),
+        "masked model is constant in t"
+    );
     let omega: Vec<f64> = decoder.omegas()[0].to_vec1().unwrap();
     assert!(omega.windows(2).all(|w| w[0] <= w[1]));
     assert!(omega.iter().all(|&w| (0.0..10_000.0).contains(&w)));
     decoder.set_progressive_mask(&[1.0; 256]).unwrap();
-    let on: Vec<f64> = decoder.forward(&z, &t).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let on: Vec<f64> = decoder
+        .forward(&z, &t)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert!(on.iter().any(|&y| (y - on[0]).abs() > 1e-9));
     assert!(decoder.set_progressive_mask(&[1.0; 3]).is_err());
     assert!(build("pigan", DType::F64)
@@ -317,8 +342,7 @@ fn progressive_mask_gates_the_first_layer() {
 #[test]
 fn state_round_trips_and_mismatches_are_named() {
     let source = build("pigan-prog", DType::F32);
-    let mut target =
-        Decoder::new(source.config(), 99, DType::F32, &Device::Cpu).unwrap();
+    let mut target = Decoder::new(source.config(), 99, DType::F32, &Device::Cpu).unwrap();
     let state: HashMap<String, Tensor> = source.state_tensors().into_iter().collect();
     target.load_state(&state).unwrap();
     let (z, t) = inputs(source.config(), 2, 8, 0.5, DType::F32);

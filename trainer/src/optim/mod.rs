@@ -2,9 +2,9 @@
 //! reference's settings (reference-impl §6), Adam (PyTorch's, coupled L2), and
 //! ReduceLROnPlateau (PyTorch's, as the reference uses it).
 //!
-//! - [`Optimizer`]: the common interface (step, learning rate, per-group weight decay, state).
-//! - [`AdaBelief`], [`Adam`]: the two update rules over [`VarGroup`]s.
-//! - [`ReduceLrOnPlateau`]: the learning-rate schedule.
+//! - [`Optimizer`] — the common interface (step, learning rate, per-group weight decay, state).
+//! - [`AdaBelief`], [`Adam`] — the two update rules over [`VarGroup`]s.
+//! - [`ReduceLrOnPlateau`] — the learning-rate schedule.
 
 mod adabelief;
 mod adam;

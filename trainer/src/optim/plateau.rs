@@ -93,16 +93,16 @@ mod tests {
         let mut lr = 1.0;
         // step: metric -> lr after the step (hand-traced against PyTorch's algorithm)
         let trace = [
-            (10.0, 1.0),  // best 10
-            (10.0, 1.0),  // bad 1
+            (10.0, 1.0),   // best 10
+            (10.0, 1.0),   // bad 1
             (9.9995, 1.0), // 0.005% better is below the 1e-4 threshold: bad 2
-            (10.0, 0.5),  // bad 3 > 2: reduce, cooldown 1
-            (11.0, 0.5),  // cooldown: bad reset to 0
-            (11.0, 0.5),  // bad 1
-            (5.0, 0.5),   // best 5
-            (6.0, 0.5),   // bad 1
-            (6.0, 0.5),   // bad 2
-            (6.0, 0.25),  // bad 3: reduce
+            (10.0, 0.5),   // bad 3 > 2: reduce, cooldown 1
+            (11.0, 0.5),   // cooldown: bad reset to 0
+            (11.0, 0.5),   // bad 1
+            (5.0, 0.5),    // best 5
+            (6.0, 0.5),    // bad 1
+            (6.0, 0.5),    // bad 2
+            (6.0, 0.25),   // bad 3: reduce
         ];
         for (i, (metric, want)) in trace.into_iter().enumerate() {
             lr = s.step(metric, lr);

@@ -6,6 +6,11 @@ use candle_core::{Tensor, Var};
 use super::OptimError;
 
 /// Variables sharing one weight-decay coefficient.
+///
+/// The thesis regularises `lambda/2 ||W_phi||^2` (weights of the synthesis network); the
+/// reference code applies AdaBelief's coupled L2 to every synthesis parameter, biases and
+/// weight-norm (g, v) included, and none to the mapping network (reference-impl §4, §10). Both
+/// are expressible by how the caller splits its variables into groups.
 #[derive(Debug, Clone)]
 pub struct VarGroup {
     /// The variables.
@@ -133,7 +138,10 @@ impl Slots {
                 *slot = Slot {
                     step: new.step,
                     first: new.first.to_dtype(like.dtype())?.to_device(like.device())?,
-                    second: new.second.to_dtype(like.dtype())?.to_device(like.device())?,
+                    second: new
+                        .second
+                        .to_dtype(like.dtype())?
+                        .to_device(like.device())?,
                 };
             }
         }

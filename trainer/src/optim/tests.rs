@@ -107,7 +107,12 @@ fn adabelief_first_step_by_hand() {
         Hyper::adabelief(0.1),
     )
     .unwrap();
-    let grads = (p.as_tensor() * 0.5).unwrap().sum_all().unwrap().backward().unwrap();
+    let grads = (p.as_tensor() * 0.5)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
     opt.step(&grads).unwrap();
     let got: Vec<f64> = p.as_tensor().to_vec1().unwrap();
     assert!((got[0] - (1.0 - 1.0 / 9.0)).abs() < 1e-12, "{got:?}");
@@ -128,10 +133,18 @@ fn adam_first_step_by_hand() {
     )
     .unwrap();
     let c = Tensor::new(&[0.5f64, -2.0][..], &Device::Cpu).unwrap();
-    let grads = (p.as_tensor() * c).unwrap().sum_all().unwrap().backward().unwrap();
+    let grads = (p.as_tensor() * c)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
     opt.step(&grads).unwrap();
     let got: Vec<f64> = p.as_tensor().to_vec1().unwrap();
-    assert!((got[0] - 0.9).abs() < 1e-7 && (got[1] - 1.1).abs() < 1e-7, "{got:?}");
+    assert!(
+        (got[0] - 0.9).abs() < 1e-7 && (got[1] - 1.1).abs() < 1e-7,
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -225,11 +238,20 @@ fn learning_rate_and_weight_decay_are_settable_and_kinds_parse() {
     assert_eq!(opt.learning_rate(), 0.5);
     opt.set_weight_decay(0, 2.0);
     // Gradient 0 plus lambda p = 2: the first Adam step moves by lr against sign(2).
-    let grads = (v.as_tensor() * 0.0).unwrap().sum_all().unwrap().backward().unwrap();
+    let zero = Tensor::zeros(1, DType::F64, &Device::Cpu).unwrap();
+    let grads = (v.as_tensor() * zero)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
     opt.step(&grads).unwrap();
     let got: Vec<f64> = v.as_tensor().to_vec1().unwrap();
     assert!((got[0] - 0.5).abs() < 1e-7, "{got:?}");
-    assert_eq!("adam".parse::<OptimizerKind>().unwrap(), OptimizerKind::Adam);
+    assert_eq!(
+        "adam".parse::<OptimizerKind>().unwrap(),
+        OptimizerKind::Adam
+    );
     assert_eq!(
         "adabelief".parse::<OptimizerKind>().unwrap(),
         OptimizerKind::AdaBelief

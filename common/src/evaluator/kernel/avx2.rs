@@ -87,3 +87,12 @@ pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
 pub(crate) unsafe fn sin_in_place(xs: &mut [f32]) {
     forward::sin_slice::<Avx2>(xs);
 }
+
+/// `Σ a[i]·b[i]` with AVX2+FMA.
+///
+/// # Safety
+/// AVX2 and FMA must be available.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+    super::dot::dot::<Avx2>(a, b)
+}

@@ -90,3 +90,12 @@ pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
 pub(crate) unsafe fn sin_in_place(xs: &mut [f32]) {
     forward::sin_slice::<Avx512>(xs);
 }
+
+/// `Σ a[i]·b[i]` with AVX-512F.
+///
+/// # Safety
+/// AVX-512F, AVX2 and FMA must be available.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+    super::dot::dot::<Avx512>(a, b)
+}

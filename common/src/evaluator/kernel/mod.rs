@@ -9,6 +9,7 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod dot;
 mod first;
 mod forward;
 mod narrow;
@@ -120,5 +121,19 @@ pub(crate) fn sin_in_place(isa: Isa, xs: &mut [f32]) {
         // SAFETY: callers pass an available `isa`.
         Isa::Avx2Fma => unsafe { avx2::sin_in_place(xs) },
         _ => portable::sin_in_place(xs),
+    }
+}
+
+/// `Σ a[i]·b[i]` with the vectors of `isa` (for the per-latent work).
+///
+/// # Safety
+/// `isa` must be available.
+pub(crate) unsafe fn dot(isa: Isa, a: &[f32], b: &[f32]) -> f32 {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => avx512::dot(a, b),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => avx2::dot(a, b),
+        _ => portable::dot(a, b),
     }
 }

@@ -14,6 +14,9 @@ use crate::evaluator::scratch::BLOCK;
 /// Row vectors per tile: four independent accumulators per coordinate hide the FMA latency.
 const R: usize = 4;
 
+/// Room for one tile's sums: `R` vectors × 4 coordinates × at most 16 lanes.
+const SUMS: usize = R * 4 * 16;
+
 /// One dense layer for `n` coordinates (`n ≤ LANES / 2`).
 ///
 /// # Safety
@@ -41,7 +44,7 @@ pub(super) unsafe fn dense<S: Simd, const ACT: u8>(
     }
 }
 
-/// Row vectors `v..v + RV` for all `n` coordinates, four, two or one at a time.
+/// Row vectors `v..v + RV` for all `n` coordinates, four (AVX-512), two or one at a time.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn rows<S: Simd, const RV: usize, const ACT: u8>(
@@ -54,31 +57,37 @@ unsafe fn rows<S: Simd, const RV: usize, const ACT: u8>(
     dst: *mut f32,
     v: usize,
 ) {
+    let mut sums = [0.0f32; SUMS];
+    let sums = sums.as_mut_ptr();
     let stride = layer.vectors * S::LANES;
     let panel = columns.add(v * layer.k * S::LANES);
     let params = params.add(v * S::LANES);
     let dst = dst.add(v * S::LANES * BLOCK);
     let mut c = 0;
-    while c + 4 <= n {
-        let at = (src.add(c), frac.add(c), dst.add(c));
-        tile::<S, RV, 4, ACT>(panel, layer.k, at.0, params, stride, at.1, at.2);
-        c += 4;
+    // Four coordinates need 16 accumulators + 5 operands: only AVX-512 has the 32 registers.
+    if S::LANES >= 16 {
+        while c + 4 <= n {
+            let at = (src.add(c), frac.add(c), dst.add(c));
+            tile::<S, RV, 4, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
+            c += 4;
+        }
     }
-    if c + 2 <= n {
+    while c + 2 <= n {
         let at = (src.add(c), frac.add(c), dst.add(c));
-        tile::<S, RV, 2, ACT>(panel, layer.k, at.0, params, stride, at.1, at.2);
+        tile::<S, RV, 2, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
         c += 2;
     }
     if c < n {
         let at = (src.add(c), frac.add(c), dst.add(c));
-        tile::<S, RV, 1, ACT>(panel, layer.k, at.0, params, stride, at.1, at.2);
+        tile::<S, RV, 1, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
     }
 }
 
-/// The register tile: `RV` row vectors × `C` coordinates over `k` inputs, then modulated,
-/// activated and written row by row. (Indexed loops keep the accumulators in registers.)
+/// The register tile: `RV` row vectors × `C` coordinates over `k` inputs, stored to `sums`
+/// (by a trivially unrolled loop, which keeps the accumulators in registers; see the wide
+/// tile), then modulated, activated and written row by row.
 #[inline(always)]
-#[allow(clippy::needless_range_loop)]
+#[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 unsafe fn tile<S: Simd, const RV: usize, const C: usize, const ACT: u8>(
     panel: *const f32,
     k: usize,
@@ -86,6 +95,7 @@ unsafe fn tile<S: Simd, const RV: usize, const C: usize, const ACT: u8>(
     params: *const f32,
     stride: usize,
     frac: *const f32,
+    sums: *mut f32,
     dst: *mut f32,
 ) {
     let panel_len = k * S::LANES;
@@ -101,19 +111,24 @@ unsafe fn tile<S: Simd, const RV: usize, const C: usize, const ACT: u8>(
             }
         }
     }
-    let mut lanes = [0.0f32; 16];
+    for r in 0..RV {
+        for c in 0..C {
+            S::store(sums.add((r * C + c) * S::LANES), acc[r][c]);
+        }
+    }
     for r in 0..RV {
         let p = params.add(r * S::LANES);
         let [s0, ds, b0, db, h0, dh] = std::array::from_fn(|q| S::load(p.add(q * stride)));
         for c in 0..C {
+            let at = sums.add((r * C + c) * S::LANES);
             let f = S::splat(*frac.add(c));
             let scale = S::mul_add(ds, f, s0);
             let shift = S::mul_add(dh, f, h0);
-            let pre = S::mul_add(scale, S::add(acc[r][c], S::mul_add(db, f, b0)), shift);
-            S::store(lanes.as_mut_ptr(), activate::<S, ACT>(pre));
+            let pre = S::mul_add(scale, S::add(S::load(at), S::mul_add(db, f, b0)), shift);
+            S::store(at, activate::<S, ACT>(pre));
             let out = dst.add(r * S::LANES * BLOCK + c);
-            for (l, &y) in lanes[..S::LANES].iter().enumerate() {
-                *out.add(l * BLOCK) = y;
+            for l in 0..S::LANES {
+                *out.add(l * BLOCK) = *at.add(l);
             }
         }
     }

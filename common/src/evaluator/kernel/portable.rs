@@ -151,3 +151,9 @@ pub(crate) fn sin_in_place(xs: &mut [f32]) {
     // SAFETY: the portable kernel uses baseline instructions only.
     unsafe { forward::sin_slice::<Portable>(xs) }
 }
+
+/// `Σ a[i]·b[i]` with the portable vectors.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: the portable kernel uses baseline instructions only.
+    unsafe { super::dot::dot::<Portable>(a, b) }
+}

@@ -48,8 +48,13 @@ pub(super) unsafe fn dense<S: Simd, const M: usize, const NV: usize, const ACT: 
     }
 }
 
-/// The register tile: `M` rows × `NV` vectors accumulated over `k` inputs, then modulated,
-/// activated and stored. (Indexed loops: iterator forms leave the accumulators in memory.)
+/// The register tile: `M` rows × `NV` vectors accumulated over `k` inputs and stored, then
+/// modulated and activated in place while still in L1.
+///
+/// The sums are stored by a loop with a trivial body so that it is always fully unrolled: an
+/// epilogue indexing the accumulators directly can stay rolled (the sine is large), which
+/// leaves the accumulators in memory and adds a store to every FMA. Indexed loops for the same
+/// reason.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 unsafe fn tile<S: Simd, const M: usize, const NV: usize, const ACT: u8>(
@@ -72,15 +77,21 @@ unsafe fn tile<S: Simd, const M: usize, const NV: usize, const ACT: u8>(
             }
         }
     }
+    for m in 0..M {
+        for v in 0..NV {
+            S::store(dst.add(m * BLOCK + v * S::LANES), acc[m][v]);
+        }
+    }
     let f: [S::V; NV] = std::array::from_fn(|v| S::load(frac.add(v * S::LANES)));
     for m in 0..M {
         let p = params.add(m * PARAMS_PER_ROW);
         let [s0, ds, b0, db, h0, dh] = std::array::from_fn(|i| S::splat(*p.add(i)));
         for v in 0..NV {
+            let at = dst.add(m * BLOCK + v * S::LANES);
             let scale = S::mul_add(ds, f[v], s0);
             let shift = S::mul_add(dh, f[v], h0);
-            let pre = S::mul_add(scale, S::add(acc[m][v], S::mul_add(db, f[v], b0)), shift);
-            S::store(dst.add(m * BLOCK + v * S::LANES), activate::<S, ACT>(pre));
+            let pre = S::mul_add(scale, S::add(S::load(at), S::mul_add(db, f[v], b0)), shift);
+            S::store(at, activate::<S, ACT>(pre));
         }
     }
 }

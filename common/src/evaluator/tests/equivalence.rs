@@ -66,7 +66,7 @@ fn pigan_matches_reference_on_every_isa() {
 #[test]
 fn small_matches_reference_for_every_block_length() {
     let weights = networks::network(&Shape::small(), 3);
-    check_network("small", &weights, 4, &[1, 7, 64, 256, 1000]);
+    check_network("small", &weights, 4, &[1, 3, 5, 7, 64, 256, 1000]);
 }
 
 #[test]
@@ -96,6 +96,23 @@ fn odd_widths_match_reference() {
         ..Shape::small()
     };
     check_network("odd", &networks::network(&shape, 9), 10, &[1, 7, 64, 1000]);
+}
+
+/// The top of the omega range (10⁴): first-layer arguments up to about 7·10⁴.
+#[test]
+fn high_first_omega_matches_reference() {
+    let shape = Shape {
+        omega_first: 10_000.0,
+        ..Shape::small()
+    };
+    check_network("omega 1e4", &networks::network(&shape, 15), 16, &[1, 7, 64]);
+}
+
+/// Evaluators can move to (and be shared with) the audio thread.
+#[test]
+fn evaluator_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Evaluator>();
 }
 
 /// A latent change ramps gamma and beta linearly over the next block only, and `prepare` jumps.

@@ -60,35 +60,36 @@ fn sine_within_2e_6_on_sweep_and_random_arguments() {
     }
 }
 
-/// Every f32 with `|x| ≤ 1e5` (about 2.4e9 arguments) on the best kernel; slow, run with
-/// `cargo test --release -p sirenade-common sine_exhaustive -- --ignored --nocapture`.
+/// Every f32 with `|x| ≤ 1e5` (about 2.4e9 arguments) on every path; slow (about 30 s per
+/// path), run with `cargo test --release -p sirenade-common sine_exhaustive -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn sine_exhaustive() {
-    let isa = Isa::detect();
     let top = LIMIT.to_bits();
-    let mut worst = (0.0f64, 0.0f32);
     let mut xs = vec![0.0f32; 1 << 20];
-    for sign in [0u32, 0x8000_0000] {
-        let mut bits = 0u32;
-        while bits <= top {
-            let end = (bits + (1 << 20)).min(top + 1);
-            let len = (end - bits) as usize;
-            for (x, b) in xs.iter_mut().zip(bits..end) {
-                *x = f32::from_bits(b | sign);
+    for path in paths() {
+        let mut worst = (0.0f64, 0.0f32);
+        for sign in [0u32, 0x8000_0000] {
+            let mut bits = 0u32;
+            while bits <= top {
+                let end = (bits + (1 << 20)).min(top + 1);
+                let len = (end - bits) as usize;
+                for (x, b) in xs.iter_mut().zip(bits..end) {
+                    *x = f32::from_bits(b | sign);
+                }
+                let e = max_error(path, &xs[..len]);
+                if e.0 > worst.0 {
+                    worst = e;
+                }
+                bits = end;
             }
-            let e = max_error(Some(isa), &xs[..len]);
-            if e.0 > worst.0 {
-                worst = e;
-            }
-            bits = end;
         }
+        println!(
+            "sine exhaustive {path:?}: max error {:.3e} at x = {}",
+            worst.0, worst.1
+        );
+        assert!(worst.0 <= TOLERANCE, "{path:?}: {worst:?}");
     }
-    println!(
-        "sine exhaustive {isa}: max error {:.3e} at x = {}",
-        worst.0, worst.1
-    );
-    assert!(worst.0 <= TOLERANCE);
 }
 
 /// NaN and infinities give NaN; nothing panics.

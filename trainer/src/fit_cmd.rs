@@ -1,0 +1,204 @@
+//! `trainer fit`: builds the settings (defaults < `--config FILE.toml` < flags), reads the
+//! data, checks everything, then trains.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use sirenade_common::model_config::ModelConfig;
+
+use crate::data_cmd::DataArgs;
+use crate::train::engine::Engine;
+use crate::train::fit::{fit, prepare_run_dir, FitOptions};
+use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
+use crate::train::settings::{DecaySchedule, DerivativeForm, Reduction, TrainSettings};
+
+/// Arguments of `trainer fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    /// Data set and selection.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The run folder to write (or continue with --resume).
+    #[arg(long, value_name = "RUN")]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// TOML file of training settings (flags override it).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Named model configuration (see `trainer model info`).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// First-layer omega.
+    #[arg(long, value_name = "F")]
+    pub omega_first: Option<f64>,
+    /// Hidden-layer omega.
+    #[arg(long, value_name = "H")]
+    pub omega_hidden: Option<f64>,
+    /// Number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Items per step.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Learning rate of the synthesis network.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Learning rate of the mapping network (default: --lr).
+    #[arg(long)]
+    pub mapping_lr: Option<f64>,
+    /// adabelief or adam.
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    /// Step size of the latents' SGD.
+    #[arg(long)]
+    pub latent_lr: Option<f64>,
+    /// Coordinates per item per step.
+    #[arg(long)]
+    pub points: Option<usize>,
+    /// Derivative term: fd, analytic or none.
+    #[arg(long, value_parser = ["fd", "analytic", "none"])]
+    pub derivative: Option<String>,
+    /// Weight of the derivative term.
+    #[arg(long)]
+    pub derivative_weight: Option<f64>,
+    /// Loss normalisation: reference or mean.
+    #[arg(long, value_parser = ["reference", "mean"])]
+    pub reduction: Option<String>,
+    /// Coupled L2 coefficient on the synthesis network.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// constant, linear:EPOCHS or geometric:FACTOR:EVERY.
+    #[arg(long)]
+    pub weight_decay_schedule: Option<String>,
+    /// Turn off the ReduceLROnPlateau schedule.
+    #[arg(long)]
+    pub no_plateau: bool,
+    /// Clip the networks' global gradient norm.
+    #[arg(long)]
+    pub grad_clip: Option<f64>,
+    /// Epochs between checkpoints.
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
+    /// cpu or cuda.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn read_config(path: &Path) -> Result<TrainSettings> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{}: invalid training settings", path.display()))
+}
+
+impl FitArgs {
+    /// The settings: defaults, then the config file, then the flags.
+    pub fn settings(&self) -> Result<TrainSettings> {
+        let mut s = match &self.config {
+            Some(p) => read_config(p)?,
+            None => TrainSettings::default(),
+        };
+        if let Some(v) = &self.model {
+            s.model = v.clone();
+        }
+        if self.omega_first.is_some() {
+            s.omega_first = self.omega_first;
+        }
+        if self.omega_hidden.is_some() {
+            s.omega_hidden = self.omega_hidden;
+        }
+        macro_rules! set {
+            ($($field:ident),*) => {$( if let Some(v) = self.$field.clone() { s.$field = v; } )*};
+        }
+        set!(epochs, batch, lr, optimizer, latent_lr, points, derivative_weight, weight_decay, checkpoint_every, device);
+        if self.mapping_lr.is_some() {
+            s.mapping_lr = self.mapping_lr;
+        }
+        if let Some(d) = &self.derivative {
+            s.derivative = match d.as_str() {
+                "fd" => DerivativeForm::Fd,
+                "analytic" => DerivativeForm::Analytic,
+                _ => DerivativeForm::None,
+            };
+        }
+        if let Some(r) = &self.reduction {
+            s.reduction = if r == "mean" { Reduction::Mean } else { Reduction::Reference };
+        }
+        if let Some(w) = &self.weight_decay_schedule {
+            s.weight_decay_schedule = DecaySchedule::parse(w)?;
+        }
+        if self.no_plateau {
+            s.plateau = false;
+        }
+        if self.grad_clip.is_some() {
+            s.grad_clip = self.grad_clip;
+        }
+        if let Some(seed) = self.data.seed {
+            s.seed = seed;
+        }
+        Ok(s)
+    }
+}
+
+/// The model a run's settings name, omega overrides applied and validated.
+pub fn resolve_model(s: &TrainSettings) -> Result<ModelConfig> {
+    let mut m = ModelConfig::named(&s.model)?;
+    if let Some(f) = s.omega_first {
+        m.omega_first = f;
+    }
+    if let Some(h) = s.omega_hidden {
+        m.omega_hidden = h;
+    }
+    m.validate()?;
+    Ok(m)
+}
+
+/// Runs `trainer fit` and returns its closing summary.
+pub fn run(args: &FitArgs) -> Result<String> {
+    let settings = args.settings()?;
+    let model = resolve_model(&settings)?;
+    let ds = args.data.load()?;
+    settings.validate(ds.clips.len())?;
+    let info = RunInfo {
+        version: RUN_VERSION,
+        settings: settings.clone(),
+        model: model.clone(),
+        data: DataInfo::of(&args.data.data, args.data.describe(), &ds),
+    };
+    prepare_run_dir(&args.out, &info, args.resume)?;
+    let clips: Vec<Vec<f32>> = ds.clips.iter().map(|c| c.samples.clone()).collect();
+    let mut engine = Engine::new(&settings, &model, &clips)?;
+    let summary = fit(
+        &mut engine,
+        &args.out,
+        &info,
+        FitOptions {
+            resume: args.resume,
+            progress: !args.quiet,
+        },
+    )?;
+    let loss = summary
+        .final_loss
+        .map_or("n/a".to_string(), |l| format!("{l:.6e}"));
+    let mut out = format!(
+        "{} {} of {} epochs in {} (model {}, {} parameters, {} items); last epoch loss {loss}\n",
+        if summary.interrupted { "interrupted after" } else { "trained" },
+        summary.epochs,
+        settings.epochs,
+        args.out.display(),
+        settings.model,
+        model.parameter_count(),
+        ds.clips.len(),
+    );
+    if summary.rollbacks > 0 {
+        out.push_str(&format!("{} rollback(s) after non-finite losses\n", summary.rollbacks));
+    }
+    if summary.interrupted {
+        out.push_str(&format!("resume with: trainer fit ... --out {} --resume\n", args.out.display()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,363 @@
+//! The training state and one epoch of the autodecoder protocol (reference-impl §3, §6):
+//! per step, the latents of the batch take a plain SGD step, the plateau schedule sees the
+//! loss, and the synthesis and mapping networks take their optimisers' steps, all from the
+//! gradient of the same loss at the pre-update latents.
+
+use std::collections::HashMap;
+
+use anyhow::{anyhow, Context, Result};
+use candle_core::{DType, Device, Tensor, Var};
+use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
+use sirenade_common::model_config::ModelConfig;
+use sirenade_common::CLIP_LEN;
+
+use super::batches::{epoch_batches, epoch_rng, Batch};
+use super::objective::Objective;
+use super::settings::TrainSettings;
+use crate::model::{Decoder, ParamGroup, ProgressiveSchedule};
+use crate::optim::{Optimizer, ReduceLrOnPlateau, Slot, VarGroup};
+
+/// What one epoch did.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochReport {
+    /// The epoch's index (0-based).
+    pub epoch: usize,
+    /// Mean loss over the epoch's steps.
+    pub loss: f64,
+    /// Mean amplitude term.
+    pub amplitude: f64,
+    /// Mean derivative term.
+    pub derivative: f64,
+    /// Synthesis learning rate at the end of the epoch.
+    pub lr: f64,
+    /// Coordinate samples (items × points) processed.
+    pub coordinate_samples: usize,
+}
+
+/// The outcome of running an epoch.
+pub enum EpochOutcome {
+    /// Every step's loss was finite; the updates were applied.
+    Done(EpochReport),
+    /// A step produced a NaN or infinite loss; nothing from that step was applied, but
+    /// earlier steps of the epoch were, so the state must be rolled back.
+    NonFinite {
+        /// The epoch.
+        epoch: usize,
+        /// The step within the epoch.
+        step: usize,
+    },
+}
+
+/// The scalar state a checkpoint records besides tensors.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Counters {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Synthesis optimiser learning rate.
+    pub lr: f64,
+    /// Mapping optimiser learning rate.
+    pub mapping_lr: f64,
+    /// The plateau schedule's state.
+    pub plateau: Option<ReduceLrOnPlateau>,
+    /// Per-variable optimiser step counts (synthesis, then mapping).
+    pub slot_steps: Vec<u64>,
+}
+
+/// Everything that evolves during training.
+pub struct Engine {
+    settings: TrainSettings,
+    objective: Objective,
+    device: Device,
+    decoder: Decoder,
+    latents: Var,
+    targets: Tensor,
+    synthesis_opt: Box<dyn Optimizer>,
+    mapping_opt: Box<dyn Optimizer>,
+    synthesis_count: usize,
+    plateau: Option<ReduceLrOnPlateau>,
+    progressive: Option<ProgressiveSchedule>,
+    epoch: usize,
+}
+
+/// The compute device a settings string names.
+pub fn device_for(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(0).map_err(|e| {
+            anyhow!("cannot open CUDA device 0 ({e}); build with `--features cuda` on a machine with an NVIDIA GPU")
+        }),
+        other => Err(anyhow!("unknown device '{other}' (cpu or cuda)")),
+    }
+}
+
+impl Engine {
+    /// A fresh run: weights from `seed`, latents N(0, σ²) from the seed's latent stream.
+    pub fn new(settings: &TrainSettings, config: &ModelConfig, clips: &[Vec<f32>]) -> Result<Self> {
+        settings.validate(clips.len())?;
+        let device = device_for(&settings.device)?;
+        let decoder = Decoder::new(config, settings.seed, DType::F32, &device)?;
+        let n = clips.len();
+        let latent = config.latent_size;
+        let mut rng = epoch_rng(settings.seed, usize::MAX - 1);
+        let normal = Normal::new(0.0f32, settings.latent_init_std as f32)
+            .map_err(|e| anyhow!("latent init: {e}"))?;
+        let init: Vec<f32> = (0..n * latent).map(|_| normal.sample(&mut rng)).collect();
+        let latents = Var::from_tensor(&Tensor::from_vec(init, (n, latent), &device)?)?;
+        let flat: Vec<f32> = clips.iter().flat_map(|c| c.iter().copied()).collect();
+        let targets = Tensor::from_vec(flat, (n, CLIP_LEN), &device)?;
+        let kind = settings.optimizer_kind()?;
+        let synthesis = decoder.vars(ParamGroup::Synthesis);
+        let synthesis_count = synthesis.len();
+        let synthesis_opt = kind.build(
+            vec![VarGroup {
+                vars: synthesis,
+                weight_decay: settings.weight_decay,
+            }],
+            settings.lr,
+        )?;
+        let mapping_opt = kind.build(
+            vec![VarGroup {
+                vars: decoder.vars(ParamGroup::Mapping),
+                weight_decay: 0.0,
+            }],
+            settings.mapping_lr.unwrap_or(settings.lr),
+        )?;
+        let steps_per_epoch = n.div_ceil(settings.batch) as u64;
+        let plateau = settings
+            .plateau
+            .then(|| ReduceLrOnPlateau::reference(steps_per_epoch));
+        let progressive = config.progressive.as_ref().map(|p| {
+            ProgressiveSchedule::new(p.groups, config.layers[0].width, settings.epochs)
+        });
+        Ok(Self {
+            settings: settings.clone(),
+            objective: Objective::new(settings),
+            device,
+            decoder,
+            latents,
+            targets,
+            synthesis_opt,
+            mapping_opt,
+            synthesis_count,
+            plateau,
+            progressive,
+            epoch: 0,
+        })
+    }
+
+    /// Epochs completed so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// The decoder being trained.
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// The latent table `[N, latent]`.
+    pub fn latents(&self) -> &Tensor {
+        self.latents.as_tensor()
+    }
+
+    /// Mutable access to the decoder, e.g. to corrupt a weight in a rollback test.
+    pub fn decoder_mut(&mut self) -> &mut Decoder {
+        &mut self.decoder
+    }
+
+    /// The settings of this run.
+    pub fn settings(&self) -> &TrainSettings {
+        &self.settings
+    }
+
+    /// Multiplies both optimisers' learning rates by `factor` (NaN recovery halves them).
+    pub fn scale_learning_rates(&mut self, factor: f64) {
+        let lr = self.synthesis_opt.learning_rate() * factor;
+        self.synthesis_opt.set_learning_rate(lr);
+        let lr = self.mapping_opt.learning_rate() * factor;
+        self.mapping_opt.set_learning_rate(lr);
+    }
+
+    /// The synthesis learning rate.
+    pub fn learning_rate(&self) -> f64 {
+        self.synthesis_opt.learning_rate()
+    }
+
+    fn batch_tensors(&self, b: &Batch) -> Result<(Tensor, Tensor, Tensor)> {
+        let stride = self.settings.stride();
+        let points = self.settings.points;
+        let mut idx = Vec::with_capacity(b.items.len() * points);
+        let mut t = Vec::with_capacity(b.items.len() * points);
+        for &phase in &b.phases {
+            for j in 0..points {
+                let k = phase as usize + stride * j;
+                idx.push(k as u32);
+                t.push(-1.0 + 2.0 * k as f32 / CLIP_LEN as f32);
+            }
+        }
+        let rows = Tensor::from_vec(b.items.clone(), b.items.len(), &self.device)?;
+        let idx = Tensor::from_vec(idx, (b.items.len(), points), &self.device)?;
+        let t = Tensor::from_vec(t, (b.items.len(), points), &self.device)?;
+        let target = self.targets.index_select(&rows, 0)?.gather(&idx, 1)?;
+        Ok((rows, t, target))
+    }
+
+    /// Runs one epoch. A non-finite loss stops it before that step's update.
+    pub fn run_epoch(&mut self) -> Result<EpochOutcome> {
+        let epoch = self.epoch;
+        let s = &self.settings;
+        let lambda = s.weight_decay_schedule.at(s.weight_decay, epoch);
+        self.synthesis_opt.set_weight_decay(0, lambda);
+        if let Some(p) = &self.progressive {
+            let mask = p.mask(epoch + 1);
+            self.decoder.set_progressive_mask(&mask)?;
+        }
+        let batches = epoch_batches(s.seed, epoch, self.targets.dim(0)?, s.batch, s.stride());
+        let (mut loss_sum, mut amp_sum, mut der_sum) = (0.0, 0.0, 0.0);
+        let mut coords = 0;
+        for (step, b) in batches.iter().enumerate() {
+            let (rows, t, target) = self.batch_tensors(b)?;
+            let z = self.latents.as_tensor().index_select(&rows, 0)?;
+            let (pred, dpred) = if self.objective.needs_analytic_derivative() {
+                let (y, dy) = self.decoder.forward_with_derivative(&z, &t)?;
+                (y, Some(dy))
+            } else {
+                (self.decoder.forward(&z, &t)?, None)
+            };
+            let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
+            let loss: f64 = terms.total.to_dtype(DType::F64)?.to_scalar()?;
+            if !loss.is_finite() {
+                return Ok(EpochOutcome::NonFinite { epoch, step });
+            }
+            let mut grads = terms.total.backward()?;
+            if let Some(g) = grads.remove(self.latents.as_tensor()) {
+                let updated = (self.latents.as_tensor() - (g * self.settings.latent_lr)?)?;
+                self.latents.set(&updated)?;
+            }
+            if let Some(p) = &mut self.plateau {
+                let lr = p.step(loss, self.synthesis_opt.learning_rate());
+                self.synthesis_opt.set_learning_rate(lr);
+            }
+            if let Some(max_norm) = self.settings.grad_clip {
+                clip_gradients(&mut grads, &self.decoder, max_norm)?;
+            }
+            self.synthesis_opt.step(&grads)?;
+            self.mapping_opt.step(&grads)?;
+            loss_sum += loss;
+            amp_sum += terms.amplitude;
+            der_sum += terms.derivative;
+            coords += b.items.len() * self.settings.points;
+        }
+        self.epoch += 1;
+        let steps = batches.len() as f64;
+        Ok(EpochOutcome::Done(EpochReport {
+            epoch,
+            loss: loss_sum / steps,
+            amplitude: amp_sum / steps,
+            derivative: der_sum / steps,
+            lr: self.synthesis_opt.learning_rate(),
+            coordinate_samples: coords,
+        }))
+    }
+
+    /// Every tensor of the state (decoder, latents, optimiser moments) and the counters.
+    pub fn snapshot(&self) -> Result<(Vec<(String, Tensor)>, Counters)> {
+        let mut tensors: Vec<(String, Tensor)> = self
+            .decoder
+            .state_tensors()
+            .into_iter()
+            .map(|(k, v)| (format!("model.{k}"), v))
+            .collect();
+        tensors.push(("latents".into(), self.latents.as_tensor().clone()));
+        let mut steps = Vec::new();
+        let slots = self
+            .synthesis_opt
+            .state()
+            .into_iter()
+            .chain(self.mapping_opt.state());
+        for (i, slot) in slots.enumerate() {
+            tensors.push((format!("optim.{i}.first"), slot.first));
+            tensors.push((format!("optim.{i}.second"), slot.second));
+            steps.push(slot.step);
+        }
+        let counters = Counters {
+            epoch: self.epoch,
+            lr: self.synthesis_opt.learning_rate(),
+            mapping_lr: self.mapping_opt.learning_rate(),
+            plateau: self.plateau.clone(),
+            slot_steps: steps,
+        };
+        Ok((tensors, counters))
+    }
+
+    /// Restores a state taken with [`Engine::snapshot`] (from a checkpoint).
+    pub fn restore(&mut self, tensors: &HashMap<String, Tensor>, counters: &Counters) -> Result<()> {
+        let model: HashMap<String, Tensor> = tensors
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("model.").map(|n| (n.to_string(), v.clone())))
+            .collect();
+        self.decoder.load_state(&model)?;
+        let latents = tensors.get("latents").context("checkpoint lacks the latent table")?;
+        anyhow::ensure!(
+            latents.dims() == self.latents.as_tensor().dims(),
+            "checkpoint latents have shape {:?}, the run needs {:?}",
+            latents.dims(),
+            self.latents.as_tensor().dims()
+        );
+        self.latents
+            .set(&latents.to_dtype(DType::F32)?.to_device(&self.device)?)?;
+        let mut slots = Vec::new();
+        for (i, &step) in counters.slot_steps.iter().enumerate() {
+            let get = |part: &str| -> Result<Tensor> {
+                let t = tensors
+                    .get(&format!("optim.{i}.{part}"))
+                    .with_context(|| format!("checkpoint lacks optim.{i}.{part}"))?;
+                Ok(t.to_dtype(DType::F32)?.to_device(&self.device)?)
+            };
+            slots.push(Slot {
+                step,
+                first: get("first")?,
+                second: get("second")?,
+            });
+        }
+        anyhow::ensure!(
+            slots.len() >= self.synthesis_count,
+            "checkpoint holds {} optimiser slots, the model needs more",
+            slots.len()
+        );
+        let mapping = slots.split_off(self.synthesis_count);
+        self.synthesis_opt.load_state(slots)?;
+        self.mapping_opt.load_state(mapping)?;
+        self.synthesis_opt.set_learning_rate(counters.lr);
+        self.mapping_opt.set_learning_rate(counters.mapping_lr);
+        self.plateau = counters.plateau.clone();
+        self.epoch = counters.epoch;
+        Ok(())
+    }
+}
+
+/// Scales the networks' gradients so that their global L2 norm is at most `max_norm`.
+fn clip_gradients(
+    grads: &mut candle_core::backprop::GradStore,
+    decoder: &Decoder,
+    max_norm: f64,
+) -> Result<()> {
+    let vars: Vec<Var> = decoder.named_vars().into_iter().map(|v| v.var).collect();
+    let mut sq = 0.0f64;
+    for v in &vars {
+        if let Some(g) = grads.get(v.as_tensor()) {
+            sq += g.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        }
+    }
+    let norm = sq.sqrt();
+    if norm > max_norm {
+        let scale = max_norm / (norm + 1e-12);
+        for v in &vars {
+            if let Some(g) = grads.remove(v.as_tensor()) {
+                grads.insert(v.as_tensor(), (g * scale)?);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Fitting one conditional SIREN to a whole set of clips (autodecoder), faithfully to the
+//! thesis' protocol with every part configurable.
+//!
+//! - [`settings`]: every hyperparameter, with the reference code's defaults.
+//! - [`objective`]: the amplitude + derivative loss.
+//! - [`batches`]: seeded batch order and coordinate phases per epoch.
+//! - [`engine`]: the training state and one epoch of updates.
+//! - [`checkpoint`]: atomic save and checked load of the whole state.
+//! - [`run_dir`]: the run folder (`run.json`, checkpoint, `log.jsonl`).
+//! - [`fit`]: the loop with progress, logging, checkpoints, Ctrl-C and NaN rollback.
+
+pub mod batches;
+pub mod checkpoint;
+pub mod engine;
+pub mod fit;
+pub mod objective;
+pub mod run_dir;
+pub mod settings;

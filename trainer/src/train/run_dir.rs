@@ -1,0 +1,138 @@
+//! A run folder: `run.json` (settings, resolved model config, data description),
+//! `checkpoint.safetensors` and `log.jsonl`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sirenade_common::dataset::{Dataset, Label};
+use sirenade_common::model_config::ModelConfig;
+
+use super::settings::TrainSettings;
+
+/// Run folder format version.
+pub const RUN_VERSION: u32 = 1;
+
+/// One training item as recorded in the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemInfo {
+    /// The item's id in its data set.
+    pub id: String,
+    /// Its labels.
+    pub label: Label,
+}
+
+/// Where the training data came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataInfo {
+    /// The `--data` argument as given (`bundled:keyboard` or a path).
+    pub source: String,
+    /// The folder read.
+    pub root: String,
+    /// Its format.
+    pub format: String,
+    /// The data-selection flags, as given.
+    pub selection: Vec<String>,
+    /// The items, in training order (latent row i is item i).
+    pub items: Vec<ItemInfo>,
+    /// Mean x² over the set: the MSE of predicting silence.
+    pub mean_power: f64,
+}
+
+impl DataInfo {
+    /// Describes a loaded data set.
+    pub fn of(source: &str, selection: Vec<String>, ds: &Dataset) -> Self {
+        let total: f64 = ds
+            .clips
+            .iter()
+            .flat_map(|c| c.samples.iter())
+            .map(|&x| (x as f64).powi(2))
+            .sum();
+        let n = (ds.clips.len() * sirenade_common::CLIP_LEN).max(1) as f64;
+        Self {
+            source: source.to_string(),
+            root: ds.root.display().to_string(),
+            format: ds.format.name().to_string(),
+            selection,
+            items: ds
+                .clips
+                .iter()
+                .map(|c| ItemInfo {
+                    id: c.id.clone(),
+                    label: c.label.clone(),
+                })
+                .collect(),
+            mean_power: total / n,
+        }
+    }
+}
+
+/// `run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Format version.
+    pub version: u32,
+    /// Training settings.
+    pub settings: TrainSettings,
+    /// The model configuration, omega overrides applied.
+    pub model: ModelConfig,
+    /// The training data.
+    pub data: DataInfo,
+}
+
+impl RunInfo {
+    /// A stable 64-bit FNV-1a digest of what must not change on `--resume`: the model, the
+    /// items and the settings that shape the trajectory (not epochs, checkpoint period or
+    /// device).
+    pub fn fingerprint(&self) -> String {
+        let mut s = self.settings.clone();
+        s.epochs = 0;
+        s.checkpoint_every = 0;
+        s.device = String::new();
+        let ids: Vec<&str> = self.data.items.iter().map(|i| i.id.as_str()).collect();
+        let text = serde_json::to_string(&(&self.model, ids, &s)).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
+    /// Reads `RUN/run.json`.
+    pub fn read(run: &Path) -> Result<Self> {
+        let path = run.join("run.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: cannot read (is {} a training run?)", path.display(), run.display()))?;
+        let info: RunInfo =
+            serde_json::from_str(&text).with_context(|| format!("{}: malformed run description", path.display()))?;
+        anyhow::ensure!(
+            info.version == RUN_VERSION,
+            "{}: run format version {} (this trainer reads {RUN_VERSION})",
+            path.display(),
+            info.version
+        );
+        Ok(info)
+    }
+
+    /// Writes `RUN/run.json` atomically.
+    pub fn write(&self, run: &Path) -> Result<()> {
+        let path = run.join("run.json");
+        let tmp = tempfile::NamedTempFile::new_in(run)
+            .with_context(|| format!("{}: cannot write into the run folder", run.display()))?;
+        serde_json::to_writer_pretty(tmp.as_file(), self)?;
+        tmp.persist(&path)
+            .with_context(|| format!("{}: cannot move into place", path.display()))?;
+        Ok(())
+    }
+}
+
+/// The checkpoint file of a run.
+pub fn checkpoint_path(run: &Path) -> PathBuf {
+    run.join("checkpoint.safetensors")
+}
+
+/// The per-epoch log of a run.
+pub fn log_path(run: &Path) -> PathBuf {
+    run.join("log.jsonl")
+}

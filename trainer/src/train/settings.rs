@@ -1,0 +1,303 @@
+//! Every training hyperparameter, in one serde struct saved with each run (`RUN/run.json`)
+//! and readable from a TOML file (`trainer fit --config FILE.toml`).
+//!
+//! The defaults reproduce the reference code (reference-impl §3, §4, §6) where it has one:
+//! latent SGD at 0.3 from N(0, 0.001²), 2000 evenly spaced points with a random phase, the
+//! amplitude term summed over points and averaged over the batch plus the forward-difference
+//! derivative term averaged over batch and positions, AdaBelief, ReduceLROnPlateau on the
+//! synthesis optimiser, no weight decay, no gradient clipping.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::optim::OptimizerKind;
+
+/// An impossible setting, found before any work starts.
+#[derive(Debug, Error)]
+#[error("invalid training setting: {0}")]
+pub struct SettingsError(pub String);
+
+/// How the loss' derivative term measures the prediction's slope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DerivativeForm {
+    /// Forward difference of prediction and target on the sampled grid (the reference code).
+    Fd,
+    /// The network's exact time derivative (forward mode) against the target's forward
+    /// difference, as thesis eq. 4.7 states.
+    Analytic,
+    /// No derivative term.
+    None,
+}
+
+/// How the loss terms are normalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reduction {
+    /// The reference code: amplitude term summed over points and averaged over the batch,
+    /// derivative term averaged over batch and positions.
+    Reference,
+    /// Both terms averaged over batch and positions, as thesis eq. 4.7 writes.
+    Mean,
+}
+
+/// How the coupled-L2 coefficient λ of the synthesis network evolves over epochs
+/// (thesis §5.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum DecaySchedule {
+    /// λ stays constant.
+    Constant,
+    /// λ falls linearly from its start value to 0 over `epochs` epochs, then stays 0 (the
+    /// thesis: over the first half of training).
+    Linear {
+        /// Epochs until λ reaches 0.
+        epochs: usize,
+    },
+    /// At every epoch that is a multiple of `every`, λ = λ0 / factor^(epoch / every) (the
+    /// reference code; it never reaches 0).
+    Geometric {
+        /// Division factor per step.
+        factor: f64,
+        /// Epochs between steps.
+        every: usize,
+    },
+}
+
+impl DecaySchedule {
+    /// Parses `constant`, `linear:EPOCHS` or `geometric:FACTOR:EVERY`.
+    pub fn parse(s: &str) -> Result<Self, SettingsError> {
+        let bad = || {
+            SettingsError(format!(
+                "weight-decay schedule '{s}' is not constant, linear:EPOCHS or geometric:FACTOR:EVERY"
+            ))
+        };
+        let parts: Vec<&str> = s.split(':').collect();
+        match parts.as_slice() {
+            ["constant"] => Ok(Self::Constant),
+            ["linear", e] => Ok(Self::Linear {
+                epochs: e.parse().map_err(|_| bad())?,
+            }),
+            ["geometric", f, k] => Ok(Self::Geometric {
+                factor: f.parse().map_err(|_| bad())?,
+                every: k.parse().map_err(|_| bad())?,
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    /// λ at the start of `epoch` (0-based) given the start value `lambda0`.
+    pub fn at(&self, lambda0: f64, epoch: usize) -> f64 {
+        match *self {
+            Self::Constant => lambda0,
+            Self::Linear { epochs } if epochs == 0 => 0.0,
+            Self::Linear { epochs } => lambda0 * (1.0 - epoch as f64 / epochs as f64).max(0.0),
+            Self::Geometric { factor, every } => {
+                lambda0 / factor.powi((epoch / every.max(1)) as i32)
+            }
+        }
+    }
+}
+
+/// All training hyperparameters. See the module doc for the defaults' provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Named model configuration (`trainer model info` lists them).
+    pub model: String,
+    /// Overrides the model's first-layer omega.
+    pub omega_first: Option<f64>,
+    /// Overrides the model's hidden-layer omega.
+    pub omega_hidden: Option<f64>,
+    /// Number of epochs (passes over the data set).
+    pub epochs: usize,
+    /// Items per step.
+    pub batch: usize,
+    /// Learning rate of the synthesis network's optimiser.
+    pub lr: f64,
+    /// Learning rate of the mapping network's optimiser (defaults to `lr`).
+    pub mapping_lr: Option<f64>,
+    /// `adabelief` (the reference) or `adam`.
+    pub optimizer: String,
+    /// Step size of the latents' plain SGD (the reference: 0.3).
+    pub latent_lr: f64,
+    /// Standard deviation of the latents' initialisation (the reference: 0.001).
+    pub latent_init_std: f64,
+    /// Coordinates per item per step (the reference: 2000, stride 8 with a random phase).
+    pub points: usize,
+    /// Derivative term form.
+    pub derivative: DerivativeForm,
+    /// Weight of the amplitude term.
+    pub amplitude_weight: f64,
+    /// Weight of the derivative term.
+    pub derivative_weight: f64,
+    /// Normalisation of the terms.
+    pub reduction: Reduction,
+    /// Coupled L2 coefficient λ on the synthesis network (0: off).
+    pub weight_decay: f64,
+    /// How λ evolves.
+    pub weight_decay_schedule: DecaySchedule,
+    /// ReduceLROnPlateau on the synthesis optimiser (the reference's schedule).
+    pub plateau: bool,
+    /// Clip the global gradient norm of the networks to this value (the thesis' future work).
+    pub grad_clip: Option<f64>,
+    /// Seed of weights, latents, batch order and phases.
+    pub seed: u64,
+    /// Epochs between checkpoints.
+    pub checkpoint_every: usize,
+    /// `cpu` or `cuda` (needs the `cuda` build).
+    pub device: String,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            model: "demo".into(),
+            omega_first: None,
+            omega_hidden: None,
+            epochs: 300,
+            batch: 8,
+            lr: 1e-4,
+            mapping_lr: None,
+            optimizer: "adabelief".into(),
+            latent_lr: 0.3,
+            latent_init_std: 1e-3,
+            points: 2000,
+            derivative: DerivativeForm::Fd,
+            amplitude_weight: 1.0,
+            derivative_weight: 1.0,
+            reduction: Reduction::Reference,
+            weight_decay: 0.0,
+            weight_decay_schedule: DecaySchedule::Constant,
+            plateau: true,
+            grad_clip: None,
+            seed: 0,
+            checkpoint_every: 25,
+            device: "cpu".into(),
+        }
+    }
+}
+
+impl TrainSettings {
+    /// Checks every value that can be checked without the data; `items` is the data set size.
+    pub fn validate(&self, items: usize) -> Result<(), SettingsError> {
+        let err = |m: String| Err(SettingsError(m));
+        if self.epochs == 0 {
+            return err("--epochs must be at least 1".into());
+        }
+        if self.batch == 0 {
+            return err("--batch must be at least 1".into());
+        }
+        if self.batch > items {
+            return err(format!(
+                "--batch {} is larger than the data set ({items} items)",
+                self.batch
+            ));
+        }
+        let positive = [
+            ("lr", self.lr),
+            ("mapping-lr", self.mapping_lr.unwrap_or(self.lr)),
+            ("latent-lr", self.latent_lr),
+        ];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return err(format!("--{name} must be a positive number (got {v})"));
+            }
+        }
+        for (name, v) in [
+            ("latent-init-std", self.latent_init_std),
+            ("weight-decay", self.weight_decay),
+            ("amplitude-weight", self.amplitude_weight),
+            ("derivative-weight", self.derivative_weight),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return err(format!("--{name} must be a non-negative number (got {v})"));
+            }
+        }
+        if let Some(c) = self.grad_clip {
+            if !(c.is_finite() && c > 0.0) {
+                return err(format!("--grad-clip must be positive (got {c})"));
+            }
+        }
+        if self.points < 2 || self.points > sirenade_common::CLIP_LEN {
+            return err(format!(
+                "--points must be between 2 and {} (got {})",
+                sirenade_common::CLIP_LEN,
+                self.points
+            ));
+        }
+        if self.checkpoint_every == 0 {
+            return err("--checkpoint-every must be at least 1".into());
+        }
+        if let DecaySchedule::Geometric { factor, every } = self.weight_decay_schedule {
+            if !(factor.is_finite() && factor > 0.0) || every == 0 {
+                return err("geometric weight decay needs a positive factor and period".into());
+            }
+        }
+        self.optimizer_kind()?;
+        if !matches!(self.device.as_str(), "cpu" | "cuda") {
+            return err(format!("--device must be cpu or cuda (got {})", self.device));
+        }
+        Ok(())
+    }
+
+    /// The optimiser this run uses.
+    pub fn optimizer_kind(&self) -> Result<OptimizerKind, SettingsError> {
+        self.optimizer
+            .parse()
+            .map_err(|e: crate::optim::OptimError| SettingsError(e.to_string()))
+    }
+
+    /// Spacing of the sampled coordinates in audio samples (the reference: 16000 // points).
+    pub fn stride(&self) -> usize {
+        sirenade_common::CLIP_LEN / self.points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decay_schedules() {
+        assert_eq!(DecaySchedule::Constant.at(10.0, 99), 10.0);
+        let lin = DecaySchedule::parse("linear:100").unwrap();
+        assert_eq!(lin.at(10.0, 0), 10.0);
+        assert!((lin.at(10.0, 25) - 7.5).abs() < 1e-12);
+        assert_eq!(lin.at(10.0, 150), 0.0);
+        let geo = DecaySchedule::parse("geometric:2:10").unwrap();
+        assert_eq!(geo.at(8.0, 9), 8.0);
+        assert_eq!(geo.at(8.0, 10), 4.0);
+        assert_eq!(geo.at(8.0, 35), 1.0);
+        assert!(DecaySchedule::parse("linear").is_err());
+        assert!(DecaySchedule::parse("cosine:3").is_err());
+    }
+
+    #[test]
+    fn validation_names_the_bad_option() {
+        let ok = TrainSettings::default();
+        ok.validate(40).unwrap();
+        let big_batch = TrainSettings {
+            batch: 50,
+            ..ok.clone()
+        };
+        let e = big_batch.validate(40).unwrap_err().to_string();
+        assert!(e.contains("--batch 50") && e.contains("40 items"), "{e}");
+        let bad_lr = TrainSettings {
+            lr: f64::NAN,
+            ..ok.clone()
+        };
+        assert!(bad_lr.validate(40).unwrap_err().to_string().contains("--lr"));
+        let bad_opt = TrainSettings {
+            optimizer: "sgd".into(),
+            ..ok.clone()
+        };
+        assert!(bad_opt.validate(40).unwrap_err().to_string().contains("sgd"));
+        let toml_text = "epochs = 12\nderivative = \"analytic\"\n[weight_decay_schedule]\nkind = \"linear\"\nepochs = 6\n";
+        let s: TrainSettings = toml::from_str(toml_text).unwrap();
+        assert_eq!(s.epochs, 12);
+        assert_eq!(s.derivative, DerivativeForm::Analytic);
+        assert_eq!(s.weight_decay_schedule, DecaySchedule::Linear { epochs: 6 });
+        assert!(toml::from_str::<TrainSettings>("epoch = 3").is_err());
+    }
+}
