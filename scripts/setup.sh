@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian machine lacks for Sirenade: espeak-ng (speech data rendering)
-# and fluid-soundfont-gm (FluidR3_GM, MIT, the project's soundfont). Idempotent.
+# Installs what a fresh Debian machine lacks for Sirenade: espeak-ng (speech data rendering),
+# fluid-soundfont-gm (FluidR3_GM, MIT, the project's soundfont) and fonts-dejavu-core (plot
+# labels). Idempotent.
 set -euo pipefail
 
 need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need+=(fluid-soundfont-gm)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{data_cmd, fit_cmd, model_cmd};
+use crate::{data_cmd, eval_cmd, fit_cmd, model_cmd, render_cmd};
 
 /// Sirenade's trainer: fits one conditional SIREN to a whole set of one-second clips.
 #[derive(Debug, Parser)]
@@ -28,6 +28,10 @@ pub enum Command {
     },
     /// Fit one model to a whole data set (autodecoder).
     Fit(Box<fit_cmd::FitArgs>),
+    /// Score a run's full-resolution reconstructions with the thesis' metrics.
+    Eval(eval_cmd::EvalArgs),
+    /// Write original and reconstruction WAVs and PNG figures of a run's items.
+    Render(render_cmd::RenderArgs),
     /// Inspect model architectures.
     Model {
         /// What to do with the model.
@@ -64,6 +68,8 @@ where
             command: DataCommand::Info(a),
         } => data_cmd::info(&a),
         Command::Fit(a) => fit_cmd::run(&a),
+        Command::Eval(a) => eval_cmd::run(&a),
+        Command::Render(a) => render_cmd::run(&a),
         Command::Model {
             command: ModelCommand::Info(a),
         } => model_cmd::info(&a),

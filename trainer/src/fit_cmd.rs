@@ -91,7 +91,8 @@ pub struct FitArgs {
 }
 
 fn read_config(path: &Path) -> Result<TrainSettings> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     toml::from_str(&text).with_context(|| format!("{}: invalid training settings", path.display()))
 }
 
@@ -114,7 +115,18 @@ impl FitArgs {
         macro_rules! set {
             ($($field:ident),*) => {$( if let Some(v) = self.$field.clone() { s.$field = v; } )*};
         }
-        set!(epochs, batch, lr, optimizer, latent_lr, points, derivative_weight, weight_decay, checkpoint_every, device);
+        set!(
+            epochs,
+            batch,
+            lr,
+            optimizer,
+            latent_lr,
+            points,
+            derivative_weight,
+            weight_decay,
+            checkpoint_every,
+            device
+        );
         if self.mapping_lr.is_some() {
             s.mapping_lr = self.mapping_lr;
         }
@@ -126,7 +138,11 @@ impl FitArgs {
             };
         }
         if let Some(r) = &self.reduction {
-            s.reduction = if r == "mean" { Reduction::Mean } else { Reduction::Reference };
+            s.reduction = if r == "mean" {
+                Reduction::Mean
+            } else {
+                Reduction::Reference
+            };
         }
         if let Some(w) = &self.weight_decay_schedule {
             s.weight_decay_schedule = DecaySchedule::parse(w)?;
@@ -184,7 +200,8 @@ pub fn run(args: &FitArgs) -> Result<String> {
     let loss = summary
         .final_loss
         .map_or("n/a".to_string(), |l| format!("{l:.6e}"));
-    let mut out = format!(
+    let mut out =
+        format!(
         "{} {} of {} epochs in {} (model {}, {} parameters, {} items); last epoch loss {loss}\n",
         if summary.interrupted { "interrupted after" } else { "trained" },
         summary.epochs,
@@ -195,10 +212,16 @@ pub fn run(args: &FitArgs) -> Result<String> {
         ds.clips.len(),
     );
     if summary.rollbacks > 0 {
-        out.push_str(&format!("{} rollback(s) after non-finite losses\n", summary.rollbacks));
+        out.push_str(&format!(
+            "{} rollback(s) after non-finite losses\n",
+            summary.rollbacks
+        ));
     }
     if summary.interrupted {
-        out.push_str(&format!("resume with: trainer fit ... --out {} --resume\n", args.out.display()));
+        out.push_str(&format!(
+            "resume with: trainer fit ... --out {} --resume\n",
+            args.out.display()
+        ));
     }
     Ok(out)
 }

@@ -4,6 +4,10 @@
 //! - [`data_cmd`]: `trainer data info`, the data set summary.
 //! - [`fit_cmd`]: `trainer fit`, the command line of training.
 //! - [`train`]: the training loop, loss, checkpoints and run folders.
+//! - [`eval_cmd`]: `trainer eval`, the thesis' metrics on full-resolution reconstructions.
+//! - [`inference`]: a trained run loaded for reconstruction.
+//! - [`render_cmd`]: `trainer render`, WAVs and figures of reconstructions.
+//! - [`plots`]: the PNG figures.
 //! - [`bundled`]: where the data sets bundled with the repository live.
 //! - [`model`]: the decoder network in candle (layers, init, forward and time derivative).
 //! - [`optim`]: AdaBelief, Adam and ReduceLROnPlateau over candle variables.
@@ -12,8 +16,12 @@
 pub mod bundled;
 pub mod cli;
 pub mod data_cmd;
+pub mod eval_cmd;
 pub mod fit_cmd;
+pub mod inference;
 pub mod model;
 pub mod model_cmd;
 pub mod optim;
+pub mod plots;
+pub mod render_cmd;
 pub mod train;

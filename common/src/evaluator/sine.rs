@@ -19,10 +19,13 @@ pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
 /// `1/π` in f32.
 pub(crate) const FRAC_1_PI: f32 = std::f32::consts::FRAC_1_PI;
 /// π rounded to f32: the first Cody–Waite part.
+#[cfg(target_arch = "x86_64")]
 pub(crate) const PI_A: f32 = std::f32::consts::PI;
 /// `π - PI_A` rounded to f32: the second part.
+#[cfg(target_arch = "x86_64")]
 pub(crate) const PI_B: f32 = -8.742_278e-8;
 /// `π - PI_A - PI_B` rounded to f32: the third part (what is left is below 3e-23).
+#[cfg(target_arch = "x86_64")]
 pub(crate) const PI_C: f32 = -3.430_249e-15;
 
 /// Odd minimax coefficients of `sin(r) ≈ r + r³(S3 + r²(S5 + r²(S7 + r² S9)))` on `[-π/2, π/2]`.

@@ -24,7 +24,13 @@ pub fn epoch_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
 
 /// The batches of one epoch: a seeded permutation of the items cut into batches of `batch`
 /// (the last one smaller when `items` is not a multiple), each item with a random phase.
-pub fn epoch_batches(seed: u64, epoch: usize, items: usize, batch: usize, stride: usize) -> Vec<Batch> {
+pub fn epoch_batches(
+    seed: u64,
+    epoch: usize,
+    items: usize,
+    batch: usize,
+    stride: usize,
+) -> Vec<Batch> {
     let mut rng = epoch_rng(seed, epoch);
     let mut order: Vec<u32> = (0..items as u32).collect();
     order.shuffle(&mut rng);
@@ -32,7 +38,10 @@ pub fn epoch_batches(seed: u64, epoch: usize, items: usize, batch: usize, stride
         .chunks(batch)
         .map(|chunk| Batch {
             items: chunk.to_vec(),
-            phases: chunk.iter().map(|_| rng.random_range(0..stride as u32)).collect(),
+            phases: chunk
+                .iter()
+                .map(|_| rng.random_range(0..stride as u32))
+                .collect(),
         })
         .collect()
 }
@@ -44,7 +53,10 @@ mod tests {
     #[test]
     fn every_item_once_per_epoch_and_seeded() {
         let b = epoch_batches(7, 3, 10, 4, 8);
-        assert_eq!(b.iter().map(|x| x.items.len()).collect::<Vec<_>>(), [4, 4, 2]);
+        assert_eq!(
+            b.iter().map(|x| x.items.len()).collect::<Vec<_>>(),
+            [4, 4, 2]
+        );
         let mut all: Vec<u32> = b.iter().flat_map(|x| x.items.clone()).collect();
         all.sort_unstable();
         assert_eq!(all, (0..10).collect::<Vec<u32>>());

@@ -30,7 +30,12 @@ pub struct CheckpointMeta {
 }
 
 /// Writes `tensors` and `meta` atomically to `path`.
-pub fn save(path: &Path, tensors: &[(String, Tensor)], counters: &Counters, fingerprint: &str) -> Result<()> {
+pub fn save(
+    path: &Path,
+    tensors: &[(String, Tensor)],
+    counters: &Counters,
+    fingerprint: &str,
+) -> Result<()> {
     let mut blobs: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(tensors.len());
     for (name, t) in tensors {
         let values: Vec<f32> = t
@@ -43,7 +48,12 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], counters: &Counters, fing
     }
     let views: Vec<(String, TensorView<'_>)> = blobs
         .iter()
-        .map(|(n, shape, bytes)| Ok((n.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes)?)))
+        .map(|(n, shape, bytes)| {
+            Ok((
+                n.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), bytes)?,
+            ))
+        })
         .collect::<Result<_, safetensors::SafeTensorError>>()?;
     let meta = CheckpointMeta {
         version: VERSION,
@@ -55,7 +65,8 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], counters: &Counters, fing
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    std::fs::write(tmp.path(), &bytes).with_context(|| format!("{}: write failed", path.display()))?;
+    std::fs::write(tmp.path(), &bytes)
+        .with_context(|| format!("{}: write failed", path.display()))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("{}: cannot move the checkpoint into place", path.display()))?;
@@ -63,8 +74,13 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], counters: &Counters, fing
 }
 
 /// Reads a checkpoint written by [`save`], checking its version and fingerprint.
-pub fn load(path: &Path, fingerprint: &str, device: &Device) -> Result<(HashMap<String, Tensor>, Counters)> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
+pub fn load(
+    path: &Path,
+    fingerprint: &str,
+    device: &Device,
+) -> Result<(HashMap<String, Tensor>, Counters)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
     let st = SafeTensors::deserialize(&bytes)
         .with_context(|| format!("{}: not a valid checkpoint (safetensors)", path.display()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes)
@@ -73,11 +89,20 @@ pub fn load(path: &Path, fingerprint: &str, device: &Device) -> Result<(HashMap<
         .metadata()
         .as_ref()
         .and_then(|m| m.get(META_KEY))
-        .with_context(|| format!("{}: not a Sirenade checkpoint (no {META_KEY} metadata)", path.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: not a Sirenade checkpoint (no {META_KEY} metadata)",
+                path.display()
+            )
+        })?;
     let meta: CheckpointMeta = serde_json::from_str(meta_json)
         .with_context(|| format!("{}: malformed checkpoint metadata", path.display()))?;
     if meta.version != VERSION {
-        bail!("{}: checkpoint version {} (this trainer reads {VERSION})", path.display(), meta.version);
+        bail!(
+            "{}: checkpoint version {} (this trainer reads {VERSION})",
+            path.display(),
+            meta.version
+        );
     }
     if meta.fingerprint != fingerprint {
         bail!(
@@ -90,7 +115,11 @@ pub fn load(path: &Path, fingerprint: &str, device: &Device) -> Result<(HashMap<
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {
-            bail!("{}: tensor {name} is {:?}, expected F32", path.display(), view.dtype());
+            bail!(
+                "{}: tensor {name} is {:?}, expected F32",
+                path.display(),
+                view.dtype()
+            );
         }
         let values: Vec<f32> = view
             .data()

@@ -127,9 +127,10 @@ impl Engine {
         let plateau = settings
             .plateau
             .then(|| ReduceLrOnPlateau::reference(steps_per_epoch));
-        let progressive = config.progressive.as_ref().map(|p| {
-            ProgressiveSchedule::new(p.groups, config.layers[0].width, settings.epochs)
-        });
+        let progressive = config
+            .progressive
+            .as_ref()
+            .map(|p| ProgressiveSchedule::new(p.groups, config.layers[0].width, settings.epochs));
         Ok(Self {
             settings: settings.clone(),
             objective: Objective::new(settings),
@@ -292,13 +293,19 @@ impl Engine {
     }
 
     /// Restores a state taken with [`Engine::snapshot`] (from a checkpoint).
-    pub fn restore(&mut self, tensors: &HashMap<String, Tensor>, counters: &Counters) -> Result<()> {
+    pub fn restore(
+        &mut self,
+        tensors: &HashMap<String, Tensor>,
+        counters: &Counters,
+    ) -> Result<()> {
         let model: HashMap<String, Tensor> = tensors
             .iter()
             .filter_map(|(k, v)| k.strip_prefix("model.").map(|n| (n.to_string(), v.clone())))
             .collect();
         self.decoder.load_state(&model)?;
-        let latents = tensors.get("latents").context("checkpoint lacks the latent table")?;
+        let latents = tensors
+            .get("latents")
+            .context("checkpoint lacks the latent table")?;
         anyhow::ensure!(
             latents.dims() == self.latents.as_tensor().dims(),
             "checkpoint latents have shape {:?}, the run needs {:?}",
@@ -347,7 +354,11 @@ fn clip_gradients(
     let mut sq = 0.0f64;
     for v in &vars {
         if let Some(g) = grads.get(v.as_tensor()) {
-            sq += g.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            sq += g
+                .sqr()?
+                .sum_all()?
+                .to_dtype(DType::F64)?
+                .to_scalar::<f64>()?;
         }
     }
     let norm = sq.sqrt();

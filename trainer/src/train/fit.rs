@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use super::checkpoint;
-use super::engine::{EpochOutcome, Engine};
+use super::engine::{Engine, EpochOutcome};
 use super::run_dir::{checkpoint_path, log_path, RunInfo};
 
 /// Rollbacks allowed before a run gives up.
@@ -71,7 +71,10 @@ fn truncate_log(run: &Path, epoch: usize) -> Result<()> {
         })
         .collect();
     let tmp = tempfile::NamedTempFile::new_in(run)?;
-    std::fs::write(tmp.path(), kept.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+    std::fs::write(
+        tmp.path(),
+        kept.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )?;
     tmp.persist(&path)
         .with_context(|| format!("{}: cannot rewrite", path.display()))?;
     Ok(())
@@ -83,7 +86,11 @@ fn save(engine: &Engine, run: &Path, fingerprint: &str) -> Result<()> {
 }
 
 fn restore(engine: &mut Engine, run: &Path, fingerprint: &str) -> Result<()> {
-    let (tensors, counters) = checkpoint::load(&checkpoint_path(run), fingerprint, &candle_core::Device::Cpu)?;
+    let (tensors, counters) = checkpoint::load(
+        &checkpoint_path(run),
+        fingerprint,
+        &candle_core::Device::Cpu,
+    )?;
     engine.restore(&tensors, &counters)
 }
 
@@ -108,7 +115,10 @@ pub fn prepare_run_dir(run: &Path, info: &RunInfo, resume: bool) -> Result<()> {
             );
         }
         if !checkpoint_path(run).is_file() {
-            bail!("{}: no checkpoint to resume from", checkpoint_path(run).display());
+            bail!(
+                "{}: no checkpoint to resume from",
+                checkpoint_path(run).display()
+            );
         }
     } else {
         if checkpoint_path(run).exists() {
@@ -128,7 +138,12 @@ pub fn prepare_run_dir(run: &Path, info: &RunInfo, resume: bool) -> Result<()> {
 }
 
 /// Trains `engine` in the run folder `run` (prepared with [`prepare_run_dir`]).
-pub fn fit(engine: &mut Engine, run: &Path, info: &RunInfo, opts: FitOptions) -> Result<FitSummary> {
+pub fn fit(
+    engine: &mut Engine,
+    run: &Path,
+    info: &RunInfo,
+    opts: FitOptions,
+) -> Result<FitSummary> {
     let fingerprint = info.fingerprint();
     if opts.resume {
         restore(engine, run, &fingerprint)?;
@@ -184,7 +199,10 @@ pub fn fit(engine: &mut Engine, run: &Path, info: &RunInfo, opts: FitOptions) ->
                         "coord_samples_per_s": rate,
                     }),
                 )?;
-                bar.set_message(format!("loss {:.4e} | {:.0} coord-samples/s", report.loss, rate));
+                bar.set_message(format!(
+                    "loss {:.4e} | {:.0} coord-samples/s",
+                    report.loss, rate
+                ));
                 bar.set_position(engine.epoch() as u64);
                 summary.final_loss = Some(report.loss);
                 summary.epochs = engine.epoch();

@@ -49,7 +49,12 @@ impl Objective {
     /// Derivative term: target slope is the forward difference `x[j+1] − x[j]` on the sampled
     /// grid; the prediction's is the same difference (`fd`) or the exact derivative at t_j
     /// times the grid spacing (`analytic`, so both are in units of amplitude per grid step).
-    pub fn loss(&self, pred: &Tensor, dpred: Option<&Tensor>, target: &Tensor) -> Result<LossTerms> {
+    pub fn loss(
+        &self,
+        pred: &Tensor,
+        dpred: Option<&Tensor>,
+        target: &Tensor,
+    ) -> Result<LossTerms> {
         let err = (pred - target)?;
         let sq = err.sqr()?;
         let amplitude = match self.reduction {
@@ -62,7 +67,9 @@ impl Objective {
             let n = target.dim(D::Minus1)?;
             let target_slope = forward_difference(target)?;
             let pred_slope = match (self.derivative, dpred) {
-                (DerivativeForm::Analytic, Some(d)) => (d.narrow(D::Minus1, 0, n - 1)? * self.grid_dt)?,
+                (DerivativeForm::Analytic, Some(d)) => {
+                    (d.narrow(D::Minus1, 0, n - 1)? * self.grid_dt)?
+                }
                 (DerivativeForm::Analytic, None) => {
                     return Err(candle_core::Error::Msg(
                         "the analytic derivative loss needs the network's derivative".into(),
@@ -71,12 +78,16 @@ impl Objective {
                 _ => forward_difference(pred)?,
             };
             let derivative = (pred_slope - target_slope)?.sqr()?.mean_all()?;
-            derivative_value = derivative.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+            derivative_value = derivative
+                .to_dtype(candle_core::DType::F64)?
+                .to_scalar::<f64>()?;
             total = (total + (derivative * self.derivative_weight)?)?;
         }
         Ok(LossTerms {
             total,
-            amplitude: amplitude.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?,
+            amplitude: amplitude
+                .to_dtype(candle_core::DType::F64)?
+                .to_scalar::<f64>()?,
             derivative: derivative_value,
         })
     }
@@ -136,7 +147,9 @@ mod tests {
         let x: Vec<f64> = (0..5).map(|j| 3.0 * (j as f64 * dt)).collect();
         let target = t(&[&x]);
         let slope = t(&[&[3.0; 5]]);
-        let terms = Objective::new(&s).loss(&target, Some(&slope), &target).unwrap();
+        let terms = Objective::new(&s)
+            .loss(&target, Some(&slope), &target)
+            .unwrap();
         assert!(terms.derivative < 1e-20, "{}", terms.derivative);
         assert!(Objective::new(&s).loss(&target, None, &target).is_err());
     }

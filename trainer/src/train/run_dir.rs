@@ -102,10 +102,15 @@ impl RunInfo {
     /// Reads `RUN/run.json`.
     pub fn read(run: &Path) -> Result<Self> {
         let path = run.join("run.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{}: cannot read (is {} a training run?)", path.display(), run.display()))?;
-        let info: RunInfo =
-            serde_json::from_str(&text).with_context(|| format!("{}: malformed run description", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{}: cannot read (is {} a training run?)",
+                path.display(),
+                run.display()
+            )
+        })?;
+        let info: RunInfo = serde_json::from_str(&text)
+            .with_context(|| format!("{}: malformed run description", path.display()))?;
         anyhow::ensure!(
             info.version == RUN_VERSION,
             "{}: run format version {} (this trainer reads {RUN_VERSION})",
@@ -115,15 +120,12 @@ impl RunInfo {
         Ok(info)
     }
 
-    /// Writes `RUN/run.json` atomically.
+    /// Writes `RUN/run.json` and `RUN/items.json` (the item ids, an id list that re-reads
+    /// exactly these items) atomically.
     pub fn write(&self, run: &Path) -> Result<()> {
-        let path = run.join("run.json");
-        let tmp = tempfile::NamedTempFile::new_in(run)
-            .with_context(|| format!("{}: cannot write into the run folder", run.display()))?;
-        serde_json::to_writer_pretty(tmp.as_file(), self)?;
-        tmp.persist(&path)
-            .with_context(|| format!("{}: cannot move into place", path.display()))?;
-        Ok(())
+        let ids: Vec<&str> = self.data.items.iter().map(|i| i.id.as_str()).collect();
+        write_json(&items_path(run), &ids)?;
+        write_json(&run.join("run.json"), self)
     }
 }
 
@@ -135,4 +137,20 @@ pub fn checkpoint_path(run: &Path) -> PathBuf {
 /// The per-epoch log of a run.
 pub fn log_path(run: &Path) -> PathBuf {
     run.join("log.jsonl")
+}
+
+/// The item-id list of a run (a JSON array of ids, readable with `--ids`).
+pub fn items_path(run: &Path) -> PathBuf {
+    run.join("items.json")
+}
+
+/// Writes pretty JSON into a temporary file beside `path` and renames it into place.
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot write into the folder", dir.display()))?;
+    serde_json::to_writer_pretty(tmp.as_file(), value)?;
+    tmp.persist(path)
+        .with_context(|| format!("{}: cannot move into place", path.display()))?;
+    Ok(())
 }

@@ -236,7 +236,10 @@ impl TrainSettings {
         }
         self.optimizer_kind()?;
         if !matches!(self.device.as_str(), "cpu" | "cuda") {
-            return err(format!("--device must be cpu or cuda (got {})", self.device));
+            return err(format!(
+                "--device must be cpu or cuda (got {})",
+                self.device
+            ));
         }
         Ok(())
     }
@@ -287,12 +290,20 @@ mod tests {
             lr: f64::NAN,
             ..ok.clone()
         };
-        assert!(bad_lr.validate(40).unwrap_err().to_string().contains("--lr"));
+        assert!(bad_lr
+            .validate(40)
+            .unwrap_err()
+            .to_string()
+            .contains("--lr"));
         let bad_opt = TrainSettings {
             optimizer: "sgd".into(),
             ..ok.clone()
         };
-        assert!(bad_opt.validate(40).unwrap_err().to_string().contains("sgd"));
+        assert!(bad_opt
+            .validate(40)
+            .unwrap_err()
+            .to_string()
+            .contains("sgd"));
         let toml_text = "epochs = 12\nderivative = \"analytic\"\n[weight_decay_schedule]\nkind = \"linear\"\nepochs = 6\n";
         let s: TrainSettings = toml::from_str(toml_text).unwrap();
         assert_eq!(s.epochs, 12);

@@ -4,7 +4,8 @@
 //! coordinates runs the register-tiled block kernel ([`super::wide`]); a shorter one, where most
 //! lanes of a coordinate vector would be wasted, runs the matrix–vector kernel
 //! ([`super::narrow`]) that puts output rows in the lanes instead. Both apply the FiLM
-//! modulation, its per-sample ramp and the activation (the sine included) in registers.
+//! modulation, its per-sample ramp and the activation (the sine included) to each tile right
+//! after its reduction, while it is in L1. The first layer runs in f64 ([`super::first`]).
 
 use super::simd::Simd;
 use super::{first, narrow, wide};

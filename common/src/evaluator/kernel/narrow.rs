@@ -3,8 +3,9 @@
 //!
 //! For a chunk of a handful of samples (down to one), a coordinate vector would be mostly empty
 //! lanes; here each step of the reduction loads `R` vectors of weights from the narrow panel and
-//! broadcasts `C` inputs, so every lane does useful work. Results are modulated and activated in
-//! registers, then written to their rows of the feature-major activation buffer.
+//! broadcasts `C` inputs, so every lane does useful work. The sums go to a small stack buffer,
+//! are modulated and activated there a vector at a time, then written to their rows of the
+//! feature-major activation buffer.
 
 use super::forward::activate;
 use super::simd::Simd;

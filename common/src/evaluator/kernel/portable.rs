@@ -79,7 +79,11 @@ fn map2(
     b: [f32; PORTABLE_LANES],
     f: impl Fn(f32, f32) -> f32,
 ) -> [f32; PORTABLE_LANES] {
-    std::array::from_fn(|i| f(a[i], b[i]))
+    let mut out = a;
+    for (o, b) in out.iter_mut().zip(b) {
+        *o = f(*o, b);
+    }
+    out
 }
 
 impl Simd for Portable {
@@ -143,7 +147,7 @@ impl Simd for Portable {
 /// The chunk's network must have been packed for [`super::Isa::Portable`] and its scratch and
 /// parameters sized for that network.
 pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
-    forward::forward::<Portable, ROWS, 2>(chunk);
+    forward::forward::<Portable, ROWS, 1>(chunk);
 }
 
 /// Applies the sine to every value of `xs` with the portable kernel.

@@ -2,8 +2,8 @@
 //!
 //! Each step of the reduction loads `NV` input vectors once and broadcasts `M` weights from the
 //! wide panel (an FMA memory operand on AVX-512), so with `M = 6, NV = 4` every 24 FMAs cost 10
-//! loads and the 24 accumulators stay in zmm registers; the modulation and activation are
-//! applied to the accumulators before they are stored.
+//! loads and the 24 accumulators stay in zmm registers; the sums are then stored and modulated
+//! and activated in place while the tile is still in L1.
 
 use super::forward::activate;
 use super::simd::Simd;
