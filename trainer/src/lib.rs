@@ -8,6 +8,7 @@
 //! - [`inference`]: a trained run loaded for reconstruction.
 //! - [`render_cmd`]: `trainer render`, WAVs and figures of reconstructions.
 //! - [`plots`]: the PNG figures.
+//! - [`invert_cmd`]: `trainer invert`, latents for clips the model never saw.
 //! - [`bundled`]: where the data sets bundled with the repository live.
 //! - [`model`]: the decoder network in candle (layers, init, forward and time derivative).
 //! - [`optim`]: AdaBelief, Adam and ReduceLROnPlateau over candle variables.
@@ -19,6 +20,7 @@ pub mod data_cmd;
 pub mod eval_cmd;
 pub mod fit_cmd;
 pub mod inference;
+pub mod invert_cmd;
 pub mod model;
 pub mod model_cmd;
 pub mod optim;

@@ -1,6 +1,7 @@
 //! Which items and coordinates each step of an epoch uses, drawn from a seeded RNG stream per
 //! epoch so that a resumed run continues with exactly the batches it would have had.
 
+use candle_core::Tensor;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -46,6 +47,33 @@ pub fn epoch_batches(
         .collect()
 }
 
+/// The tensors of one step: the batch's row indices `[B]`, its coordinates t `[B, points]`
+/// (t = −1 + 2k/16000 for audio index k) and the targets at those coordinates, gathered from
+/// `targets` `[N, 16000]`.
+pub fn gather(
+    targets: &Tensor,
+    b: &Batch,
+    stride: usize,
+    points: usize,
+) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+    let device = targets.device();
+    let clip = targets.dim(1)?;
+    let mut idx = Vec::with_capacity(b.items.len() * points);
+    let mut t = Vec::with_capacity(b.items.len() * points);
+    for &phase in &b.phases {
+        for j in 0..points {
+            let k = phase as usize + stride * j;
+            idx.push(k as u32);
+            t.push((-1.0 + 2.0 * k as f64 / clip as f64) as f32);
+        }
+    }
+    let rows = Tensor::from_vec(b.items.clone(), b.items.len(), device)?;
+    let idx = Tensor::from_vec(idx, (b.items.len(), points), device)?;
+    let t = Tensor::from_vec(t, (b.items.len(), points), device)?;
+    let target = targets.index_select(&rows, 0)?.gather(&idx, 1)?;
+    Ok((rows, t, target))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +92,19 @@ mod tests {
         assert_eq!(b, epoch_batches(7, 3, 10, 4, 8));
         assert_ne!(b, epoch_batches(7, 4, 10, 4, 8));
         assert_ne!(b, epoch_batches(8, 3, 10, 4, 8));
+    }
+
+    #[test]
+    fn gather_picks_the_strided_samples() {
+        let targets: Vec<f32> = (0..2 * 16).map(|v| v as f32).collect();
+        let targets = Tensor::from_vec(targets, (2, 16), &candle_core::Device::Cpu).unwrap();
+        let b = Batch {
+            items: vec![1, 0],
+            phases: vec![3, 0],
+        };
+        let (rows, t, y) = gather(&targets, &b, 4, 4).unwrap();
+        assert_eq!(rows.to_vec1::<u32>().unwrap(), [1, 0]);
+        assert_eq!(y.to_vec2::<f32>().unwrap(), [[19.0, 23.0, 27.0, 31.0], [0.0, 4.0, 8.0, 12.0]]);
+        assert_eq!(t.to_vec2::<f32>().unwrap()[1], [-1.0, -0.5, 0.0, 0.5]);
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sirenade_common::model_config::ModelConfig;
 use sirenade_common::CLIP_LEN;
 
-use super::batches::{epoch_batches, epoch_rng, Batch};
+use super::batches::{epoch_batches, epoch_rng, gather};
 use super::objective::Objective;
 use super::settings::TrainSettings;
 use crate::model::{Decoder, ParamGroup, ProgressiveSchedule};
@@ -185,25 +185,6 @@ impl Engine {
         self.synthesis_opt.learning_rate()
     }
 
-    fn batch_tensors(&self, b: &Batch) -> Result<(Tensor, Tensor, Tensor)> {
-        let stride = self.settings.stride();
-        let points = self.settings.points;
-        let mut idx = Vec::with_capacity(b.items.len() * points);
-        let mut t = Vec::with_capacity(b.items.len() * points);
-        for &phase in &b.phases {
-            for j in 0..points {
-                let k = phase as usize + stride * j;
-                idx.push(k as u32);
-                t.push(-1.0 + 2.0 * k as f32 / CLIP_LEN as f32);
-            }
-        }
-        let rows = Tensor::from_vec(b.items.clone(), b.items.len(), &self.device)?;
-        let idx = Tensor::from_vec(idx, (b.items.len(), points), &self.device)?;
-        let t = Tensor::from_vec(t, (b.items.len(), points), &self.device)?;
-        let target = self.targets.index_select(&rows, 0)?.gather(&idx, 1)?;
-        Ok((rows, t, target))
-    }
-
     /// Runs one epoch. A non-finite loss stops it before that step's update.
     pub fn run_epoch(&mut self) -> Result<EpochOutcome> {
         let epoch = self.epoch;
@@ -218,7 +199,7 @@ impl Engine {
         let (mut loss_sum, mut amp_sum, mut der_sum) = (0.0, 0.0, 0.0);
         let mut coords = 0;
         for (step, b) in batches.iter().enumerate() {
-            let (rows, t, target) = self.batch_tensors(b)?;
+            let (rows, t, target) = gather(&self.targets, b, s.stride(), s.points)?;
             let z = self.latents.as_tensor().index_select(&rows, 0)?;
             let (pred, dpred) = if self.objective.needs_analytic_derivative() {
                 let (y, dy) = self.decoder.forward_with_derivative(&z, &t)?;

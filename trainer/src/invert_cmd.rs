@@ -1,0 +1,147 @@
+//! `trainer invert RUN --data PATH --out DIR`: reconstructs clips the model never saw. The
+//! decoder stays frozen; only new latents are optimised, with the run's own loss and Adam,
+//! starting from the mean training latent (the autodecoder's way to encode, thesis §4.2).
+//! DIR is a run folder like any other, so `trainer eval DIR` and `trainer render DIR` work on
+//! it unchanged.
+
+use std::path::PathBuf;
+
+use anyhow::{ensure, Context, Result};
+use candle_core::{Tensor, Var};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::data_cmd::DataArgs;
+use crate::inference::LoadedRun;
+use crate::optim::{OptimizerKind, VarGroup};
+use crate::train::batches::{epoch_rng, gather, Batch};
+use crate::train::checkpoint;
+use crate::train::engine::Counters;
+use crate::train::objective::Objective;
+use crate::train::run_dir::{checkpoint_path, DataInfo, RunInfo};
+use rand::Rng;
+
+/// Arguments of `trainer invert`.
+#[derive(Debug, Clone, Args)]
+pub struct InvertArgs {
+    /// The trained run whose decoder is used.
+    pub run: PathBuf,
+    /// Clips to reconstruct and their selection.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Optimisation steps per item.
+    #[arg(long, default_value_t = 300)]
+    pub steps: usize,
+    /// Adam learning rate of the latents.
+    #[arg(long, default_value_t = 1e-2)]
+    pub lr: f64,
+    /// Output folder (a run folder holding the new latents).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `trainer invert` and returns its closing summary.
+pub fn run(args: &InvertArgs) -> Result<String> {
+    ensure!(args.steps >= 1, "--steps must be at least 1");
+    ensure!(args.lr.is_finite() && args.lr > 0.0, "--lr must be a positive number (got {})", args.lr);
+    let loaded = LoadedRun::open(&args.run)?;
+    let ds = args.data.load()?;
+    ensure!(
+        !checkpoint_path(&args.out).exists(),
+        "{}: already holds a run; choose another --out",
+        args.out.display()
+    );
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create the output folder", args.out.display()))?;
+    let settings = loaded.info.settings.clone();
+    let objective = Objective::new(&settings);
+    let device = loaded.latents.device().clone();
+    let seed = args.data.seed.unwrap_or(settings.seed);
+    let mean = loaded.latents.mean_keepdim(0)?;
+    let n = ds.clips.len();
+    let group = settings.batch.min(n).max(1);
+    let bar = ProgressBar::with_draw_target(
+        Some((n.div_ceil(group) * args.steps) as u64),
+        if args.quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("inverting [{bar:30}] {pos}/{len} steps {msg} (ETA {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let mut latents = Vec::with_capacity(n);
+    let mut final_loss = 0.0;
+    for (g, chunk) in ds.clips.chunks(group).enumerate() {
+        let flat: Vec<f32> = chunk.iter().flat_map(|c| c.samples.iter().copied()).collect();
+        let targets = Tensor::from_vec(flat, (chunk.len(), sirenade_common::CLIP_LEN), &device)?;
+        let z = Var::from_tensor(&mean.repeat((chunk.len(), 1))?)?;
+        let mut opt = OptimizerKind::Adam.build(
+            vec![VarGroup {
+                vars: vec![z.clone()],
+                weight_decay: 0.0,
+            }],
+            args.lr,
+        )?;
+        let mut rng = epoch_rng(seed, g);
+        for _ in 0..args.steps {
+            let batch = Batch {
+                items: (0..chunk.len() as u32).collect(),
+                phases: (0..chunk.len())
+                    .map(|_| rng.random_range(0..settings.stride() as u32))
+                    .collect(),
+            };
+            let (_, t, target) = gather(&targets, &batch, settings.stride(), settings.points)?;
+            let (pred, dpred) = if objective.needs_analytic_derivative() {
+                let (y, dy) = loaded.decoder.forward_with_derivative(z.as_tensor(), &t)?;
+                (y, Some(dy))
+            } else {
+                (loaded.decoder.forward(z.as_tensor(), &t)?, None)
+            };
+            let terms = objective.loss(&pred, dpred.as_ref(), &target)?;
+            let loss: f64 = terms.total.to_dtype(candle_core::DType::F64)?.to_scalar()?;
+            ensure!(loss.is_finite(), "inversion diverged (non-finite loss); try a smaller --lr");
+            let grads = terms.total.backward()?;
+            opt.step(&grads)?;
+            final_loss = loss;
+            bar.set_message(format!("loss {loss:.4e}"));
+            bar.inc(1);
+        }
+        latents.push(z.as_tensor().clone());
+    }
+    bar.finish_and_clear();
+    let latents = Tensor::cat(&latents, 0)?;
+    let mut info = RunInfo {
+        data: DataInfo::of(&args.data.data, args.data.describe(), &ds),
+        ..loaded.info.clone()
+    };
+    info.settings.epochs = args.steps;
+    info.write(&args.out)?;
+    let mut tensors: Vec<(String, Tensor)> = loaded
+        .decoder
+        .state_tensors()
+        .into_iter()
+        .map(|(k, v)| (format!("model.{k}"), v))
+        .collect();
+    tensors.push(("latents".into(), latents));
+    let counters = Counters {
+        epoch: args.steps,
+        lr: args.lr,
+        mapping_lr: 0.0,
+        plateau: None,
+        slot_steps: Vec::new(),
+    };
+    checkpoint::save(&checkpoint_path(&args.out), &tensors, &counters, &info.fingerprint())?;
+    Ok(format!(
+        "inverted {n} item(s) with the decoder of {} ({} steps each) into {}; last loss {final_loss:.6e}\n",
+        args.run.display(),
+        args.steps,
+        args.out.display()
+    ))
+}
