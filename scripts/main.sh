@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: set up the machine, then run the pipeline on the bundled data.
-# Outputs land in target/sirenade/.
+# The main job: set up the machine, then train the demo model on the bundled keyboard set on
+# CPU, evaluate it, render reconstructions, and reconstruct held-out clips with the frozen
+# decoder. Outputs land in target/sirenade/. Running it again continues the run (--resume)
+# instead of starting over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,11 +12,31 @@ mkdir -p "$out"
 cargo build --release -p sirenade-trainer
 trainer=target/release/trainer
 
-echo "== bundled data sets =="
+echo "== data: the bundled keyboard set =="
 "$trainer" data info --data bundled:keyboard
-"$trainer" data info --data bundled:speech
 
-echo "== rendering an NSynth-format diverse set from the FluidR3 soundfont =="
-cargo xtask dataset nsynth --out "$out/data/diverse" --families keyboard,mallet,guitar \
-  --programs 0,4,8,11,24,26 --pitches 48-72 --velocities 100 --seconds 4 --hold 3
-"$trainer" data info --data "$out/data/diverse" --items 60 --seed 0
+echo "== model =="
+"$trainer" model info --model demo
+
+run="$out/demo-run"
+resume=()
+[ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
+echo "== training (32 items; 8 are held out) =="
+start=$(date +%s)
+"$trainer" fit --data bundled:keyboard --ids trainer/data/keyboard-train.json \
+  --config trainer/configs/demo.toml --out "$run" "${resume[@]}"
+echo "training took $(( $(date +%s) - start )) s"
+
+echo "== evaluation (training items) =="
+"$trainer" eval "$run"
+
+echo "== rendering items 0, 13 and 27 at 16 and 48 kHz =="
+"$trainer" render "$run" --items 0,13,27 --out "$out/renders-16k"
+"$trainer" render "$run" --items 0,13,27 --rate 48000 --out "$out/renders-48k"
+
+echo "== held-out clips: new latents for a frozen decoder =="
+rm -rf "$out/held-out"
+"$trainer" invert "$run" --data bundled:keyboard --ids trainer/data/keyboard-heldout.json \
+  --out "$out/held-out"
+"$trainer" eval "$out/held-out"
+echo "outputs in $out/"

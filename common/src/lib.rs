@@ -7,12 +7,14 @@
 //! - [`audio`]: WAV decoding of any common bit depth and channel count.
 //! - [`model_config`]: the serde description of a decoder architecture and its named presets.
 //! - [`evaluator`]: the real-time SIMD evaluator of a conditional SIREN (no candle).
+//! - [`preset`]: the `.sirenade` preset file (safetensors + JSON metadata): write, load, validate.
 
 pub mod audio;
 pub mod dataset;
 pub mod dsp;
 pub mod evaluator;
 pub mod model_config;
+pub mod preset;
 
 /// The sample rate every clip is stored and modelled at (Hz), as in the thesis (section 5.5).
 pub const SAMPLE_RATE: u32 = 16_000;

@@ -141,7 +141,7 @@ pub fn spectrograms(
                 .caption(name, (FONT, 18))
                 .margin(10)
                 .x_label_area_size(36)
-                .y_label_area_size(56)
+                .y_label_area_size(64)
                 .build_cartesian_2d(0.0..seconds, 0.0..nyquist)
                 .map_err(&err)?;
             chart
@@ -149,6 +149,8 @@ pub fn spectrograms(
                 .disable_mesh()
                 .x_desc("time (s)")
                 .y_desc("frequency (Hz)")
+                .x_label_formatter(&|v| format!("{v:.1}"))
+                .y_label_formatter(&|v| format!("{v:.0}"))
                 .label_style((FONT, 13))
                 .draw()
                 .map_err(&err)?;

@@ -2,7 +2,11 @@
 //!
 //! - [`dataset`]: renders NSynth-format notes from a SoundFont and Speech-Commands-format
 //!   spoken digits with espeak-ng, since neither data set can be downloaded here.
+//! - [`check_cuda`]: compiles the CUDA build without a GPU.
+//! - [`bench`]: speed and memory benchmarks.
 
+pub mod bench;
+pub mod check_cuda;
 pub mod dataset;
 
 use std::ffi::OsString;
@@ -25,6 +29,13 @@ enum Command {
         #[command(subcommand)]
         kind: dataset::DatasetCommand,
     },
+    /// Speed and memory benchmarks.
+    Bench {
+        #[command(subcommand)]
+        kind: bench::BenchCommand,
+    },
+    /// Compile the trainer's CUDA build with a CUDA 13.0 toolchain from PyPI (no GPU needed).
+    CheckCuda(check_cuda::CheckCudaArgs),
 }
 
 /// Parses the arguments (the first being the program name) and runs the task.
@@ -35,5 +46,7 @@ where
 {
     match Cli::try_parse_from(args)?.command {
         Command::Dataset { kind } => dataset::run(kind),
+        Command::CheckCuda(a) => check_cuda::check_cuda(&a),
+        Command::Bench { kind } => bench::run(kind),
     }
 }

@@ -64,6 +64,9 @@ impl Decoder {
         device: &Device,
     ) -> Result<Decoder, ModelError> {
         config.validate()?;
+        if !dtype.is_float() {
+            return Err(ModelError::NotFloat(dtype));
+        }
         let mut rng = InitRng::new(seed);
         let m = &config.mapping;
         let mut mapping_layers = Vec::with_capacity(m.hidden_layers + 1);

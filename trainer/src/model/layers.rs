@@ -40,12 +40,19 @@ pub struct FilmLayer {
 
 impl FilmLayer {
     /// Applies the layer to `x` `[B, n, in]`; tangent `(omega + gamma) * W dx` through the activation.
+    ///
+    /// Computed as `(omega + gamma) * (W x) + ((omega + gamma) * b + beta)`: the same function,
+    /// with the bias folded into a per-item `[B, 1, out]` shift so that only two element-wise
+    /// passes run over the n points.
     pub fn forward(&self, x: &Dual, film: &Film) -> Result<Dual> {
         let out = self.omega.dim(0)?;
         let scale = film.gamma.narrow(2, 0, out)?.broadcast_add(&self.omega)?;
-        let z = self.linear.forward(x)?.scale(&scale)?;
+        let shift = scale
+            .broadcast_mul(self.linear.bias())?
+            .add(&film.beta.narrow(2, 0, out)?)?;
+        let z = self.linear.product(x)?.scale(&scale)?;
         let a = Dual {
-            value: z.value.broadcast_add(&film.beta.narrow(2, 0, out)?)?,
+            value: z.value.broadcast_add(&shift)?,
             tangent: z.tangent,
         };
         activation::apply(self.activation, a)
@@ -99,10 +106,12 @@ impl ConcatLayer {
                 .map(|d| matmul_last(d, &w.narrow(1, 0, x_cols)?))
                 .transpose()?,
         };
+        // The bias and the c term are constant over the n points: one per-item shift.
+        let mut shift = self.linear.bias().clone();
         if self.role != ConcatRole::Plain {
             let c_cols = inputs.c.dim(2)?;
             let from_c = matmul_last(&inputs.c, &w.narrow(1, x_cols, c_cols)?)?;
-            z.value = z.value.broadcast_add(&from_c)?;
+            shift = from_c.broadcast_add(&shift)?;
             if self.role == ConcatRole::Skip {
                 let w_t = w.narrow(1, x_cols + c_cols, 1)?;
                 z.value = (z.value + matmul_last(&inputs.t.value, &w_t)?)?;
@@ -111,7 +120,7 @@ impl ConcatLayer {
                 }
             }
         }
-        z.value = z.value.broadcast_add(self.linear.bias())?;
+        z.value = z.value.broadcast_add(&shift)?;
         activation::apply(self.activation, z.scale(&self.omega)?)
     }
 }

@@ -72,10 +72,21 @@ impl Linear {
 
     /// `W x + b` over the last axis of `x` (`[B, n, in]` or `[B, in]`), with tangent `W dx`.
     pub fn forward(&self, x: &Dual) -> Result<Dual> {
+        let wx = self.product(x)?;
+        Ok(Dual {
+            value: wx.value.broadcast_add(self.bias.as_tensor())?,
+            tangent: wx.tangent,
+        })
+    }
+
+    /// `W x` without the bias, with tangent `W dx`: for layers that fold the bias into a
+    /// per-item term (FiLM) instead of adding it at every point.
+    pub fn product(&self, x: &Dual) -> Result<Dual> {
         let w = self.weight()?;
-        let value = matmul_last(&x.value, &w)?.broadcast_add(self.bias.as_tensor())?;
-        let tangent = x.tangent.as_ref().map(|d| matmul_last(d, &w)).transpose()?;
-        Ok(Dual { value, tangent })
+        Ok(Dual {
+            value: matmul_last(&x.value, &w)?,
+            tangent: x.tangent.as_ref().map(|d| matmul_last(d, &w)).transpose()?,
+        })
     }
 }
 

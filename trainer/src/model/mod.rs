@@ -55,6 +55,9 @@ pub enum ModelError {
     /// A checkpoint lacks a tensor the model needs.
     #[error("model state lacks tensor `{0}`")]
     MissingTensor(String),
+    /// The decoder was asked for in an integer dtype.
+    #[error("a decoder needs a floating-point dtype, got {0:?}")]
+    NotFloat(candle_core::DType),
     /// A progressive mask was set on a model without progressive scaling.
     #[error("this model has no progressive first layer")]
     NotProgressive,

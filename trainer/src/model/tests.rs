@@ -233,6 +233,11 @@ fn forward_shapes_and_shape_errors() {
         err.contains("latents z") && err.contains("[B, 256]"),
         "{err}"
     );
+    let config = decoder.config().clone();
+    let err = Decoder::new(&config, 0, DType::U8, &Device::Cpu)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("floating-point"), "{err}");
     let bad_t = t.narrow(0, 0, 2).unwrap();
     let err = decoder.forward(&z, &bad_t).unwrap_err().to_string();
     assert!(err.contains("coordinates t"), "{err}");
@@ -359,4 +364,89 @@ fn state_round_trips_and_mismatches_are_named() {
     let mut other = build("demo", DType::F32);
     let err = other.load_state(&state).unwrap_err().to_string();
     assert!(err.contains("expected shape"), "{err}");
+}
+
+/// A dense layer in plain f64: `W x + b` for `W` rows.
+fn affine(w: &[Vec<f64>], b: &[f64], x: &[f64]) -> Vec<f64> {
+    w.iter()
+        .zip(b)
+        .map(|(row, bias)| row.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + bias)
+        .collect()
+}
+
+/// The decoder written out as scalar f64 loops from its folded weights: the slow, obvious
+/// reference of the candle forward (FiLM `sin((omega + gamma) (W x + b) + beta)`, concat
+/// `sin(omega (W [x; c; t] + b))`).
+fn scalar_forward(decoder: &Decoder, z: &[f64], t: f64) -> f64 {
+    let config = decoder.config();
+    let linears: Vec<(Vec<Vec<f64>>, Vec<f64>)> = decoder
+        .folded_linears()
+        .unwrap()
+        .into_iter()
+        .map(|(_, w, b)| (w.to_vec2().unwrap(), b.to_vec1().unwrap()))
+        .collect();
+    let omegas: Vec<Vec<f64>> = decoder
+        .omegas()
+        .iter()
+        .map(|o| o.to_vec1().unwrap())
+        .collect();
+    let depth = config.mapping.hidden_layers + 1;
+    let mut m = z.to_vec();
+    for (i, (w, b)) in linears[..depth].iter().enumerate() {
+        m = affine(w, b, &m);
+        if i + 1 < depth {
+            m.iter_mut()
+                .for_each(|v| *v = if *v >= 0.0 { *v } else { 0.2 * *v });
+        }
+    }
+    let film = config.conditioning == sirenade_common::model_config::Conditioning::Film;
+    let half = m.len() / 2;
+    let mut h = vec![t];
+    for (i, (w, b)) in linears[depth..linears.len() - 1].iter().enumerate() {
+        let input = if film {
+            h.clone()
+        } else if i == 0 {
+            [vec![t], m.clone()].concat()
+        } else if config.is_concat_hidden(i) {
+            [h.clone(), m.clone(), vec![t]].concat()
+        } else {
+            h.clone()
+        };
+        let a = affine(w, b, &input);
+        h = a
+            .iter()
+            .enumerate()
+            .map(|(j, a)| {
+                let pre = if film {
+                    (omegas[i][j] + m[j]) * a + m[half + j]
+                } else {
+                    omegas[i][j] * a
+                };
+                pre.sin()
+            })
+            .collect();
+    }
+    let (w, b) = &linears[linears.len() - 1];
+    affine(w, b, &h)[0]
+}
+
+#[test]
+fn candle_forward_matches_a_scalar_f64_reference() {
+    for name in ["pigan", "pigan-concat-middle", "pigan-shrinking"] {
+        let decoder = build(name, DType::F64);
+        let (z, t) = inputs(decoder.config(), 2, 5, 0.5, DType::F64);
+        let y: Vec<Vec<f64>> = decoder.forward(&z, &t).unwrap().to_vec2().unwrap();
+        let zs: Vec<Vec<f64>> = z.to_vec2().unwrap();
+        let ts: Vec<Vec<f64>> = t.to_vec2().unwrap();
+        for b in 0..2 {
+            for j in 0..5 {
+                let want = scalar_forward(&decoder, &zs[b], ts[b][j]);
+                assert!(
+                    (y[b][j] - want).abs() < 1e-9,
+                    "{name} item {b} point {j}: {} vs {want}",
+                    y[b][j]
+                );
+            }
+        }
+    }
 }
