@@ -46,7 +46,11 @@ pub struct InvertArgs {
 /// Runs `trainer invert` and returns its closing summary.
 pub fn run(args: &InvertArgs) -> Result<String> {
     ensure!(args.steps >= 1, "--steps must be at least 1");
-    ensure!(args.lr.is_finite() && args.lr > 0.0, "--lr must be a positive number (got {})", args.lr);
+    ensure!(
+        args.lr.is_finite() && args.lr > 0.0,
+        "--lr must be a positive number (got {})",
+        args.lr
+    );
     let loaded = LoadedRun::open(&args.run)?;
     let ds = args.data.load()?;
     ensure!(
@@ -79,7 +83,10 @@ pub fn run(args: &InvertArgs) -> Result<String> {
     let mut latents = Vec::with_capacity(n);
     let mut final_loss = 0.0;
     for (g, chunk) in ds.clips.chunks(group).enumerate() {
-        let flat: Vec<f32> = chunk.iter().flat_map(|c| c.samples.iter().copied()).collect();
+        let flat: Vec<f32> = chunk
+            .iter()
+            .flat_map(|c| c.samples.iter().copied())
+            .collect();
         let targets = Tensor::from_vec(flat, (chunk.len(), sirenade_common::CLIP_LEN), &device)?;
         let z = Var::from_tensor(&mean.repeat((chunk.len(), 1))?)?;
         let mut opt = OptimizerKind::Adam.build(
@@ -106,7 +113,10 @@ pub fn run(args: &InvertArgs) -> Result<String> {
             };
             let terms = objective.loss(&pred, dpred.as_ref(), &target)?;
             let loss: f64 = terms.total.to_dtype(candle_core::DType::F64)?.to_scalar()?;
-            ensure!(loss.is_finite(), "inversion diverged (non-finite loss); try a smaller --lr");
+            ensure!(
+                loss.is_finite(),
+                "inversion diverged (non-finite loss); try a smaller --lr"
+            );
             let grads = terms.total.backward()?;
             opt.step(&grads)?;
             final_loss = loss;
@@ -137,7 +147,12 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         plateau: None,
         slot_steps: Vec::new(),
     };
-    checkpoint::save(&checkpoint_path(&args.out), &tensors, &counters, &info.fingerprint())?;
+    checkpoint::save(
+        &checkpoint_path(&args.out),
+        &tensors,
+        &counters,
+        &info.fingerprint(),
+    )?;
     Ok(format!(
         "inverted {n} item(s) with the decoder of {} ({} steps each) into {}; last loss {final_loss:.6e}\n",
         args.run.display(),

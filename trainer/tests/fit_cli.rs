@@ -226,21 +226,47 @@ fn invert_reconstructs_unseen_clips_into_an_evaluable_run() {
     ok(&small_fit(&run, "2", &["--pitches", "60-61"]));
     let held_out = dir.path().join("held_out");
     let out = trainer(&[
-        "invert", run.to_str().unwrap(), "--data", "bundled:keyboard", "--pitches", "63-64",
-        "--items", "3", "--steps", "5", "--quiet", "--out", held_out.to_str().unwrap(),
+        "invert",
+        run.to_str().unwrap(),
+        "--data",
+        "bundled:keyboard",
+        "--pitches",
+        "63-64",
+        "--items",
+        "3",
+        "--steps",
+        "5",
+        "--quiet",
+        "--out",
+        held_out.to_str().unwrap(),
     ]);
     ok(&out);
     let out = trainer(&["eval", held_out.to_str().unwrap(), "--json"]);
     ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["items"], 3);
-    assert!(v["metrics"]["mse_x1e3"]["mean"].as_f64().unwrap().is_finite());
+    assert!(v["metrics"]["mse_x1e3"]["mean"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
     let renders = dir.path().join("renders");
-    ok(&trainer(&["render", held_out.to_str().unwrap(), "--items", "2", "--out", renders.to_str().unwrap()]));
+    ok(&trainer(&[
+        "render",
+        held_out.to_str().unwrap(),
+        "--items",
+        "2",
+        "--out",
+        renders.to_str().unwrap(),
+    ]));
     assert!(renders.join("0002-reconstruction.wav").is_file());
     // A missing run is one clear error.
     let out = trainer(&[
-        "invert", "/no/run", "--data", "bundled:keyboard", "--out", held_out.to_str().unwrap(),
+        "invert",
+        "/no/run",
+        "--data",
+        "bundled:keyboard",
+        "--out",
+        held_out.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/run"));

@@ -36,7 +36,9 @@ pub struct CheckCudaArgs {
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot start {what}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {what}"))?;
     ensure!(status.success(), "{what} failed ({status})");
     Ok(())
 }
@@ -62,7 +64,10 @@ fn cuda_root(venv: &Path) -> Result<PathBuf> {
             }
         }
     }
-    bail!("{}: no nvidia/cu13/bin/nvcc after installing the wheels", venv.display())
+    bail!(
+        "{}: no nvidia/cu13/bin/nvcc after installing the wheels",
+        venv.display()
+    )
 }
 
 /// Installs the toolchain (once) and builds `sirenade-trainer --features cuda`.
@@ -97,7 +102,14 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
     run(
         Command::new(env!("CARGO"))
             .current_dir(&root)
-            .args(["build", "--release", "-p", "sirenade-trainer", "--features", "cuda"])
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "sirenade-trainer",
+                "--features",
+                "cuda",
+            ])
             .args(["--target-dir", "target/cuda"])
             .env("PATH", path)
             .env("CUDA_ROOT", &cuda)

@@ -100,7 +100,10 @@ mod tests {
         for (k, value) in values.iter().enumerate() {
             let j = (n - k) as f64;
             let expected = 2.0 - 2.0 * (j * std::f64::consts::PI / (n as f64 + 1.0)).cos();
-            assert!((value - expected).abs() < 1e-12, "{k}: {value} vs {expected}");
+            assert!(
+                (value - expected).abs() < 1e-12,
+                "{k}: {value} vs {expected}"
+            );
             // The eigenvector is sin(i j π / (n + 1)) up to sign and norm.
             let v = &vectors[k * n..(k + 1) * n];
             let e: Vec<f64> = (1..=n)
@@ -137,7 +140,11 @@ mod tests {
                 assert!((av - values[k] * v[i]).abs() < 1e-10, "A v != λ v");
             }
             for l in 0..n {
-                let dot: f64 = v.iter().zip(&vectors[l * n..(l + 1) * n]).map(|(a, b)| a * b).sum();
+                let dot: f64 = v
+                    .iter()
+                    .zip(&vectors[l * n..(l + 1) * n])
+                    .map(|(a, b)| a * b)
+                    .sum();
                 let expected = if l == k { 1.0 } else { 0.0 };
                 assert!((dot - expected).abs() < 1e-10, "not orthonormal");
             }

@@ -1,9 +1,7 @@
 //! From a preset's layer table to the evaluator's [`NetworkWeights`].
 
 use super::Preset;
-use crate::evaluator::{
-    self, ConcatWeights, Conditioning, DenseLayer, NetworkWeights, SynthLayer,
-};
+use crate::evaluator::{self, ConcatWeights, Conditioning, DenseLayer, NetworkWeights, SynthLayer};
 use crate::model_config::{self, Activation, LayerShape};
 
 impl Preset {

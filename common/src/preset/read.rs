@@ -209,10 +209,12 @@ fn check_bounds(config: &ModelConfig) -> Result<(), Problem> {
         ("mapping.hidden_width", config.mapping.hidden_width),
         ("mapping.output_size", config.mapping.output_size),
     ];
-    for (what, width) in widths
-        .into_iter()
-        .chain(config.layers.iter().map(|l| ("a synthesis layer width", l.width)))
-    {
+    for (what, width) in widths.into_iter().chain(
+        config
+            .layers
+            .iter()
+            .map(|l| ("a synthesis layer width", l.width)),
+    ) {
         if width > MAX_WIDTH {
             return Err(Problem::ConfigTooLarge(format!(
                 "{what} is {width} (at most {MAX_WIDTH})"

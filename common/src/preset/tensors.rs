@@ -138,7 +138,11 @@ impl View for &Encoded {
 }
 
 /// Encodes `values` for `slot` at `precision` (little-endian), failing if f16 cannot hold one.
-pub(super) fn encode(slot: &Slot, values: &[f32], precision: Precision) -> Result<Encoded, Problem> {
+pub(super) fn encode(
+    slot: &Slot,
+    values: &[f32],
+    precision: Precision,
+) -> Result<Encoded, Problem> {
     let half = precision == Precision::F16 && matches!(slot.kind, Kind::Matrix | Kind::Table);
     let bytes = if half {
         let mut bytes = Vec::with_capacity(values.len() * 2);

@@ -125,7 +125,9 @@ fn assemble(json: &serde_json::Value, tensors: &BTreeMap<String, Raw>) -> Vec<u8
 }
 
 fn demo_bytes() -> Vec<u8> {
-    random_preset("demo", 4, 1).to_bytes(Precision::F32).unwrap()
+    random_preset("demo", 4, 1)
+        .to_bytes(Precision::F32)
+        .unwrap()
 }
 
 /// Loads `bytes`, expecting an error whose message contains every needle.
@@ -203,7 +205,10 @@ fn f16_overflow_is_an_error_not_an_infinity() {
     let mut preset = random_preset("demo", 2, 5);
     preset.layers[1].weight[3] = 1e6;
     let err = preset.to_bytes(Precision::F16).unwrap_err().to_string();
-    assert!(err.contains("mapping.1.weight[3]") && err.contains("f16"), "{err}");
+    assert!(
+        err.contains("mapping.1.weight[3]") && err.contains("f16"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -288,7 +293,10 @@ fn insane_omegas_are_rejected() {
 fn unknown_versions_and_foreign_files_are_rejected() {
     let (mut json, tensors) = parts(&demo_bytes());
     json["version"] = serde_json::json!(2);
-    rejects(&assemble(&json, &tensors), &["format version 2", "reads version 1"]);
+    rejects(
+        &assemble(&json, &tensors),
+        &["format version 2", "reads version 1"],
+    );
     json["format"] = serde_json::json!("something-else");
     rejects(&assemble(&json, &tensors), &["not a Sirenade preset"]);
     let plain = safetensors::serialize(tensors.iter(), None).unwrap();
@@ -299,7 +307,10 @@ fn unknown_versions_and_foreign_files_are_rejected() {
 fn missing_unexpected_and_mistyped_tensors_are_rejected() {
     let (json, mut tensors) = parts(&demo_bytes());
     let bias = tensors.remove("output.bias").unwrap();
-    rejects(&assemble(&json, &tensors), &["tensor output.bias is missing"]);
+    rejects(
+        &assemble(&json, &tensors),
+        &["tensor output.bias is missing"],
+    );
     tensors.insert("output.bias".into(), bias);
     tensors.insert(
         "extra".into(),
@@ -324,7 +335,10 @@ fn bad_metadata_is_rejected() {
     let (json, tensors) = parts(&demo_bytes());
     let mut zero = json.clone();
     zero["info"]["model"]["latent_size"] = serde_json::json!(0);
-    rejects(&assemble(&zero, &tensors), &["invalid model config", "latent_size"]);
+    rejects(
+        &assemble(&zero, &tensors),
+        &["invalid model config", "latent_size"],
+    );
     let mut huge = json.clone();
     huge["info"]["model"]["layers"][0]["width"] = serde_json::json!(1u64 << 40);
     rejects(&assemble(&huge, &tensors), &["implausibly large"]);
@@ -336,7 +350,10 @@ fn bad_metadata_is_rejected() {
     rejects(&assemble(&few, &tensors), &["3 principal directions"]);
     let mut extra = json;
     extra["info"]["colour"] = serde_json::json!("blue");
-    rejects(&assemble(&extra, &tensors), &["malformed preset metadata", "colour"]);
+    rejects(
+        &assemble(&extra, &tensors),
+        &["malformed preset metadata", "colour"],
+    );
 }
 
 /// Writes the fuzz target's seed corpus (valid tiny presets and broken ones):
@@ -371,10 +388,8 @@ fn write_fuzz_seed_corpus() {
             omega: s.omega.as_ref().map(|_| vec![30.0; l.outputs]),
         })
         .collect();
-    tiny.latents = LatentSpace::from_table(
-        (0..16).map(|_| rng.random_range(-0.5..0.5)).collect(),
-        8,
-    );
+    tiny.latents =
+        LatentSpace::from_table((0..16).map(|_| rng.random_range(-0.5..0.5)).collect(), 8);
     let f32_bytes = tiny.to_bytes(Precision::F32).unwrap();
     let mut concat = tiny.clone();
     concat.info.model.conditioning = crate::model_config::Conditioning::Concat {

@@ -39,11 +39,7 @@ impl Preset {
         ] {
             values.insert(name.to_string(), v);
         }
-        let slots = tensors::slots(
-            &self.info.model,
-            self.info.data.items.len(),
-            l.components(),
-        );
+        let slots = tensors::slots(&self.info.model, self.info.data.items.len(), l.components());
         let mut encoded = Vec::with_capacity(slots.len());
         for slot in &slots {
             let v = values

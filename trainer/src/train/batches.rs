@@ -104,7 +104,10 @@ mod tests {
         };
         let (rows, t, y) = gather(&targets, &b, 4, 4).unwrap();
         assert_eq!(rows.to_vec1::<u32>().unwrap(), [1, 0]);
-        assert_eq!(y.to_vec2::<f32>().unwrap(), [[19.0, 23.0, 27.0, 31.0], [0.0, 4.0, 8.0, 12.0]]);
+        assert_eq!(
+            y.to_vec2::<f32>().unwrap(),
+            [[19.0, 23.0, 27.0, 31.0], [0.0, 4.0, 8.0, 12.0]]
+        );
         assert_eq!(t.to_vec2::<f32>().unwrap()[1], [-1.0, -0.5, 0.0, 0.5]);
     }
 }

@@ -207,7 +207,7 @@ pub fn fit(
                 summary.final_loss = Some(report.loss);
                 summary.epochs = engine.epoch();
                 let interrupted = INTERRUPTED.load(Ordering::SeqCst);
-                if engine.epoch() % every == 0 || engine.epoch() == epochs || interrupted {
+                if engine.epoch().is_multiple_of(every) || engine.epoch() == epochs || interrupted {
                     save(engine, run, &fingerprint)?;
                     halvings_since_checkpoint = 0;
                 }

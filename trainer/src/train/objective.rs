@@ -119,19 +119,19 @@ mod tests {
             ..TrainSettings::default()
         };
         let terms = Objective::new(&s).loss(&pred, None, &target).unwrap();
-        // Amplitude: row sums (0+1+9) and (1+0+1), batch mean 5.5.
-        assert!((terms.amplitude - 5.5).abs() < 1e-12);
+        // Amplitude: row sums (0+1+9) and (1+0+1), batch mean 6.
+        assert!((terms.amplitude - 6.0).abs() < 1e-12);
         // FD: pred diffs (1,2),(0,0); target (0,0),(-1,1): squared (1,4,1,1), mean 1.75.
         assert!((terms.derivative - 1.75).abs() < 1e-12);
         let total: f64 = terms.total.to_scalar().unwrap();
-        assert!((total - 7.25).abs() < 1e-12);
+        assert!((total - 7.75).abs() < 1e-12);
         let mean = TrainSettings {
             reduction: Reduction::Mean,
             derivative: DerivativeForm::None,
             ..s
         };
         let terms = Objective::new(&mean).loss(&pred, None, &target).unwrap();
-        assert!((terms.amplitude - 11.0 / 6.0).abs() < 1e-12);
+        assert!((terms.amplitude - 2.0).abs() < 1e-12);
         assert_eq!(terms.derivative, 0.0);
     }
 

@@ -92,7 +92,7 @@ impl DecaySchedule {
     pub fn at(&self, lambda0: f64, epoch: usize) -> f64 {
         match *self {
             Self::Constant => lambda0,
-            Self::Linear { epochs } if epochs == 0 => 0.0,
+            Self::Linear { epochs: 0 } => 0.0,
             Self::Linear { epochs } => lambda0 * (1.0 - epoch as f64 / epochs as f64).max(0.0),
             Self::Geometric { factor, every } => {
                 lambda0 / factor.powi((epoch / every.max(1)) as i32)

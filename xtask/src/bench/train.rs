@@ -121,12 +121,22 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     let mut results = Vec::new();
     for name in ["fd", "analytic"] {
         let out = Command::new(&exe)
-            .args(["bench", "train", "--steps", &args.steps.to_string(), "--model", &args.model])
+            .args([
+                "bench",
+                "train",
+                "--steps",
+                &args.steps.to_string(),
+                "--model",
+                &args.model,
+            ])
             .args(["--child", name])
             .output()
             .context("cannot run the benchmark child")?;
         if !out.status.success() {
-            bail!("{name} benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "{name} benchmark failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)
             .with_context(|| format!("{name} benchmark printed no JSON"))?;
@@ -151,9 +161,18 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             })
         );
     } else {
-        println!("model {} at batch 8 × 2000 points, {} step(s) per form", args.model, args.steps);
-        println!("{:<10} {:>16} {:>14} {:>18}", "form", "coord-samples/s", "peak RSS MiB", "vs PyTorch ref");
-        for (i, (name, reference)) in [("fd", PYTORCH_FD), ("analytic", PYTORCH_ANALYTIC)].iter().enumerate() {
+        println!(
+            "model {} at batch 8 × 2000 points, {} step(s) per form",
+            args.model, args.steps
+        );
+        println!(
+            "{:<10} {:>16} {:>14} {:>18}",
+            "form", "coord-samples/s", "peak RSS MiB", "vs PyTorch ref"
+        );
+        for (i, (name, reference)) in [("fd", PYTORCH_FD), ("analytic", PYTORCH_ANALYTIC)]
+            .iter()
+            .enumerate()
+        {
             println!(
                 "{name:<10} {:>16.0} {:>14.0} {:>17.2}×",
                 rate(i),
