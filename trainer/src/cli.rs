@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{data_cmd, eval_cmd, fit_cmd, invert_cmd, model_cmd, render_cmd};
+use crate::{data_cmd, eval_cmd, export_cmd, fit_cmd, invert_cmd, model_cmd, render_cmd};
 
 /// Sirenade's trainer: fits one conditional SIREN to a whole set of one-second clips.
 #[derive(Debug, Parser)]
@@ -32,6 +32,8 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Write original and reconstruction WAVs and PNG figures of a run's items.
     Render(render_cmd::RenderArgs),
+    /// Write a run as a `.sirenade` preset for the real-time evaluator and the plugin.
+    Export(export_cmd::ExportArgs),
     /// Reconstruct unseen clips with a trained, frozen decoder by optimising new latents.
     Invert(invert_cmd::InvertArgs),
     /// Inspect model architectures.
@@ -72,6 +74,7 @@ where
         Command::Fit(a) => fit_cmd::run(&a),
         Command::Eval(a) => eval_cmd::run(&a),
         Command::Render(a) => render_cmd::run(&a),
+        Command::Export(a) => export_cmd::run(&a),
         Command::Invert(a) => invert_cmd::run(&a),
         Command::Model {
             command: ModelCommand::Info(a),

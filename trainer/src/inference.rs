@@ -9,7 +9,7 @@ use candle_core::{DType, Device, Tensor};
 use sirenade_common::dataset::{self, Clip, Format, QualityFilter, Selection};
 use sirenade_common::CLIP_LEN;
 
-use crate::model::Decoder;
+use crate::model::{Decoder, ProgressiveSchedule};
 use crate::train::checkpoint;
 use crate::train::run_dir::{checkpoint_path, items_path, RunInfo};
 
@@ -33,7 +33,8 @@ impl LoadedRun {
     pub fn open(dir: &Path) -> Result<Self> {
         let info = RunInfo::read(dir)?;
         let device = Device::Cpu;
-        let (tensors, _) = checkpoint::load(&checkpoint_path(dir), &info.fingerprint(), &device)?;
+        let (tensors, counters) =
+            checkpoint::load(&checkpoint_path(dir), &info.fingerprint(), &device)?;
         let mut decoder = Decoder::new(&info.model, info.settings.seed, DType::F32, &device)?;
         let model: HashMap<String, Tensor> = tensors
             .iter()
@@ -45,6 +46,15 @@ impl LoadedRun {
                 dir.display()
             )
         })?;
+        if let Some(p) = &info.model.progressive {
+            // The mask in force during the last completed epoch (epoch e runs with mask(e + 1)).
+            let schedule = ProgressiveSchedule::new(
+                p.groups,
+                info.model.layers[0].width,
+                info.settings.epochs,
+            );
+            decoder.set_progressive_mask(&schedule.mask(counters.epoch))?;
+        }
         let latents = tensors
             .get("latents")
             .cloned()

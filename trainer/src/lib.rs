@@ -7,6 +7,7 @@
 //! - [`eval_cmd`]: `trainer eval`, the thesis' metrics on full-resolution reconstructions.
 //! - [`inference`]: a trained run loaded for reconstruction.
 //! - [`render_cmd`]: `trainer render`, WAVs and figures of reconstructions.
+//! - [`export_cmd`]: `trainer export`, a run as a `.sirenade` preset.
 //! - [`plots`]: the PNG figures.
 //! - [`invert_cmd`]: `trainer invert`, latents for clips the model never saw.
 //! - [`bundled`]: where the data sets bundled with the repository live.
@@ -18,6 +19,7 @@ pub mod bundled;
 pub mod cli;
 pub mod data_cmd;
 pub mod eval_cmd;
+pub mod export_cmd;
 pub mod fit_cmd;
 pub mod inference;
 pub mod invert_cmd;

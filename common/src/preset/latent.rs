@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(space.rows(), 50);
         assert_eq!(space.components(), dim);
         let d0 = space.direction(0).unwrap();
-        assert!((d0[0] - 0.5f32.sqrt()).abs() < 1e-2 && (d0[1] - d0[0]).abs() < 1e-5, "{d0:?}");
+        assert!(
+            (d0[0] - 0.5f32.sqrt()).abs() < 1e-2 && (d0[1] - d0[0]).abs() < 1e-5,
+            "{d0:?}"
+        );
         let d1 = space.direction(1).unwrap();
         assert!((d1[2] - 1.0).abs() < 1e-3, "{d1:?}");
         assert!(space.stds[0] > 1.5 && space.stds[1] > 0.5 && space.stds[2] < 1e-3);

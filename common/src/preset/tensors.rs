@@ -6,14 +6,17 @@ use half::f16;
 use safetensors::tensor::{Dtype, View};
 
 use super::error::Problem;
-use crate::model_config::ModelConfig;
+use crate::model_config::{Conditioning, ModelConfig};
 
 /// Storage precision of a preset's large tensors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Precision {
     /// "Compact": weight matrices of layers with more than one input and the latent table in
     /// f16; vectors (biases, omegas), the first synthesis layer (its products with omega reach
-    /// thousands of radians) and the PCA summary stay f32.
+    /// thousands of radians) and the PCA summary stay f32, and so does everything a
+    /// concat-conditioned model feeds its conditioning vector through (latent table, mapping
+    /// network, layers reading `c`): `c` enters the first layer's sine at omega_first, which
+    /// amplifies f16 rounding to 35–45 dB SNR.
     #[default]
     F16,
     /// Everything f32: bit-exact.
@@ -71,13 +74,16 @@ pub(super) const STDS: &str = "latent.stds";
 /// The config must have passed `validate` and the size bounds.
 pub(super) fn slots(config: &ModelConfig, items: usize, components: usize) -> Vec<Slot> {
     let mut slots = Vec::new();
+    let concat = config.conditioning != Conditioning::Film;
     for layer in config.layer_shapes() {
-        let first = layer.name == "synthesis.0";
-        let matrix = if first || layer.inputs == 1 {
-            Kind::Exact
-        } else {
-            Kind::Matrix
-        };
+        let reads_c = layer.name.starts_with("mapping.")
+            || layer
+                .name
+                .strip_prefix("synthesis.")
+                .and_then(|i| i.parse().ok())
+                .is_some_and(|i| config.is_concat_hidden(i));
+        let exact = layer.name == "synthesis.0" || layer.inputs == 1 || (concat && reads_c);
+        let matrix = if exact { Kind::Exact } else { Kind::Matrix };
         slots.push(Slot {
             name: format!("{}.weight", layer.name),
             shape: vec![layer.outputs, layer.inputs],
@@ -98,7 +104,11 @@ pub(super) fn slots(config: &ModelConfig, items: usize, components: usize) -> Ve
     }
     let dim = config.latent_size;
     for (name, shape, kind) in [
-        (TABLE, vec![items, dim], Kind::Table),
+        (
+            TABLE,
+            vec![items, dim],
+            if concat { Kind::Exact } else { Kind::Table },
+        ),
         (MEAN, vec![dim], Kind::Exact),
         (DIRECTIONS, vec![components, dim], Kind::Exact),
         (STDS, vec![components], Kind::Exact),

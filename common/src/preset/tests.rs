@@ -373,19 +373,20 @@ fn write_fuzz_seed_corpus() {
         l.width = 8;
     }
     let config = config.clone();
-    let source = random_preset("demo", 2, 7);
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     tiny.layers = config
         .layer_shapes()
         .iter()
-        .zip(&source.layers)
-        .map(|(l, s)| LayerWeights {
+        .map(|l| LayerWeights {
             name: l.name.clone(),
             weight: (0..l.inputs * l.outputs)
                 .map(|_| rng.random_range(-0.5..0.5))
                 .collect(),
             bias: vec![0.1; l.outputs],
-            omega: s.omega.as_ref().map(|_| vec![30.0; l.outputs]),
+            omega: l
+                .name
+                .starts_with("synthesis.")
+                .then(|| vec![30.0; l.outputs]),
         })
         .collect();
     tiny.latents =

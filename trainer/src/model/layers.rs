@@ -7,6 +7,7 @@ use sirenade_common::model_config::Activation;
 
 use super::activation;
 use super::dual::Dual;
+use super::fused;
 use super::linear::{matmul_last, Linear};
 
 /// The FiLM parameters of a batch: gamma and beta `[B, 1, M]`, shared by every layer, each layer
@@ -41,21 +42,42 @@ pub struct FilmLayer {
 impl FilmLayer {
     /// Applies the layer to `x` `[B, n, in]`; tangent `(omega + gamma) * W dx` through the activation.
     ///
+    /// A sine layer without a tangent on f32 CPU tensors runs as one fused op
+    /// (`fused::film_sine`); everything else, and the tests' reference, is
+    /// [`FilmLayer::forward_plain`].
+    pub fn forward(&self, x: &Dual, film: &Film) -> Result<Dual> {
+        if self.activation == Activation::Sine && x.tangent.is_none() && fused::supports(&x.value) {
+            let (scale, shift) = self.scale_shift(film)?;
+            let packed = Tensor::cat(&[&scale, &shift], 1)?;
+            let w = self.linear.weight()?;
+            return Ok(Dual::plain(fused::film_sine(&x.value, &w, &packed)?));
+        }
+        self.forward_plain(x, film)
+    }
+
+    /// The layer in plain candle ops, for any dtype and device.
+    ///
     /// Computed as `(omega + gamma) * (W x) + ((omega + gamma) * b + beta)`: the same function,
     /// with the bias folded into a per-item `[B, 1, out]` shift so that only two element-wise
     /// passes run over the n points.
-    pub fn forward(&self, x: &Dual, film: &Film) -> Result<Dual> {
-        let out = self.omega.dim(0)?;
-        let scale = film.gamma.narrow(2, 0, out)?.broadcast_add(&self.omega)?;
-        let shift = scale
-            .broadcast_mul(self.linear.bias())?
-            .add(&film.beta.narrow(2, 0, out)?)?;
+    pub fn forward_plain(&self, x: &Dual, film: &Film) -> Result<Dual> {
+        let (scale, shift) = self.scale_shift(film)?;
         let z = self.linear.product(x)?.scale(&scale)?;
         let a = Dual {
             value: z.value.broadcast_add(&shift)?,
             tangent: z.tangent,
         };
         activation::apply(self.activation, a)
+    }
+
+    /// The per-item scale `omega + gamma` and shift `(omega + gamma) * b + beta`, `[B, 1, out]`.
+    fn scale_shift(&self, film: &Film) -> Result<(Tensor, Tensor)> {
+        let out = self.omega.dim(0)?;
+        let scale = film.gamma.narrow(2, 0, out)?.broadcast_add(&self.omega)?;
+        let shift = scale
+            .broadcast_mul(self.linear.bias())?
+            .add(&film.beta.narrow(2, 0, out)?)?;
+        Ok((scale, shift))
     }
 }
 

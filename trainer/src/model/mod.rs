@@ -7,6 +7,7 @@
 //! - [`MappingNetwork`] — psi.
 //! - [`Linear`] — an affine map, optionally weight-normalised.
 //! - [`Dual`] — values with their time derivative (forward mode).
+//! - `fused` — the FiLM-sine layer as one CPU op for f32 (forward and backward).
 //! - [`ProgressiveSchedule`] — the first-layer fade-in of progressive activation scaling.
 //! - [`init`] and [`init_rules`] — seeded, device-independent initial values and the per-layer
 //!   distributions of the reference code.
@@ -14,6 +15,7 @@
 mod activation;
 mod decoder;
 mod dual;
+mod fused;
 pub mod init;
 pub mod init_rules;
 pub mod layers;

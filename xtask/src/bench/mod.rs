@@ -1,11 +1,20 @@
 //! `cargo xtask bench ...`: speed and memory benchmarks. Each prints its figures (and ratios
 //! against its baseline) as a table, or as one JSON object with `--json`.
+//!
+//! - `train`: training throughput; `engine`: the real-time evaluator per model and block size.
+//! - `peak`: this core's single-thread FP32 peak (SGEMM and an FMA loop); `models`: the
+//!   networks the engine benchmark runs; `clock`: CPU-time rates.
 
+mod clock;
+mod engine;
+mod models;
+mod peak;
 mod train;
 
 use anyhow::Result;
 use clap::Subcommand;
 
+pub use engine::{bench_engine, EngineArgs, EngineReport, EngineResult};
 pub use train::{bench_train, TrainBenchArgs};
 
 /// Which benchmark to run.
@@ -13,11 +22,18 @@ pub use train::{bench_train, TrainBenchArgs};
 pub enum BenchCommand {
     /// Training throughput of the thesis pi-GAN for both derivative forms.
     Train(TrainBenchArgs),
+    /// The real-time evaluator (pigan 8×256, wide 4×365, small 4×128; blocks 1–256; one
+    /// thread) against this core's FP32 peak and candle's CPU forward.
+    Engine(EngineArgs),
 }
 
 /// Runs a benchmark.
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Train(a) => bench_train(&a),
+        BenchCommand::Engine(a) => {
+            print!("{}", bench_engine(&a)?);
+            Ok(())
+        }
     }
 }

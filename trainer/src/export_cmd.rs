@@ -1,0 +1,168 @@
+//! `trainer export RUN --out NAME.sirenade [--precision f16|f32] [--eval]`: a trained run as a
+//! preset for the evaluator and the plugin (see `sirenade_common::preset` for the format).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use sirenade_common::model_config::ModelConfig;
+use sirenade_common::preset::{
+    DataSummary, EvalSummary, LatentSpace, LayerWeights, Precision, Preset, PresetInfo, PresetItem,
+    TrainingSummary,
+};
+use sirenade_common::SAMPLE_RATE;
+
+use crate::eval_cmd;
+use crate::inference::LoadedRun;
+use crate::model::{Decoder, ProgressiveSchedule};
+use crate::train::run_dir::log_path;
+
+/// Arguments of `trainer export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The run folder.
+    pub run: PathBuf,
+    /// The preset file to write (`NAME.sirenade`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Weight precision: `f16` ("compact", the default) or `f32` (bit-exact).
+    #[arg(long, default_value = "f16")]
+    pub precision: Precision,
+    /// Also score full-resolution reconstructions (re-reads the data set) and store the
+    /// metrics in the preset.
+    #[arg(long)]
+    pub eval: bool,
+}
+
+/// Runs `trainer export` and returns what it prints.
+pub fn run(args: &ExportArgs) -> Result<String> {
+    let loaded = LoadedRun::open(&args.run)?;
+    let preset = build(&loaded, args.eval)?;
+    preset.write(&args.out, args.precision)?;
+    let size = std::fs::metadata(&args.out)
+        .with_context(|| format!("{}: written but unreadable", args.out.display()))?
+        .len();
+    Ok(format!(
+        "wrote {} ({} bytes, {:?}, model {}, {} items, {} principal directions)\n",
+        args.out.display(),
+        size,
+        args.precision,
+        preset.info.training.model_name,
+        preset.latents.rows(),
+        preset.latents.components()
+    ))
+}
+
+/// The preset of a loaded run: folded weights, latent summary, labels and training summary
+/// (with reconstruction metrics when `eval` is set).
+pub fn build(loaded: &LoadedRun, eval: bool) -> Result<Preset> {
+    let info = &loaded.info;
+    let (epochs, final_loss) = last_epoch(&log_path(&loaded.dir))?;
+    let mask = info.model.progressive.map(|p| {
+        ProgressiveSchedule::new(p.groups, info.model.layers[0].width, info.settings.epochs)
+            .mask(epochs.unwrap_or(info.settings.epochs))
+    });
+    let layers = folded_layers(&loaded.decoder, mask.as_deref())?;
+    let table = loaded.latents.flatten_all()?.to_vec1::<f32>()?;
+    let eval = if eval {
+        let targets: Vec<Vec<f32>> = loaded.clips()?.into_iter().map(|c| c.samples).collect();
+        let m = eval_cmd::score(&loaded.reconstruct_all()?, &targets);
+        Some(EvalSummary {
+            mse_x1e3: m.mse_x1e3.mean,
+            stft_mse: m.stft_mse.mean,
+            lsd_x10: m.lsd_x10.mean,
+        })
+    } else {
+        None
+    };
+    Ok(Preset {
+        info: PresetInfo {
+            model: ModelConfig {
+                weight_norm: false,
+                ..info.model.clone()
+            },
+            sample_rate: SAMPLE_RATE,
+            duration_seconds: 1.0,
+            data: DataSummary {
+                source: info.data.source.clone(),
+                format: info.data.format.clone(),
+                selection: info.data.selection.clone(),
+                mean_power: info.data.mean_power,
+                items: info
+                    .data
+                    .items
+                    .iter()
+                    .map(|i| PresetItem {
+                        id: i.id.clone(),
+                        label: i.label.clone(),
+                    })
+                    .collect(),
+            },
+            training: TrainingSummary {
+                model_name: info.settings.model.clone(),
+                epochs,
+                final_loss,
+                eval,
+            },
+        },
+        layers,
+        latents: LatentSpace::from_table(table, info.model.latent_size),
+    })
+}
+
+/// Every linear map of `decoder` with weight normalisation folded, in the config's layer order,
+/// synthesis layers with their omegas. A progressive first-layer `mask` is folded into the
+/// columns of the next linear map that read the first layer's units.
+pub fn folded_layers(decoder: &Decoder, mask: Option<&[f64]>) -> Result<Vec<LayerWeights>> {
+    let omegas = decoder.omegas();
+    let mut layers = Vec::new();
+    for (name, weight, bias) in decoder.folded_linears()? {
+        let omega = match name.strip_prefix("synthesis.") {
+            Some(i) => {
+                let i: usize = i.parse().context("synthesis layer index")?;
+                Some(omegas[i].to_dtype(candle_core::DType::F32)?.to_vec1()?)
+            }
+            None => None,
+        };
+        layers.push(LayerWeights {
+            name,
+            weight: weight
+                .to_dtype(candle_core::DType::F32)?
+                .flatten_all()?
+                .to_vec1()?,
+            bias: bias.to_dtype(candle_core::DType::F32)?.to_vec1()?,
+            omega,
+        });
+    }
+    if let Some(mask) = mask {
+        let first = layers
+            .iter()
+            .position(|l| l.name == "synthesis.0")
+            .context("no first synthesis layer")?;
+        let next = &mut layers[first + 1];
+        let columns = next.weight.len() / next.bias.len().max(1);
+        for row in next.weight.chunks_exact_mut(columns) {
+            for (w, m) in row.iter_mut().zip(mask) {
+                *w = (f64::from(*w) * m) as f32;
+            }
+        }
+    }
+    Ok(layers)
+}
+
+/// The number of epochs trained and the last epoch's loss, from the run's log (`None` when
+/// the log is absent or empty).
+fn last_epoch(log: &Path) -> Result<(Option<usize>, Option<f64>)> {
+    let text = match std::fs::read_to_string(log) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, None)),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", log.display())),
+    };
+    let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else {
+        return Ok((None, None));
+    };
+    let entry: serde_json::Value = serde_json::from_str(line)
+        .with_context(|| format!("{}: malformed last line", log.display()))?;
+    let epochs = entry["epoch"].as_u64().map(|e| e as usize + 1);
+    Ok((epochs, entry["loss"].as_f64()))
+}

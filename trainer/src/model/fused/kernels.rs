@@ -1,0 +1,177 @@
+//! The fused FiLM-sine layer's CPU arithmetic on plain slices.
+//!
+//! With `p = x W^T` (rows `[R, out]`, R = items x points), per-item `scale` and `shift`, the
+//! layer is `y = sin(scale * p + shift)`. The forward keeps `p` and `cos(scale * p + shift)`
+//! for the backward, which then needs no transcendental function.
+
+use rayon::prelude::*;
+
+use super::matmul::{matmul, threads, MatRef};
+use super::sincos::sin_cos;
+
+/// Rows handed to one rayon task in the element-wise passes (and summed together in the
+/// backward's per-item reductions).
+const MIN_ROWS_PER_TASK: usize = 64;
+
+/// The sizes of one fused call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dims {
+    /// Batch items (each with its own scale and shift).
+    pub items: usize,
+    /// Points per item.
+    pub points: usize,
+    /// Input features.
+    pub inputs: usize,
+    /// Output features.
+    pub outputs: usize,
+}
+
+impl Dims {
+    /// Rows of x and y: items x points.
+    pub fn rows(&self) -> usize {
+        self.items * self.points
+    }
+}
+
+/// The forward pass's results.
+pub struct Forward {
+    /// `sin(a)`, `[R, out]`.
+    pub sin: Vec<f32>,
+    /// `cos(a)`, `[R, out]`.
+    pub cos: Vec<f32>,
+    /// `p = x W^T`, `[R, out]`.
+    pub product: Vec<f32>,
+}
+
+/// The backward pass's results.
+pub struct Backward {
+    /// dL/dx `[R, in]`, when asked for.
+    pub x: Option<Vec<f32>>,
+    /// dL/dW `[out, in]`.
+    pub weight: Vec<f32>,
+    /// dL/d(scale, shift), `[items, 2, out]` like the film input.
+    pub film: Vec<f32>,
+}
+
+/// Runs `f` with the best SIMD instruction set this CPU has enabled, so that the element-wise
+/// loops it inlines vectorise.
+#[inline(always)]
+fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
+}
+
+/// The forward pass for x `[R, in]`, W `[out, in]` and film `[items, 2, out]` (scale then
+/// shift per item).
+pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
+    let (rows, out) = (d.rows(), d.outputs);
+    let mut product = vec![0.0; rows * out];
+    matmul(
+        &mut product,
+        MatRef::row_major(x, rows, d.inputs),
+        MatRef::row_major(w, out, d.inputs).t(),
+        false,
+        threads(),
+    );
+    let mut sin = vec![0.0; rows * out];
+    let mut cos = vec![0.0; rows * out];
+    sin.par_chunks_mut(out)
+        .zip(cos.par_chunks_mut(out))
+        .zip(product.par_chunks(out))
+        .enumerate()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(row, ((s, c), p))| {
+            let item = &film[row / d.points * 2 * out..][..2 * out];
+            let (scale, shift) = item.split_at(out);
+            vectorised(|| activate_row(s, c, p, scale, shift));
+        });
+    Forward { sin, cos, product }
+}
+
+/// One row of the forward's element-wise part: `(s, c) = sincos(scale * p + shift)`.
+#[inline(always)]
+fn activate_row(s: &mut [f32], c: &mut [f32], p: &[f32], scale: &[f32], shift: &[f32]) {
+    for ((((s, c), &p), &k), &h) in s.iter_mut().zip(c).zip(p).zip(scale).zip(shift) {
+        (*s, *c) = sin_cos(k * p + h);
+    }
+}
+
+/// The backward pass: from dL/dy `[R, out]` and the forward's cos and product, the gradients
+/// of x (when `want_x`), W and the film. `grad` is overwritten with dL/dp.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    d: Dims,
+    grad: &mut [f32],
+    cos: &[f32],
+    product: &[f32],
+    x: &[f32],
+    w: &[f32],
+    film: &[f32],
+    want_x: bool,
+) -> Backward {
+    let (rows, out, per_item) = (d.rows(), d.outputs, d.points * d.outputs);
+    let mut grad_film = vec![0.0; d.items * 2 * out];
+    grad_film
+        .par_chunks_mut(2 * out)
+        .zip(grad.par_chunks_mut(per_item.max(1)))
+        .enumerate()
+        .for_each(|(item, (gf, g))| {
+            let (scale, _) = film[item * 2 * out..][..2 * out].split_at(out);
+            let range = item * per_item..(item + 1) * per_item;
+            // Fixed blocks summed in order: the result does not depend on thread scheduling.
+            let block = (MIN_ROWS_PER_TASK * out).max(1);
+            let partials: Vec<Vec<f32>> = g
+                .par_chunks_mut(block)
+                .zip(cos[range.clone()].par_chunks(block))
+                .zip(product[range].par_chunks(block))
+                .map(|((g, c), p)| {
+                    let mut acc = vec![0.0; 2 * out];
+                    vectorised(|| {
+                        let rows = g.chunks_mut(out).zip(c.chunks(out)).zip(p.chunks(out));
+                        for ((g, c), p) in rows {
+                            pull_back_row(&mut acc, g, c, p, scale);
+                        }
+                    });
+                    acc
+                })
+                .collect();
+            for part in partials {
+                gf.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+            }
+        });
+    let grad_p = MatRef::row_major(grad, rows, out);
+    let grad_x = want_x.then(|| {
+        let mut gx = vec![0.0; rows * d.inputs];
+        let w = MatRef::row_major(w, out, d.inputs);
+        matmul(&mut gx, grad_p, w, false, threads());
+        gx
+    });
+    let mut grad_w = vec![0.0; out * d.inputs];
+    let x = MatRef::row_major(x, rows, d.inputs);
+    matmul(&mut grad_w, grad_p.t(), x, false, threads());
+    Backward {
+        x: grad_x,
+        weight: grad_w,
+        film: grad_film,
+    }
+}
+
+/// One row of the backward's element-wise part. With `ga = g cos(a)`: adds `ga p` to the
+/// scale gradient and `ga` to the shift gradient (`acc` = `[scale; shift]`), and leaves
+/// `dL/dp = ga scale` in `g`.
+#[inline(always)]
+fn pull_back_row(acc: &mut [f32], g: &mut [f32], c: &[f32], p: &[f32], scale: &[f32]) {
+    let (acc_scale, acc_shift) = acc.split_at_mut(g.len());
+    for (((((g, &c), &p), &k), gk), gh) in g
+        .iter_mut()
+        .zip(c)
+        .zip(p)
+        .zip(scale)
+        .zip(acc_scale)
+        .zip(acc_shift)
+    {
+        let ga = *g * c;
+        *gk += ga * p;
+        *gh += ga;
+        *g = ga * k;
+    }
+}

@@ -1,0 +1,174 @@
+//! The fused layer against plain candle in f32: values and every gradient, on small random
+//! shapes, through the op itself, through [`FilmLayer`] (weight norm and FiLM around it), and
+//! through a whole decoder against the same decoder in f64.
+
+use candle_core::{DType, Device, Tensor, Var};
+use sirenade_common::model_config::{Activation, ModelConfig};
+
+use super::film_sine;
+use crate::model::init::{Dist, InitRng};
+use crate::model::layers::{Film, FilmLayer};
+use crate::model::linear::matmul_last;
+use crate::model::{Decoder, Dual, Linear};
+
+/// Relative tolerance of f32 values and gradients against plain candle in f32.
+const REL_TOL: f32 = 1e-4;
+
+/// A `[dims]` f32 tensor of U(-bound, bound) draws.
+fn uniform(rng: &mut InitRng, dims: &[usize], bound: f64) -> Tensor {
+    let n = dims.iter().product();
+    let v = rng.sample(Dist::symmetric(bound), n);
+    Tensor::from_vec(v, dims, &Device::Cpu)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+}
+
+/// max |a - b| / max |b|, over all elements.
+fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+    let scale = b.abs().unwrap().max_all().unwrap();
+    diff.to_scalar::<f32>().unwrap() / scale.to_scalar::<f32>().unwrap().max(1e-30)
+}
+
+#[test]
+fn op_matches_plain_candle_in_value_and_gradients() {
+    let mut rng = InitRng::new(5);
+    for &(items, points, inputs, outputs) in &[(1, 1, 1, 1), (3, 7, 1, 12), (2, 33, 16, 9)] {
+        let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
+        let w = Var::from_tensor(&uniform(&mut rng, &[outputs, inputs], 1.0)).unwrap();
+        let film = Var::from_tensor(&uniform(&mut rng, &[items, 2, outputs], 3.0)).unwrap();
+        let probe = uniform(&mut rng, &[items, points, outputs], 1.0);
+
+        let fused = film_sine(&x, &w, &film).unwrap();
+        let scale = film.narrow(1, 0, 1).unwrap();
+        let shift = film.narrow(1, 1, 1).unwrap();
+        let plain = matmul_last(&x, &w)
+            .unwrap()
+            .broadcast_mul(&scale)
+            .unwrap()
+            .broadcast_add(&shift)
+            .unwrap()
+            .sin()
+            .unwrap();
+        let shape = (items, points, inputs, outputs);
+        assert!(rel_err(&fused, &plain) < REL_TOL, "value {shape:?}");
+
+        let g_fused = (fused * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g_plain = (plain * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, var) in [("x", &x), ("W", &w), ("film", &film)] {
+            let a = g_fused.get(var).expect("fused gradient");
+            let b = g_plain.get(var).expect("plain gradient");
+            let err = rel_err(a, b);
+            assert!(err < REL_TOL, "d/d{name} {shape:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn film_layer_fused_matches_its_plain_form() {
+    let mut rng = InitRng::new(8);
+    let (items, points, inputs, outputs, latent) = (3, 11, 10, 8, 20);
+    let linear = Linear::new(
+        &uniform(&mut rng, &[outputs, inputs], 0.3),
+        &uniform(&mut rng, &[outputs], 0.3),
+        true,
+    )
+    .unwrap();
+    let layer = FilmLayer {
+        linear,
+        omega: Tensor::full(30f32, outputs, &Device::Cpu).unwrap(),
+        activation: Activation::Sine,
+    };
+    let mapping = Var::from_tensor(&uniform(&mut rng, &[items, 2 * latent], 2.0)).unwrap();
+    let film = Film::split(&mapping).unwrap();
+    let x = Dual::plain(uniform(&mut rng, &[items, points, inputs], 1.0));
+    let probe = uniform(&mut rng, &[items, points, outputs], 1.0);
+
+    let fused = layer.forward(&x, &film).unwrap().value;
+    let plain = layer.forward_plain(&x, &film).unwrap().value;
+    assert!(rel_err(&fused, &plain) < REL_TOL);
+
+    let g_fused = (fused * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let g_plain = (plain * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let mut vars = layer.linear.vars();
+    vars.push(("mapping", mapping));
+    for (name, var) in vars {
+        let a = g_fused.get(&var).expect("fused gradient");
+        let b = g_plain.get(&var).expect("plain gradient");
+        let err = rel_err(a, b);
+        assert!(err < REL_TOL, "d/d{name}: {err}");
+    }
+}
+
+#[test]
+fn f32_decoder_matches_the_f64_reference() {
+    // The f32 decoder runs every sine FiLM layer fused; the f64 one is plain candle throughout.
+    // Its first layer's omega (1760) puts pre-activations near 3000, where one f32 rounding
+    // step (2.4e-4) already moves the sine by as much, so the tolerance here is looser.
+    const DECODER_TOL: f64 = 2e-3;
+    let config = ModelConfig::named("demo").unwrap();
+    let mut rng = InitRng::new(2);
+    let (items, points) = (2, 50);
+    let z = rng.sample(Dist::Normal { std: 0.5 }, items * config.latent_size);
+    let t = rng.sample(Dist::symmetric(1.0), items * points);
+    let mut results = Vec::new();
+    for dtype in [DType::F32, DType::F64] {
+        let decoder = Decoder::new(&config, 4, dtype, &Device::Cpu).unwrap();
+        let to = |v: &[f64], dims: (usize, usize)| {
+            Tensor::from_vec(v.to_vec(), dims, &Device::Cpu)
+                .unwrap()
+                .to_dtype(dtype)
+                .unwrap()
+        };
+        let y = decoder
+            .forward(
+                &to(&z, (items, config.latent_size)),
+                &to(&t, (items, points)),
+            )
+            .unwrap();
+        let grads = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        let mut tensors = vec![("output".to_string(), y.to_dtype(DType::F64).unwrap())];
+        for v in decoder.named_vars() {
+            let g = grads.get(v.var.as_tensor()).expect("gradient");
+            tensors.push((v.name, g.to_dtype(DType::F64).unwrap()));
+        }
+        results.push(tensors);
+    }
+    for ((name, a), (_, b)) in results[0].iter().zip(&results[1]) {
+        let diff: f64 = (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        let scale: f64 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
+        assert!(
+            diff <= DECODER_TOL * scale.max(1e-12),
+            "{name}: {diff} vs {scale}"
+        );
+    }
+}
