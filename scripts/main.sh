@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up the machine, then train the demo model on the bundled keyboard set on
-# CPU, evaluate it, render reconstructions, and reconstruct held-out clips with the frozen
-# decoder. Outputs land in target/sirenade/. Running it again continues the run (--resume)
-# instead of starting over.
+# CPU, evaluate it, render reconstructions, export a preset, and reconstruct held-out clips
+# with the frozen decoder. Outputs land in target/sirenade/. Running it again continues the
+# run (--resume) instead of starting over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -33,6 +33,9 @@ echo "== evaluation (training items) =="
 echo "== rendering items 0, 13 and 27 at 16 and 48 kHz =="
 "$trainer" render "$run" --items 0,13,27 --out "$out/renders-16k"
 "$trainer" render "$run" --items 0,13,27 --rate 48000 --out "$out/renders-48k"
+
+echo "== exporting the preset =="
+"$trainer" export "$run" --out "$out/keyboard-demo.sirenade" --eval
 
 echo "== held-out clips: new latents for a frozen decoder =="
 rm -rf "$out/held-out"
