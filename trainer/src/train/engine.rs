@@ -152,21 +152,6 @@ impl Engine {
         self.epoch
     }
 
-    /// The decoder being trained.
-    pub fn decoder(&self) -> &Decoder {
-        &self.decoder
-    }
-
-    /// The latent table `[N, latent]`.
-    pub fn latents(&self) -> &Tensor {
-        self.latents.as_tensor()
-    }
-
-    /// Mutable access to the decoder, e.g. to corrupt a weight in a rollback test.
-    pub fn decoder_mut(&mut self) -> &mut Decoder {
-        &mut self.decoder
-    }
-
     /// The settings of this run.
     pub fn settings(&self) -> &TrainSettings {
         &self.settings
