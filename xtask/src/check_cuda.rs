@@ -5,6 +5,11 @@
 //! rejects, hence the pins. `PATH`, `CUDA_ROOT`, `CUDA_PATH` and `CUDA_COMPUTE_CAP=90` (H100 /
 //! H200) point the build at it; the binary lands in `target/cuda/release/trainer`, ready to be
 //! carried to a GPU machine.
+//!
+//! Linking needs `libcuda`, which only a GPU driver installs: the build links against a stub
+//! generated here (one empty function per CUDA driver symbol that `cudarc` references, soname
+//! `libcuda.so.1`); on a GPU machine the driver's real library is loaded instead. The wheels'
+//! runtime libraries carry only versioned names, so unversioned links are made beside the stub.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,9 +104,30 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
         std::env::var("LIBRARY_PATH").unwrap_or_default()
     );
     eprintln!("check-cuda: building with nvcc from {}", cuda.display());
-    run(
-        Command::new(env!("CARGO"))
-            .current_dir(&root)
+    let link = venv.join("link");
+    std::fs::create_dir_all(&link).with_context(|| format!("{}: cannot create", link.display()))?;
+    for (name, versioned) in [
+        ("libnvrtc.so", "libnvrtc.so.13"),
+        ("libcurand.so", "libcurand.so.10"),
+        ("libcublas.so", "libcublas.so.13"),
+        ("libcublasLt.so", "libcublasLt.so.13"),
+        ("libcudart.so", "libcudart.so.13"),
+    ] {
+        let target = lib.join(versioned);
+        ensure!(
+            target.is_file(),
+            "{}: missing from the wheels",
+            target.display()
+        );
+        let dest = link.join(name);
+        let _ = std::fs::remove_file(&dest);
+        std::os::unix::fs::symlink(&target, &dest)
+            .with_context(|| format!("{}: cannot link", dest.display()))?;
+    }
+    let lib_path = format!("{}:{lib_path}", link.display());
+    let cargo = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO"));
+        c.current_dir(&root)
             .args([
                 "build",
                 "--release",
@@ -111,16 +137,74 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
                 "cuda",
             ])
             .args(["--target-dir", "target/cuda"])
-            .env("PATH", path)
+            .args(extra)
+            .env("PATH", &path)
             .env("CUDA_ROOT", &cuda)
             .env("CUDA_PATH", &cuda)
             .env("CUDA_COMPUTE_CAP", &args.compute_cap)
-            .env("LIBRARY_PATH", lib_path),
-        "cargo build --features cuda",
+            .env("LIBRARY_PATH", &lib_path);
+        c
+    };
+    run(
+        &mut cargo(&["--lib"]),
+        "cargo build --features cuda (library)",
     )?;
+    write_driver_stub(&root.join("target/cuda/release/deps"), &link)?;
+    run(&mut cargo(&[]), "cargo build --features cuda")?;
     println!(
         "check-cuda: the CUDA build compiles; binary at {}",
         root.join("target/cuda/release/trainer").display()
     );
     Ok(())
+}
+
+/// Writes `link/libcuda.so`, a stub defining every CUDA driver function (`cu*`) that the
+/// compiled `cudarc` library references, so that the binary links without a driver.
+fn write_driver_stub(deps: &Path, link: &Path) -> Result<()> {
+    let rlibs: Vec<PathBuf> = std::fs::read_dir(deps)
+        .with_context(|| format!("{}: cannot list", deps.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libcudarc-") && n.ends_with(".rlib"))
+        })
+        .collect();
+    ensure!(
+        !rlibs.is_empty(),
+        "{}: no compiled cudarc library",
+        deps.display()
+    );
+    let out = Command::new("nm")
+        .arg("-u")
+        .args(&rlibs)
+        .output()
+        .context("cannot run nm (binutils)")?;
+    let mut symbols: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|s| s.starts_with("cu") && s[2..].starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(str::to_string)
+        .collect();
+    symbols.sort();
+    symbols.dedup();
+    ensure!(
+        !symbols.is_empty(),
+        "nm found no CUDA driver symbols in cudarc"
+    );
+    let source: String = symbols
+        .iter()
+        .map(|s| format!("void {s}(void) {{}}\n"))
+        .collect();
+    let c_file = link.join("libcuda_stub.c");
+    std::fs::write(&c_file, source)
+        .with_context(|| format!("{}: cannot write", c_file.display()))?;
+    run(
+        Command::new("cc")
+            .args(["-shared", "-fPIC", "-Wl,-soname,libcuda.so.1", "-o"])
+            .arg(link.join("libcuda.so"))
+            .arg(&c_file),
+        "compiling the libcuda link stub",
+    )
 }
