@@ -6,10 +6,10 @@
 //! H200) point the build at it; the binary lands in `target/cuda/release/trainer`, ready to be
 //! carried to a GPU machine.
 //!
-//! Linking needs `libcuda`, which only a GPU driver installs: the build links against a stub
+//! Linking needs `libcuda`, which only a GPU driver installs: the build links against a shim
 //! generated here (one empty function per CUDA driver symbol that `cudarc` references, soname
 //! `libcuda.so.1`); on a GPU machine the driver's real library is loaded instead. The wheels'
-//! runtime libraries carry only versioned names, so unversioned links are made beside the stub.
+//! runtime libraries carry only versioned names, so unversioned links are made beside the shim.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,7 +149,7 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
         &mut cargo(&["--lib"]),
         "cargo build --features cuda (library)",
     )?;
-    write_driver_stub(&root.join("target/cuda/release/deps"), &link)?;
+    write_driver_shim(&root.join("target/cuda/release/deps"), &link)?;
     run(&mut cargo(&[]), "cargo build --features cuda")?;
     println!(
         "check-cuda: the CUDA build compiles; binary at {}",
@@ -158,9 +158,9 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes `link/libcuda.so`, a stub defining every CUDA driver function (`cu*`) that the
+/// Writes `link/libcuda.so`, a shim defining every CUDA driver function (`cu*`) that the
 /// compiled `cudarc` library references, so that the binary links without a driver.
-fn write_driver_stub(deps: &Path, link: &Path) -> Result<()> {
+fn write_driver_shim(deps: &Path, link: &Path) -> Result<()> {
     let rlibs: Vec<PathBuf> = std::fs::read_dir(deps)
         .with_context(|| format!("{}: cannot list", deps.display()))?
         .flatten()
@@ -197,7 +197,7 @@ fn write_driver_stub(deps: &Path, link: &Path) -> Result<()> {
         .iter()
         .map(|s| format!("void {s}(void) {{}}\n"))
         .collect();
-    let c_file = link.join("libcuda_stub.c");
+    let c_file = link.join("libcuda_shim.c");
     std::fs::write(&c_file, source)
         .with_context(|| format!("{}: cannot write", c_file.display()))?;
     run(
@@ -205,6 +205,6 @@ fn write_driver_stub(deps: &Path, link: &Path) -> Result<()> {
             .args(["-shared", "-fPIC", "-Wl,-soname,libcuda.so.1", "-o"])
             .arg(link.join("libcuda.so"))
             .arg(&c_file),
-        "compiling the libcuda link stub",
+        "compiling the libcuda link shim",
     )
 }
