@@ -32,26 +32,15 @@ impl AdaBelief {
 
 impl Optimizer for AdaBelief {
     fn step(&mut self, grads: &GradStore) -> Result<(), OptimError> {
+        let hyper = self.hyper;
         let Hyper {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } = self.hyper;
+            beta1, beta2, eps, ..
+        } = hyper;
         self.slots.for_each(grads, |u| {
-            let k = u.slot.step as i32;
             let m = (u.slot.first.affine(beta1, 0.0)? + u.grad.affine(1.0 - beta1, 0.0)?)?;
             let belief = (&u.grad - &m)?.sqr()?.affine(1.0 - beta2, 0.0)?;
             let s = (u.slot.second.affine(beta2, 0.0)? + belief)?.affine(1.0, eps)?;
-            let denom = s.sqrt()?.affine(1.0 / (1.0 - beta2.powi(k)).sqrt(), eps)?;
-            let step = (&m / denom)?.affine(lr / (1.0 - beta1.powi(k)), 0.0)?;
-            u.var.set(&(u.param - step)?)?;
-            *u.slot = Slot {
-                step: u.slot.step,
-                first: m,
-                second: s,
-            };
-            Ok(())
+            u.apply(&hyper, m, s)
         })
     }
 

@@ -31,26 +31,13 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, grads: &GradStore) -> Result<(), OptimError> {
-        let Hyper {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } = self.hyper;
+        let hyper = self.hyper;
+        let Hyper { beta1, beta2, .. } = hyper;
         self.slots.for_each(grads, |u| {
-            let k = u.slot.step as i32;
             let m = (u.slot.first.affine(beta1, 0.0)? + u.grad.affine(1.0 - beta1, 0.0)?)?;
             let v =
                 (u.slot.second.affine(beta2, 0.0)? + u.grad.sqr()?.affine(1.0 - beta2, 0.0)?)?;
-            let denom = v.sqrt()?.affine(1.0 / (1.0 - beta2.powi(k)).sqrt(), eps)?;
-            let step = (&m / denom)?.affine(lr / (1.0 - beta1.powi(k)), 0.0)?;
-            u.var.set(&(u.param - step)?)?;
-            *u.slot = Slot {
-                step: u.slot.step,
-                first: m,
-                second: v,
-            };
-            Ok(())
+            u.apply(&hyper, m, v)
         })
     }
 

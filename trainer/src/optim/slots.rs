@@ -49,6 +49,31 @@ pub struct Update<'a> {
     pub slot: &'a mut Slot,
 }
 
+impl Update<'_> {
+    /// Applies the bias-corrected step both adaptive rules share,
+    /// `p -= lr / (1 - b1^k) * m / (sqrt(second) / sqrt(1 - b2^k) + eps)`, and stores the new
+    /// moments in the slot.
+    pub fn apply(
+        self,
+        hyper: &super::Hyper,
+        first: Tensor,
+        second: Tensor,
+    ) -> Result<(), OptimError> {
+        let k = self.slot.step as i32;
+        let denom = second
+            .sqrt()?
+            .affine(1.0 / (1.0 - hyper.beta2.powi(k)).sqrt(), hyper.eps)?;
+        let step = (&first / denom)?.affine(hyper.lr / (1.0 - hyper.beta1.powi(k)), 0.0)?;
+        self.var.set(&(self.param - step)?)?;
+        *self.slot = Slot {
+            step: self.slot.step,
+            first,
+            second,
+        };
+        Ok(())
+    }
+}
+
 impl Slots {
     /// Zero moments for every variable of `groups`.
     pub fn new(groups: Vec<VarGroup>) -> Result<Slots, OptimError> {
