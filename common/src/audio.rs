@@ -218,6 +218,17 @@ pub fn write_wav(
     sample_rate: u32,
     format: WavFormat,
 ) -> Result<(), AudioError> {
+    write_wav_channels(path, &[samples], sample_rate, format)
+}
+
+/// As [`write_wav`] for several channels of equal length (interleaved in the file; the
+/// shortest channel sets the length).
+pub fn write_wav_channels(
+    path: &Path,
+    channels: &[&[f32]],
+    sample_rate: u32,
+    format: WavFormat,
+) -> Result<(), AudioError> {
     let io_err = |source: std::io::Error| AudioError::Io {
         path: path.to_path_buf(),
         source,
@@ -228,7 +239,7 @@ pub fn write_wav(
     };
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
     let spec = hound::WavSpec {
-        channels: 1,
+        channels: u16::try_from(channels.len()).unwrap_or(u16::MAX),
         sample_rate,
         bits_per_sample: match format {
             WavFormat::Int16 => 16,
@@ -250,7 +261,9 @@ pub fn write_wav(
         let file = tmp.as_file().try_clone().map_err(io_err)?;
         let mut writer =
             hound::WavWriter::new(std::io::BufWriter::new(file), spec).map_err(hound_err)?;
-        for &s in samples {
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let interleaved = (0..frames).flat_map(|i| channels.iter().map(move |c| c[i]));
+        for s in interleaved {
             match format {
                 WavFormat::Int16 => writer
                     .write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)

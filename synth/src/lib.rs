@@ -1,7 +1,15 @@
-//! Sirenade's instrument plugin (CLAP and VST3 on nice-plug).
+//! Sirenade's instrument: a polyphonic CLAP and VST3 plugin (nice-plug) that plays a preset's
+//! distribution of sounds, and the offline renderer that drives the same voices from MIDI files.
 //!
-//! This crate is the workspace slot for the plugin; it links the shared crate so that the
-//! workspace builds as one. The plugin itself (voices, parameters, preset loading) is the
-//! subject of its own issue and is not built yet.
+//! - [`engine`]: the voice engine both share (notes, latents, envelopes, render rates).
+//! - [`plugin`]: the nice-plug instrument (parameters, events, preset loading).
+//! - [`offline`]: rendering notes and MIDI files to WAV without a host.
 
-pub use sirenade_common::{CLIP_LEN, SAMPLE_RATE};
+pub mod engine;
+pub mod offline;
+pub mod plugin;
+
+pub use plugin::Sirenade;
+
+nice_plug::nice_export_clap!(Sirenade);
+nice_plug::nice_export_vst3!(Sirenade);

@@ -87,14 +87,20 @@ impl Evaluator {
     /// index, so long blocks do not drift). Any length works: longer blocks are evaluated in
     /// chunks of [`BLOCK`] coordinates.
     pub fn render(&mut self, t0: f32, dt: f32, out: &mut [f32]) {
+        self.render_f64(f64::from(t0), f64::from(dt), out);
+    }
+
+    /// As [`render`](Evaluator::render) with the start and step in f64: a caller that keeps
+    /// its clock in f64 (a voice playing for seconds) gets the same coordinates however it
+    /// splits the clip into blocks.
+    pub fn render_f64(&mut self, t0: f64, dt: f64, out: &mut [f32]) {
         if out.is_empty() {
             return;
         }
         let len = out.len();
         let net = &*self.net;
         for (c, chunk) in out.chunks_mut(BLOCK).enumerate() {
-            self.scratch
-                .fill_inputs(f64::from(t0), f64::from(dt), c * BLOCK, len);
+            self.scratch.fill_inputs(t0, dt, c * BLOCK, len);
             let chunk = Chunk {
                 net: &net.packed,
                 first: &self.voice.first,

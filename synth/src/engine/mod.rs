@@ -1,0 +1,460 @@
+//! The voice engine the plugin and the offline renderer share: notes in, stereo samples out.
+//!
+//! - [`controls`]: the sound parameters as plain values.
+//! - [`sound`]: a preset made playable (note → item, controls → latent).
+//! - `voice` / [`envelope`]: one note's clip and amplitude.
+//! - [`interpolator`]: the band-limited reader of the `Native` render rate.
+//!
+//! The engine never allocates after construction, and its output is a function of the events'
+//! sample positions and the controls alone, not of how the host cuts the stream into blocks:
+//! voices render their clips in fixed segments on their own clocks and read the controls at
+//! each segment's start.
+
+pub mod controls;
+pub mod envelope;
+pub mod interpolator;
+pub mod sound;
+mod voice;
+
+use std::sync::Arc;
+
+pub use controls::{Controls, RenderRate, LATENT_CONTROLS, MAX_VOICES};
+use envelope::Envelope;
+use interpolator::{Interpolator, HALF_TAPS};
+pub use sound::{Sound, SoundError};
+use voice::{Start, Voice};
+pub use voice::{VoiceTag, END_FADE_T};
+
+/// Voice slots per preset: the polyphony limit plus room for stolen voices fading out.
+pub const VOICE_SLOTS: usize = MAX_VOICES + 8;
+
+/// Velocity range mapped onto amplitude: velocity 1 is 0 dB, velocity → 0 is −40 dB.
+pub const VELOCITY_RANGE_DB: f32 = 40.0;
+
+/// A preset and the voice slots that play it: what the loader builds off the audio thread and
+/// hands to the engine in one piece.
+pub struct Bank {
+    sound: Arc<Sound>,
+    voices: Vec<Voice>,
+}
+
+impl Bank {
+    /// Voice slots for `sound` (allocates; do it off the audio thread).
+    pub fn new(sound: Arc<Sound>) -> Box<Bank> {
+        let voices = (0..VOICE_SLOTS).map(|_| Voice::new(&sound)).collect();
+        Box::new(Bank { sound, voices })
+    }
+
+    /// The preset it plays.
+    pub fn sound(&self) -> &Arc<Sound> {
+        &self.sound
+    }
+
+    fn active(&self) -> usize {
+        self.voices.iter().filter(|v| v.is_active()).count()
+    }
+}
+
+/// The model's sample rate as f64.
+const NATIVE_RATE: f64 = sirenade_common::SAMPLE_RATE as f64;
+
+/// Polyphonic voices of one preset at one host sample rate.
+pub struct Engine {
+    bank: Box<Bank>,
+    /// The previous preset's voices, fading out after a preset change.
+    fading: Option<Box<Bank>>,
+    /// A bank no longer used, waiting to be taken and freed off the audio thread.
+    retired: Option<Box<Bank>>,
+    controls: Controls,
+    sample_rate: f64,
+    mode: RenderRate,
+    /// Host samples rendered since the last reset.
+    clock: u64,
+    /// Next 16 kHz sample to mix (Native mode).
+    native_next: u64,
+    interpolator: Interpolator,
+    ages: u64,
+    log: EndedLog,
+    /// Samples replaced by zero because they were not finite (diagnostics).
+    nonfinite_samples: u64,
+}
+
+/// Voices that ended since the last [`Engine::drain_ended`], with the sample they ended at.
+struct EndedLog {
+    entries: [(VoiceTag, u32); VOICE_SLOTS * 2],
+    len: usize,
+    /// Voices silenced because their network output was not finite (diagnostics).
+    faulted_voices: u64,
+}
+
+impl EndedLog {
+    fn new() -> EndedLog {
+        let tag = VoiceTag {
+            voice_id: None,
+            channel: 0,
+            key: 0,
+        };
+        EndedLog {
+            entries: [(tag, 0); VOICE_SLOTS * 2],
+            len: 0,
+            faulted_voices: 0,
+        }
+    }
+
+    /// Records `voice` if it has just ended.
+    #[inline]
+    fn note(&mut self, voice: &mut Voice, at: u32) {
+        let Some(tag) = voice.ended.take() else {
+            return;
+        };
+        if std::mem::take(&mut voice.faulted) {
+            self.faulted_voices += 1;
+        }
+        // Full only if the host never drains it; the oldest reports are kept.
+        if let Some(slot) = self.entries.get_mut(self.len) {
+            *slot = (tag, at);
+            self.len += 1;
+        }
+    }
+
+    fn collect(&mut self, bank: &mut Bank, at: u32) {
+        for voice in &mut bank.voices {
+            self.note(voice, at);
+        }
+    }
+}
+
+impl Engine {
+    /// An engine playing `bank` at `sample_rate` Hz (allocates).
+    pub fn new(bank: Box<Bank>, sample_rate: f32, controls: Controls) -> Engine {
+        Engine {
+            bank,
+            fading: None,
+            retired: None,
+            mode: controls.render_rate,
+            controls,
+            sample_rate: f64::from(sample_rate),
+            clock: 0,
+            native_next: 0,
+            interpolator: Interpolator::new(),
+            ages: 0,
+            log: EndedLog::new(),
+            nonfinite_samples: 0,
+        }
+    }
+
+    /// The preset playing.
+    pub fn sound(&self) -> &Arc<Sound> {
+        &self.bank.sound
+    }
+
+    /// The host sample rate.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate as f32
+    }
+
+    /// Latency of a render rate at this sample rate, in host samples: 0 for `Host`; for
+    /// `Native`, the interpolator's look-ahead.
+    pub fn latency_for(rate: RenderRate, sample_rate: f32) -> u32 {
+        match rate {
+            RenderRate::Host => 0,
+            RenderRate::Native => {
+                ((HALF_TAPS as f64 + 1.0) * f64::from(sample_rate) / NATIVE_RATE).ceil() as u32
+            }
+        }
+    }
+
+    /// The current latency in host samples.
+    pub fn latency(&self) -> u32 {
+        Engine::latency_for(self.mode, self.sample_rate as f32)
+    }
+
+    /// Sets the controls used from the next sample on. A change of render rate silences the
+    /// sounding voices (their clocks run at the old rate) and restarts the stream.
+    pub fn set_controls(&mut self, controls: &Controls) {
+        if controls.render_rate != self.mode {
+            self.stop_all();
+            self.mode = controls.render_rate;
+            self.restart_stream();
+        }
+        self.controls = *controls;
+    }
+
+    /// The controls in use.
+    pub fn controls(&self) -> &Controls {
+        &self.controls
+    }
+
+    /// Silences everything and restarts the clocks (the host's reset).
+    pub fn reset(&mut self) {
+        self.stop_all();
+        if let Some(fading) = self.fading.take() {
+            self.retire(fading);
+        }
+        self.restart_stream();
+    }
+
+    fn restart_stream(&mut self) {
+        self.clock = 0;
+        self.native_next = 0;
+        self.interpolator.reset();
+    }
+
+    fn stop_all(&mut self) {
+        for voice in &mut self.bank.voices {
+            voice.stop();
+        }
+        if let Some(fading) = self.fading.as_mut() {
+            for voice in &mut fading.voices {
+                voice.stop();
+            }
+        }
+        self.collect_ended(0);
+    }
+
+    /// Rate at which voices run, in samples per second.
+    fn voice_rate(&self) -> f64 {
+        match self.mode {
+            RenderRate::Host => self.sample_rate,
+            RenderRate::Native => NATIVE_RATE,
+        }
+    }
+
+    /// Starts a note at the current sample. `velocity` is 0..1.
+    pub fn note_on(&mut self, key: u8, velocity: f32, voice_id: Option<i32>, channel: u8) {
+        let c = self.controls;
+        let voice_rate = self.voice_rate() as f32;
+        let held = self
+            .bank
+            .voices
+            .iter()
+            .filter(|v| v.is_active() && !v.envelope.is_killed())
+            .count();
+        if held >= c.voices.clamp(1, MAX_VOICES) {
+            // Over the polyphony limit: fade out the oldest note still sounding.
+            if let Some(oldest) = self
+                .bank
+                .voices
+                .iter_mut()
+                .filter(|v| v.is_active() && !v.envelope.is_killed())
+                .min_by_key(|v| v.start.map_or(u64::MAX, |s| s.age))
+            {
+                oldest.envelope.kill(voice_rate);
+            }
+        }
+        let slot = match self.bank.voices.iter().position(|v| !v.is_active()) {
+            Some(i) => i,
+            None => {
+                // Every slot busy (many fades at once): cut the oldest.
+                let Some(i) = (0..self.bank.voices.len())
+                    .min_by_key(|&i| self.bank.voices[i].start.map_or(0, |s| s.age))
+                else {
+                    return;
+                };
+                self.bank.voices[i].stop();
+                self.collect_ended(0);
+                i
+            }
+        };
+        let sound = &self.bank.sound;
+        let a = sound.resolve(c.sound, key, c.key_tracking);
+        let b = sound.resolve(c.morph_to, key, c.key_tracking);
+        let dt = 2.0 * a.rate / self.voice_rate();
+        let (t0, delay) = match self.mode {
+            RenderRate::Host => (-1.0, 0),
+            RenderRate::Native => {
+                // The note starts at this host sample's position on the 16 kHz clock.
+                let s = self.clock as f64 * NATIVE_RATE / self.sample_rate;
+                let first = s.ceil();
+                let delay = (first as u64).saturating_sub(self.native_next) as u32;
+                (-1.0 + (first - s) * dt, delay)
+            }
+        };
+        let velocity = if velocity.is_finite() {
+            velocity.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        self.ages += 1;
+        self.bank.voices[slot].begin(Start {
+            tag: VoiceTag {
+                voice_id,
+                channel,
+                key,
+            },
+            item: a.item,
+            morph_item: b.item,
+            dt,
+            t0,
+            delay,
+            amplitude: velocity_gain(velocity),
+            envelope: Envelope::start(c.attack_s, voice_rate),
+            age: self.ages,
+        });
+    }
+
+    /// Releases the notes matching the host's note id (when given) or key and channel.
+    pub fn note_off(&mut self, key: u8, voice_id: Option<i32>, channel: u8) {
+        let rate = self.voice_rate() as f32;
+        let release = self.controls.release_s;
+        for voice in &mut self.bank.voices {
+            if voice
+                .start
+                .is_some_and(|s| matches(&s.tag, key, voice_id, channel))
+                && voice.envelope.is_held()
+            {
+                voice.envelope.release(release, rate);
+            }
+        }
+    }
+
+    /// Cuts the matching notes at once (a host's choke).
+    pub fn choke(&mut self, key: u8, voice_id: Option<i32>, channel: u8) {
+        for voice in &mut self.bank.voices {
+            if voice
+                .start
+                .is_some_and(|s| matches(&s.tag, key, voice_id, channel))
+            {
+                voice.stop();
+            }
+        }
+        self.collect_ended(0);
+    }
+
+    /// Replaces the preset. Sounding voices of the old one fade out over 5 ms while new notes
+    /// use the new one. Returns nothing; the old bank is retired once silent (take it with
+    /// [`Engine::take_retired`] and free it off the audio thread).
+    pub fn swap_bank(&mut self, bank: Box<Bank>) {
+        let rate = self.voice_rate() as f32;
+        let mut old = std::mem::replace(&mut self.bank, bank);
+        for voice in &mut old.voices {
+            voice.envelope.kill(rate);
+        }
+        if let Some(previous) = self.fading.replace(old) {
+            let mut previous = previous;
+            for voice in &mut previous.voices {
+                voice.stop();
+            }
+            self.log.collect(&mut previous, 0);
+            self.retire(previous);
+        }
+    }
+
+    /// Whether a retired bank is waiting to be freed (the engine holds one at a time; a new
+    /// preset is best swapped in only when this is false).
+    pub fn has_retired(&self) -> bool {
+        self.retired.is_some()
+    }
+
+    /// Takes the bank no longer in use, to be freed off the audio thread.
+    pub fn take_retired(&mut self) -> Option<Box<Bank>> {
+        self.retired.take()
+    }
+
+    /// Holds a retired bank again (the caller could not pass it on yet).
+    pub fn keep_retired(&mut self, bank: Box<Bank>) {
+        self.retire(bank);
+    }
+
+    fn retire(&mut self, bank: Box<Bank>) {
+        // At most one bank waits; an older one is freed here only if the caller never took it
+        // (the plugin always does before swapping).
+        self.retired = Some(bank);
+    }
+
+    /// Number of voices sounding.
+    pub fn active_voices(&self) -> usize {
+        self.bank.active() + self.fading.as_ref().map_or(0, |b| b.active())
+    }
+
+    /// Calls `f` with each voice that ended since the last call and the sample offset (within
+    /// the last [`render`](Engine::render) call) where it ended.
+    pub fn drain_ended(&mut self, mut f: impl FnMut(VoiceTag, u32)) {
+        for &(tag, at) in &self.log.entries[..self.log.len] {
+            f(tag, at);
+        }
+        self.log.len = 0;
+    }
+
+    /// Samples replaced by zero because they were not finite, and voices silenced for it.
+    pub fn faults(&self) -> (u64, u64) {
+        (self.nonfinite_samples, self.log.faulted_voices)
+    }
+
+    /// Renders `left.len()` samples (`right` must be as long; `gain` gives the output gain per
+    /// sample, or is empty to use the controls' gain). Never allocates, locks or panics.
+    pub fn render(&mut self, left: &mut [f32], right: &mut [f32], gain: &[f32]) {
+        let n = left.len().min(right.len());
+        for i in 0..n {
+            let at = i as u32;
+            let mono = match self.mode {
+                RenderRate::Host => self.mix_voices(at),
+                RenderRate::Native => self.native_sample(at),
+            };
+            self.clock += 1;
+            let g = gain.get(i).copied().unwrap_or(self.controls.gain);
+            let mut y = mono * g;
+            if !y.is_finite() {
+                self.nonfinite_samples += 1;
+                y = 0.0;
+            }
+            left[i] = y;
+            right[i] = y;
+        }
+        if self.fading.as_ref().is_some_and(|b| b.active() == 0) && self.retired.is_none() {
+            if let Some(bank) = self.fading.take() {
+                self.retire(bank);
+            }
+        }
+    }
+
+    /// One sample of every voice, summed, at the voices' own rate.
+    #[inline]
+    fn mix_voices(&mut self, at: u32) -> f32 {
+        let c = &self.controls;
+        let mut sum = 0.0;
+        for bank in std::iter::once(&mut self.bank).chain(self.fading.as_mut()) {
+            let sound = &*bank.sound;
+            for voice in &mut bank.voices {
+                if voice.is_active() {
+                    sum += voice.next_sample(sound, c);
+                    self.log.note(voice, at);
+                }
+            }
+        }
+        sum
+    }
+
+    /// One host sample of the Native render rate: mixes the 16 kHz samples this host sample
+    /// makes final, then reads the stream `latency` host samples back.
+    fn native_sample(&mut self, at: u32) -> f32 {
+        let ratio = NATIVE_RATE / self.sample_rate;
+        let last = (self.clock as f64 * ratio).floor() as u64;
+        while self.native_next <= last {
+            let x = self.mix_voices(at);
+            self.interpolator.write(self.native_next, x);
+            self.native_next += 1;
+        }
+        let position = (self.clock as f64 - f64::from(self.latency())) * ratio;
+        self.interpolator.read(position)
+    }
+
+    fn collect_ended(&mut self, at: u32) {
+        self.log.collect(&mut self.bank, at);
+        if let Some(fading) = self.fading.as_mut() {
+            self.log.collect(fading, at);
+        }
+    }
+}
+
+fn matches(tag: &VoiceTag, key: u8, voice_id: Option<i32>, channel: u8) -> bool {
+    match (voice_id, tag.voice_id) {
+        (Some(id), Some(own)) => id == own,
+        _ => tag.key == key && tag.channel == channel,
+    }
+}
+
+/// Amplitude of a velocity (0..1): linear in dB over [`VELOCITY_RANGE_DB`].
+pub fn velocity_gain(velocity: f32) -> f32 {
+    controls::db_to_gain(-VELOCITY_RANGE_DB * (1.0 - velocity))
+}

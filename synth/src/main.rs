@@ -1,0 +1,242 @@
+//! `synth`: Sirenade's offline renderer. Plays a preset's notes or a MIDI file through the
+//! plugin's own voice engine and writes a WAV.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use sirenade_common::audio::{write_wav_channels, WavFormat};
+use sirenade_synth::engine::controls::db_to_gain;
+use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
+use sirenade_synth::offline::{midi_notes, render_notes_to_end, Note};
+
+#[derive(Parser)]
+#[command(name = "synth", about = "Sirenade's offline renderer", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render one note, or a MIDI file, through the plugin's voice engine to a WAV file.
+    Render(RenderArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Rate {
+    /// Evaluate at the output rate.
+    Host,
+    /// Evaluate at 16 kHz and interpolate.
+    Native,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Parser)]
+struct RenderArgs {
+    /// Preset file (`.sirenade`); the embedded preset when omitted.
+    #[arg(long)]
+    preset: Option<PathBuf>,
+    /// The `Sound` item (its latent is the base).
+    #[arg(long, conflicts_with = "latent")]
+    item: Option<usize>,
+    /// A latent vector instead of an item: comma-separated values, the preset's latent size.
+    #[arg(long, allow_hyphen_values = true)]
+    latent: Option<String>,
+    /// MIDI key of the single note (default: the item's own pitch, else 60).
+    #[arg(long, conflicts_with = "midi")]
+    note: Option<u8>,
+    /// Velocity of the single note, 0..1.
+    #[arg(long, default_value_t = 1.0, conflicts_with = "midi")]
+    velocity: f32,
+    /// Hold the single note this many seconds (default: until its clip ends).
+    #[arg(long, conflicts_with = "midi")]
+    hold: Option<f64>,
+    /// A standard MIDI file to render instead of one note.
+    #[arg(long)]
+    midi: Option<PathBuf>,
+    /// Output sample rate, Hz (22050 to 192000).
+    #[arg(long, default_value_t = 48_000)]
+    rate: u32,
+    /// `Morph to` item.
+    #[arg(long, default_value_t = 0)]
+    morph_to: usize,
+    /// `Morph` amount, 0..1.
+    #[arg(long, default_value_t = 0.0)]
+    morph: f32,
+    /// `Latent 1`..`Latent 8` in standard deviations, comma-separated (missing ones are 0).
+    #[arg(long, allow_hyphen_values = true)]
+    latents: Option<String>,
+    /// Output gain, dB.
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_GAIN_DB, allow_hyphen_values = true)]
+    gain_db: f32,
+    /// Attack, ms.
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_ATTACK_MS)]
+    attack_ms: f32,
+    /// Release, ms.
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_RELEASE_MS)]
+    release_ms: f32,
+    /// Polyphony, 1..16.
+    #[arg(long, default_value_t = 16)]
+    voices: usize,
+    /// Key tracking (default: off for a single note, so it plays the item itself; on for MIDI).
+    #[arg(long)]
+    key_tracking: Option<OnOff>,
+    /// Render rate.
+    #[arg(long, value_enum, default_value_t = Rate::Host)]
+    render_rate: Rate,
+    /// Output WAV (32-bit float, stereo).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn parse_list(text: &str, what: &str) -> Result<Vec<f32>> {
+    text.split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f32>()
+                .with_context(|| format!("{what}: `{}` is not a number", v.trim()))
+        })
+        .collect()
+}
+
+fn render(args: RenderArgs) -> Result<()> {
+    if !(22_050..=192_000).contains(&args.rate) {
+        bail!("--rate {}: must be between 22050 and 192000 Hz", args.rate);
+    }
+    if !(1..=16).contains(&args.voices) {
+        bail!("--voices {}: must be between 1 and 16", args.voices);
+    }
+    if !(0.0..=1.0).contains(&args.morph) {
+        bail!("--morph {}: must be between 0 and 1", args.morph);
+    }
+    if !(0.0..=1.0).contains(&args.velocity) {
+        bail!("--velocity {}: must be between 0 and 1", args.velocity);
+    }
+    if !args.gain_db.is_finite() || !(0.0..=60_000.0).contains(&args.attack_ms) {
+        bail!("--gain-db and --attack-ms must be finite (attack 0 to 60000 ms)");
+    }
+    if !(1.0..=60_000.0).contains(&args.release_ms) {
+        bail!(
+            "--release-ms {}: must be between 1 and 60000",
+            args.release_ms
+        );
+    }
+    let mut sound = match &args.preset {
+        Some(path) => Sound::load(path)?,
+        None => Sound::embedded(),
+    };
+    if let Some(text) = &args.latent {
+        let z = parse_list(text, "--latent")?;
+        sound = sound
+            .with_latent(&z)
+            .map_err(|e| anyhow::anyhow!("--latent: {e}"))?;
+    }
+    let item = args.item.unwrap_or(0);
+    if item >= sound.items() {
+        bail!(
+            "--item {item}: the preset has {} items (0 to {})",
+            sound.items(),
+            sound.items() - 1
+        );
+    }
+    if args.morph_to >= sound.items() {
+        bail!(
+            "--morph-to {}: the preset has {} items",
+            args.morph_to,
+            sound.items()
+        );
+    }
+    let mut latents = [0.0; LATENT_CONTROLS];
+    if let Some(text) = &args.latents {
+        let values = parse_list(text, "--latents")?;
+        if values.len() > LATENT_CONTROLS {
+            bail!("--latents: at most {LATENT_CONTROLS} values");
+        }
+        if let Some(v) = values.iter().find(|v| !(-3.0..=3.0).contains(*v)) {
+            bail!("--latents: {v} is outside -3..3 standard deviations");
+        }
+        latents[..values.len()].copy_from_slice(&values);
+    }
+    let rate = args.rate as f32;
+    let controls = Controls {
+        sound: item,
+        morph_to: args.morph_to,
+        morph: args.morph,
+        latents,
+        gain: db_to_gain(args.gain_db),
+        attack_s: args.attack_ms * 1e-3,
+        release_s: args.release_ms * 1e-3,
+        voices: args.voices,
+        key_tracking: match args.key_tracking {
+            Some(OnOff::On) => true,
+            Some(OnOff::Off) => false,
+            None => args.midi.is_some(),
+        },
+        render_rate: match args.render_rate {
+            Rate::Host => RenderRate::Host,
+            Rate::Native => RenderRate::Native,
+        },
+    };
+    let notes = match &args.midi {
+        Some(path) => {
+            let notes = midi_notes(path, rate)?;
+            if notes.is_empty() {
+                bail!("{}: the MIDI file has no notes", path.display());
+            }
+            notes
+        }
+        None => {
+            let key = args
+                .note
+                .or_else(|| sound.item_pitch(item))
+                .unwrap_or(sirenade_synth::engine::sound::UNPITCHED_ROOT_KEY);
+            if key > 127 {
+                bail!("--note {key}: MIDI keys are 0 to 127");
+            }
+            let end = match args.hold {
+                Some(s) if s.is_finite() && s >= 0.0 => Some((s * f64::from(rate)).round() as u64),
+                Some(s) => bail!("--hold {s}: must be a non-negative number of seconds"),
+                None => None,
+            };
+            vec![Note {
+                start: 0,
+                end,
+                key,
+                velocity: args.velocity,
+            }]
+        }
+    };
+    let [left, right] = render_notes_to_end(&sound, &controls, rate, &notes);
+    write_wav_channels(&args.out, &[&left, &right], args.rate, WavFormat::Float32)?;
+    let peak = left.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    println!(
+        "wrote {} ({:.2} s at {} Hz, {} notes, peak {:.3})",
+        args.out.display(),
+        left.len() as f64 / f64::from(rate),
+        args.rate,
+        notes.len(),
+        peak
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render(args) => render(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Rendering without a host: notes (or a MIDI file) through exactly the plugin's voice engine,
+//! so an offline render equals what the plugin plays for the same preset, notes and rate.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::engine::{Bank, Controls, Engine, Sound};
+
+/// One note, in frames at the render rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Note {
+    /// Frame of the note-on.
+    pub start: u64,
+    /// Frame of the note-off; none holds it until its clip ends.
+    pub end: Option<u64>,
+    /// MIDI key.
+    pub key: u8,
+    /// Velocity, 0..1.
+    pub velocity: f32,
+}
+
+/// Why a MIDI file could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum MidiError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The problem.
+        source: std::io::Error,
+    },
+    /// The file is not a valid standard MIDI file.
+    #[error("{path}: not a valid MIDI file: {reason}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The file uses SMPTE time code with a frame rate of zero, or similar nonsense.
+    #[error("{path}: unusable timing: {reason}")]
+    Timing {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Off,
+    On,
+}
+
+/// Frames of silence kept rendering after the last event, at most, while voices still sound.
+const MAX_TAIL_SECONDS: f64 = 30.0;
+
+/// Renders `notes` for exactly `frames` frames at `sample_rate` with fixed `controls`;
+/// returns the left and right channels.
+pub fn render_notes(
+    sound: &Sound,
+    controls: &Controls,
+    sample_rate: f32,
+    notes: &[Note],
+    frames: usize,
+) -> [Vec<f32>; 2] {
+    let mut engine = engine_for(sound, controls, sample_rate);
+    render_events(&mut engine, &events_of(notes), Some(frames))
+}
+
+/// Renders `notes` until every voice has ended (at most 30 s after the last event).
+pub fn render_notes_to_end(
+    sound: &Sound,
+    controls: &Controls,
+    sample_rate: f32,
+    notes: &[Note],
+) -> [Vec<f32>; 2] {
+    let mut engine = engine_for(sound, controls, sample_rate);
+    render_events(&mut engine, &events_of(notes), None)
+}
+
+fn engine_for(sound: &Sound, controls: &Controls, sample_rate: f32) -> Engine {
+    Engine::new(Bank::new(Arc::new(sound.clone())), sample_rate, *controls)
+}
+
+fn events_of(notes: &[Note]) -> Vec<(u64, Kind, Note)> {
+    let mut events: Vec<(u64, Kind, Note)> = Vec::with_capacity(notes.len() * 2);
+    for note in notes {
+        events.push((note.start, Kind::On, *note));
+        if let Some(end) = note.end {
+            events.push((end.max(note.start), Kind::Off, *note));
+        }
+    }
+    // Stable: same-frame events keep their order, note-offs before note-ons.
+    events.sort_by_key(|&(frame, kind, _)| (frame, kind));
+    events
+}
+
+fn render_events(
+    engine: &mut Engine,
+    events: &[(u64, Kind, Note)],
+    frames: Option<usize>,
+) -> [Vec<f32>; 2] {
+    const CHUNK: u64 = 4096;
+    let rate = f64::from(engine.sample_rate());
+    let last_event = events.last().map_or(0, |e| e.0);
+    let limit = match frames {
+        Some(n) => n as u64,
+        None => last_event + (MAX_TAIL_SECONDS * rate) as u64 + u64::from(engine.latency()),
+    };
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    let mut next = 0usize;
+    let mut frame = 0u64;
+    let mut silent_since: Option<u64> = None;
+    while frame < limit {
+        while let Some(&(at, kind, note)) = events.get(next) {
+            if at > frame {
+                break;
+            }
+            match kind {
+                Kind::On => engine.note_on(note.key, note.velocity, None, 0),
+                Kind::Off => engine.note_off(note.key, None, 0),
+            }
+            next += 1;
+        }
+        let until = events.get(next).map_or(limit, |e| e.0.min(limit));
+        let len = (until - frame).clamp(1, CHUNK) as usize;
+        let start = left.len();
+        left.resize(start + len, 0.0);
+        right.resize(start + len, 0.0);
+        engine.render(&mut left[start..], &mut right[start..], &[]);
+        engine.drain_ended(|_, _| {});
+        frame += len as u64;
+        if frames.is_none() && next == events.len() {
+            // Stop once every voice has ended and the interpolator's look-ahead has drained.
+            if engine.active_voices() == 0 {
+                let since = *silent_since.get_or_insert(frame);
+                if frame >= since + u64::from(engine.latency()) {
+                    break;
+                }
+            } else {
+                silent_since = None;
+            }
+        }
+    }
+    [left, right]
+}
+
+/// The notes of a standard MIDI file (all tracks and channels, tempo changes honoured), in
+/// frames at `sample_rate`. Velocities are MIDI velocity / 127.
+pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| MidiError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let smf = midly::Smf::parse(&bytes).map_err(|e| MidiError::Parse {
+        path: name.clone(),
+        reason: e.to_string(),
+    })?;
+    // Every event with its absolute tick; tempo changes apply across tracks (format 1).
+    let mut timed: Vec<(u64, usize, midly::TrackEventKind<'_>)> = Vec::new();
+    for track in &smf.tracks {
+        let mut tick = 0u64;
+        for event in track {
+            tick += u64::from(event.delta.as_int());
+            timed.push((tick, timed.len(), event.kind));
+        }
+    }
+    timed.sort_by_key(|&(tick, order, _)| (tick, order));
+    let seconds_per_tick_at = |tempo_us_per_beat: f64| -> Result<f64, MidiError> {
+        match smf.header.timing {
+            midly::Timing::Metrical(ppq) if ppq.as_int() > 0 => {
+                Ok(tempo_us_per_beat * 1e-6 / f64::from(ppq.as_int()))
+            }
+            midly::Timing::Timecode(fps, sub) if sub > 0 => {
+                Ok(1.0 / (f64::from(fps.as_f32()) * f64::from(sub)))
+            }
+            _ => Err(MidiError::Timing {
+                path: name.clone(),
+                reason: "zero ticks per beat or per frame".into(),
+            }),
+        }
+    };
+    let mut tempo = 500_000.0; // 120 bpm until told otherwise
+    let mut seconds = 0.0f64;
+    let mut last_tick = 0u64;
+    let mut per_tick = seconds_per_tick_at(tempo)?;
+    let mut held: Vec<(u8, u8, usize)> = Vec::new(); // (channel, key, note index)
+    let mut notes: Vec<Note> = Vec::new();
+    let rate = f64::from(sample_rate);
+    for (tick, _, kind) in timed {
+        seconds += (tick - last_tick) as f64 * per_tick;
+        last_tick = tick;
+        let frame = (seconds * rate).round() as u64;
+        match kind {
+            midly::TrackEventKind::Meta(midly::MetaMessage::Tempo(t)) => {
+                tempo = f64::from(t.as_int());
+                per_tick = seconds_per_tick_at(tempo)?;
+            }
+            midly::TrackEventKind::Midi { channel, message } => {
+                let ch = channel.as_int();
+                match message {
+                    midly::MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
+                        held.push((ch, key.as_int(), notes.len()));
+                        notes.push(Note {
+                            start: frame,
+                            end: None,
+                            key: key.as_int(),
+                            velocity: f32::from(vel.as_int()) / 127.0,
+                        });
+                    }
+                    midly::MidiMessage::NoteOn { key, .. }
+                    | midly::MidiMessage::NoteOff { key, .. } => {
+                        if let Some(pos) = held
+                            .iter()
+                            .position(|&(c, k, _)| c == ch && k == key.as_int())
+                        {
+                            let (_, _, index) = held.remove(pos);
+                            notes[index].end = Some(frame);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(notes)
+}

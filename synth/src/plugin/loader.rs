@@ -1,0 +1,175 @@
+//! Preset loading off the audio thread: the background task reads and validates a file,
+//! builds its voices and hands them to the audio thread through a wait-free queue; banks the
+//! audio thread no longer uses come back through a second queue to be freed here.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use nice_plug::prelude::*;
+
+use super::params::{ItemNames, SirenadeParams};
+use super::preset_slot::PresetChoice;
+use crate::engine::{Bank, Sound};
+
+/// Capacity of each hand-over queue: a few pending presets at most; when the audio thread
+/// has not taken the last ones yet, a newer load waits its turn.
+pub const QUEUE_CAPACITY: usize = 4;
+
+/// Work the plugin's background thread does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Load the preset the persisted choice names.
+    LoadChoice,
+    /// Free banks the audio thread has given back.
+    Collect,
+}
+
+/// What the background side of the plugin shares: the sound playing, the queue ends it owns,
+/// and the parameters whose displays follow the preset.
+pub struct Loader {
+    params: Arc<SirenadeParams>,
+    names: ItemNames,
+    /// The sound the audio thread plays or is about to (new activations start from it).
+    sound: ArcSwap<Sound>,
+    to_audio: Mutex<rtrb::Producer<Box<Bank>>>,
+    from_audio: Mutex<rtrb::Consumer<Box<Bank>>>,
+    /// The choice that names `sound` (the embedded preset: no path).
+    playing: Mutex<PresetChoice>,
+    /// The last load failure, for a future editor to show.
+    last_error: Mutex<Option<String>>,
+}
+
+/// The audio thread's ends of the two queues.
+pub struct AudioEnds {
+    /// New banks to play.
+    pub incoming: rtrb::Consumer<Box<Bank>>,
+    /// Banks no longer used.
+    pub outgoing: rtrb::Producer<Box<Bank>>,
+}
+
+impl Loader {
+    /// A loader starting from `sound`, and the audio thread's queue ends.
+    pub fn new(
+        params: Arc<SirenadeParams>,
+        names: ItemNames,
+        sound: Arc<Sound>,
+    ) -> (Arc<Loader>, AudioEnds) {
+        let (to_audio, incoming) = rtrb::RingBuffer::new(QUEUE_CAPACITY);
+        let (outgoing, from_audio) = rtrb::RingBuffer::new(QUEUE_CAPACITY);
+        names.store(Arc::new(item_names(&sound)));
+        let loader = Arc::new(Loader {
+            params,
+            names,
+            sound: ArcSwap::new(sound),
+            to_audio: Mutex::new(to_audio),
+            from_audio: Mutex::new(from_audio),
+            playing: Mutex::new(PresetChoice::default()),
+            last_error: Mutex::new(None),
+        });
+        (loader, AudioEnds { incoming, outgoing })
+    }
+
+    /// The sound new activations start from.
+    pub fn sound(&self) -> Arc<Sound> {
+        self.sound.load_full()
+    }
+
+    /// The last load failure, if the last load failed.
+    pub fn last_error(&self) -> Option<String> {
+        lock(&self.last_error).clone()
+    }
+
+    /// Runs a task (on the background thread, or directly from `activate`).
+    pub fn run(&self, task: Task) {
+        match task {
+            Task::LoadChoice => self.load_choice(),
+            Task::Collect => self.collect(),
+        }
+    }
+
+    /// Frees banks the audio thread gave back.
+    fn collect(&self) {
+        let mut from_audio = lock(&self.from_audio);
+        while let Ok(bank) = from_audio.pop() {
+            drop(bank);
+        }
+    }
+
+    /// Loads the persisted choice unless it is what plays already. On failure, reports it and
+    /// puts the choice back to what plays, so a saved project names the sound it has.
+    fn load_choice(&self) {
+        self.collect();
+        let choice = self.params.preset.get();
+        let current = self.sound.load();
+        let playing = lock(&self.playing).clone();
+        if choice.path == playing.path
+            && (choice.sha256.is_none() || choice.sha256 == playing.sha256)
+        {
+            self.params.preset.record(playing);
+            return;
+        }
+        let loaded = match &choice.path {
+            None => Ok(Sound::embedded()),
+            Some(path) => Sound::load(Path::new(path)),
+        };
+        let sound = match loaded {
+            Ok(sound) => Arc::new(sound),
+            Err(e) => {
+                let message = format!("could not load preset: {e}; keeping {}", current.origin());
+                nice_error!("{message}");
+                *lock(&self.last_error) = Some(message);
+                self.params.preset.record(playing);
+                return;
+            }
+        };
+        if let Some(saved) = choice.sha256.as_deref() {
+            if saved != sound.sha256() {
+                nice_warn!(
+                    "preset {} changed since it was saved (SHA-256 {saved}, now {}); loading \
+                     it as it is now",
+                    sound.origin(),
+                    sound.sha256()
+                );
+            }
+        }
+        let bank = Bank::new(Arc::clone(&sound));
+        if lock(&self.to_audio).push(bank).is_err() {
+            let message = format!(
+                "could not hand preset {} to the audio thread (busy); keeping {}",
+                sound.origin(),
+                current.origin()
+            );
+            nice_error!("{message}");
+            *lock(&self.last_error) = Some(message);
+            self.params.preset.record(playing);
+            return;
+        }
+        *lock(&self.last_error) = None;
+        self.names.store(Arc::new(item_names(&sound)));
+        let now = PresetChoice {
+            path: choice.path.clone(),
+            sha256: choice.path.as_ref().map(|_| sound.sha256().to_string()),
+        };
+        self.params.preset.record(now.clone());
+        *lock(&self.playing) = now;
+        self.sound.store(sound);
+    }
+
+    /// Drops banks still queued for the audio thread (when re-activating from scratch).
+    pub fn discard_pending(&self, incoming: &mut rtrb::Consumer<Box<Bank>>) {
+        while let Ok(bank) = incoming.pop() {
+            drop(bank);
+        }
+    }
+}
+
+fn item_names(sound: &Sound) -> Vec<String> {
+    (0..sound.items())
+        .map(|i| sound.item_name(i).unwrap_or("").to_string())
+        .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,270 @@
+//! The nice-plug instrument: parameters and MIDI in, the shared voice engine, stereo out.
+//!
+//! - [`params`]: what the host shows and automates; [`preset_slot`]: the persisted preset.
+//! - [`loader`]: preset loading on the background thread and the lock-free hand-over.
+
+pub mod loader;
+pub mod params;
+pub mod preset_slot;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use nice_plug::midi::{Channel, Key, VoiceID};
+use nice_plug::prelude::*;
+
+use crate::engine::controls::db_to_gain;
+use crate::engine::{Bank, Engine, Sound, MAX_VOICES};
+use loader::{AudioEnds, Loader, Task};
+use params::{ItemNames, SirenadeParams};
+
+/// Longest stretch rendered with one set of controls: parameter changes are picked up at
+/// least this often, and the per-sample gain buffer has this size.
+pub const MAX_BLOCK: usize = 64;
+
+/// The Sirenade instrument.
+pub struct Sirenade {
+    /// Shared with the host and the background thread.
+    params: Arc<SirenadeParams>,
+    /// The background side: preset loading, freeing of old banks.
+    loader: Arc<Loader>,
+    /// The audio thread's ends of the hand-over queues.
+    ends: AudioEnds,
+    /// Voices and their preset; built in `activate`, used only in `process`.
+    engine: Option<Engine>,
+    /// The preset-choice generation last acted on.
+    seen_generation: u64,
+    /// The latency last reported to the host.
+    latency: u32,
+    /// Per-sample gain of the block being rendered.
+    gain: [f32; MAX_BLOCK],
+}
+
+impl Default for Sirenade {
+    fn default() -> Sirenade {
+        let names: ItemNames = Arc::new(ArcSwap::from_pointee(Vec::new()));
+        let params = Arc::new(SirenadeParams::new(&names));
+        let (loader, ends) = Loader::new(Arc::clone(&params), names, Arc::new(Sound::embedded()));
+        Sirenade {
+            params,
+            loader,
+            ends,
+            engine: None,
+            seen_generation: 0,
+            latency: 0,
+            gain: [0.0; MAX_BLOCK],
+        }
+    }
+}
+
+impl Sirenade {
+    fn handle_event(engine: &mut Engine, event: NoteEvent<()>) {
+        match event {
+            NoteEvent::NoteOn {
+                voice_id,
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                if let Some(k) = key.number() {
+                    engine.note_on(k, velocity, voice_id.id(), channel.number().unwrap_or(0));
+                }
+            }
+            NoteEvent::NoteOff {
+                voice_id,
+                channel,
+                key,
+                ..
+            } => engine.note_off(
+                key.number().unwrap_or(0),
+                voice_id.id(),
+                channel.number().unwrap_or(0),
+            ),
+            NoteEvent::Choke {
+                voice_id,
+                channel,
+                key,
+                ..
+            } => engine.choke(
+                key.number().unwrap_or(0),
+                voice_id.id(),
+                channel.number().unwrap_or(0),
+            ),
+            _ => {}
+        }
+    }
+
+    /// Takes a newly loaded bank (when the previous swap has been cleared) and gives a retired
+    /// one back to the background thread.
+    fn exchange_banks(&mut self, context: &mut impl ProcessContext<Self>) {
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        if !engine.has_retired() {
+            if let Ok(bank) = self.ends.incoming.pop() {
+                engine.swap_bank(bank);
+            }
+        }
+        if let Some(old) = engine.take_retired() {
+            match self.ends.outgoing.push(old) {
+                Ok(()) => context.execute_background(Task::Collect),
+                // The background thread is behind: keep it and try again next block.
+                Err(rtrb::PushError::Full(old)) => engine.keep_retired(old),
+            }
+        }
+    }
+}
+
+impl Plugin for Sirenade {
+    const NAME: &'static str = "Sirenade";
+    const VENDOR: &'static str = "Sirenade";
+    const URL: &'static str = "https://sirenade.invalid";
+    const EMAIL: &'static str = "team@sirenade.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[],
+        aux_output_ports: &[],
+        names: PortNames::const_default(),
+    }];
+
+    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = Task;
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let loader = Arc::clone(&self.loader);
+        Box::new(move |task| loader.run(task))
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        // A project restored before activation names its preset: load it now, on this thread,
+        // so the first block already plays it.
+        let generation = self.params.preset.generation();
+        if generation != self.seen_generation {
+            self.seen_generation = generation;
+            context.execute(Task::LoadChoice);
+        }
+        self.loader.discard_pending(&mut self.ends.incoming);
+        let controls = self.params.controls_after(0);
+        let engine = Engine::new(
+            Bank::new(self.loader.sound()),
+            buffer_config.sample_rate,
+            controls,
+        );
+        self.latency = engine.latency();
+        context.set_latency_samples(self.latency);
+        context.set_current_voice_capacity(MAX_VOICES as u32);
+        self.engine = Some(engine);
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(engine) = self.engine.as_mut() {
+            engine.reset();
+        }
+    }
+
+    fn deactivate(&mut self) {
+        self.engine = None;
+        self.loader.run(Task::Collect);
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let generation = self.params.preset.generation();
+        if generation != self.seen_generation {
+            self.seen_generation = generation;
+            context.execute_background(Task::LoadChoice);
+        }
+        self.exchange_banks(context);
+        let Some(engine) = self.engine.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+        let samples = buffer.samples();
+        let outputs = buffer.as_slice();
+        let [left, right, ..] = outputs else {
+            return ProcessStatus::Normal;
+        };
+        let mut next_event = context.next_event();
+        let mut start = 0usize;
+        while start < samples {
+            // Events due now; the block then runs to the next event (sample accuracy).
+            while let Some(event) = next_event {
+                if event.timing() as usize > start {
+                    break;
+                }
+                Sirenade::handle_event(engine, event);
+                next_event = context.next_event();
+            }
+            let mut end = (start + MAX_BLOCK).min(samples);
+            if let Some(event) = next_event {
+                end = end.min((event.timing() as usize).max(start + 1));
+            }
+            let len = end - start;
+            let controls = self.params.controls_after(len as u32);
+            engine.set_controls(&controls);
+            let gain = &mut self.gain[..len];
+            self.params.gain.smoothed.next_block(gain, len);
+            for g in gain.iter_mut() {
+                *g = db_to_gain(*g);
+            }
+            engine.render(&mut left[start..end], &mut right[start..end], gain);
+            engine.drain_ended(|tag, at| {
+                // A full host queue only loses the notification, never audio.
+                let _ = context.try_send_event(NoteEvent::VoiceTerminated {
+                    timing: (start as u32) + at,
+                    voice_id: tag.voice_id.map_or(VoiceID::Wildcard, VoiceID::ID),
+                    channel: Channel::Number(tag.channel),
+                    key: Key::Number(tag.key),
+                });
+            });
+            start = end;
+        }
+        let latency = engine.latency();
+        if latency != self.latency {
+            self.latency = latency;
+            context.set_latency_samples(latency);
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Sirenade {
+    const CLAP_ID: &'static str = "dev.sirenade.synth";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("A neural instrument: a distribution of sounds as one continuous function");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::Instrument,
+        ClapFeature::Synthesizer,
+        ClapFeature::Stereo,
+    ];
+}
+
+impl Vst3Plugin for Sirenade {
+    const VST3_CLASS_ID: [u8; 16] = *b"SirenadeSynthV01";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Instrument, Vst3SubCategory::Synth];
+}

@@ -1,0 +1,198 @@
+//! The plugin's parameters: what a host's generic editor shows and automates, and the
+//! persisted preset choice.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use nice_plug::prelude::*;
+
+use super::preset_slot::PresetSlot;
+
+use crate::engine::controls::{
+    db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_GAIN_DB, DEFAULT_RELEASE_MS,
+    LATENT_CONTROLS, MAX_VOICES,
+};
+
+/// Largest item index `Sound` and `Morph to` offer (presets with more items reach only the
+/// first ones from the host; the offline renderer reaches all).
+pub const MAX_ITEM_PARAM: i32 = 1023;
+
+/// Smoothing of the continuous sound controls, ms.
+const SMOOTHING_MS: f32 = 20.0;
+
+/// Names of the current preset's items, read by the `Sound` / `Morph to` displays.
+pub type ItemNames = Arc<ArcSwap<Vec<String>>>;
+
+/// `Render rate` choices.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderRateParam {
+    /// Evaluate at the host's sample rate (exact, no latency).
+    #[name = "Host"]
+    Host,
+    /// Evaluate at 16 kHz and interpolate (cheaper, ~2 ms latency).
+    #[name = "Native"]
+    Native,
+}
+
+/// One `Latent k` control.
+#[derive(Params)]
+pub struct LatentParam {
+    /// Offset along principal direction k, in standard deviations.
+    #[id = "latent"]
+    pub value: FloatParam,
+}
+
+/// Every parameter, in the order a generic editor lists them.
+#[derive(Params)]
+pub struct SirenadeParams {
+    /// The preset file (persisted with the project).
+    #[persist = "preset"]
+    pub preset: PresetSlot,
+    /// `Sound`: the training item whose latent is the base.
+    #[id = "sound"]
+    pub sound: IntParam,
+    /// `Morph to`: the item to interpolate towards.
+    #[id = "morph_to"]
+    pub morph_to: IntParam,
+    /// `Morph`: interpolation from `Sound` (0 %) to `Morph to` (100 %).
+    #[id = "morph"]
+    pub morph: FloatParam,
+    /// `Latent 1` … `Latent 8`.
+    #[nested(array, group = "Latent")]
+    pub latents: [LatentParam; LATENT_CONTROLS],
+    /// Output gain, dB.
+    #[id = "gain"]
+    pub gain: FloatParam,
+    /// Attack time, ms.
+    #[id = "attack"]
+    pub attack: FloatParam,
+    /// Release time (to −60 dB), ms.
+    #[id = "release"]
+    pub release: FloatParam,
+    /// Polyphony limit.
+    #[id = "voices"]
+    pub voices: IntParam,
+    /// Key tracking on/off.
+    #[id = "key_tracking"]
+    pub key_tracking: BoolParam,
+    /// Host or native render rate.
+    #[id = "render_rate"]
+    pub render_rate: EnumParam<RenderRateParam>,
+}
+
+fn item_param(name: &str, names: &ItemNames) -> IntParam {
+    let display = Arc::clone(names);
+    IntParam::new(
+        name,
+        0,
+        IntRange::Linear {
+            min: 0,
+            max: MAX_ITEM_PARAM,
+        },
+    )
+    .with_value_to_string(Arc::new(move |v| {
+        let names = display.load();
+        let last = names.len().saturating_sub(1);
+        let i = usize::try_from(v).unwrap_or(0);
+        match names.get(i.min(last)) {
+            Some(label) if i <= last => format!("{i}: {label}"),
+            Some(label) => format!("{i} (= {last}: {label})"),
+            None => i.to_string(),
+        }
+    }))
+    .with_string_to_value(Arc::new(|s| {
+        s.split(':').next().and_then(|n| n.trim().parse().ok())
+    }))
+}
+
+impl SirenadeParams {
+    /// The parameters with their defaults; `names` feeds the item displays.
+    pub fn new(names: &ItemNames) -> SirenadeParams {
+        SirenadeParams {
+            preset: PresetSlot::default(),
+            sound: item_param("Sound", names),
+            morph_to: item_param("Morph to", names),
+            morph: FloatParam::new("Morph", 0.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            latents: std::array::from_fn(|k| LatentParam {
+                value: FloatParam::new(
+                    format!("Latent {}", k + 1),
+                    0.0,
+                    FloatRange::Linear {
+                        min: -3.0,
+                        max: 3.0,
+                    },
+                )
+                .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+                .with_unit(" σ")
+                .with_step_size(0.01),
+            }),
+            gain: FloatParam::new(
+                "Gain",
+                DEFAULT_GAIN_DB,
+                FloatRange::Linear {
+                    min: -48.0,
+                    max: 12.0,
+                },
+            )
+            .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            attack: FloatParam::new(
+                "Attack",
+                DEFAULT_ATTACK_MS,
+                FloatRange::Skewed {
+                    min: 0.0,
+                    max: 2000.0,
+                    factor: FloatRange::skew_factor(-2.5),
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(0.1),
+            release: FloatParam::new(
+                "Release",
+                DEFAULT_RELEASE_MS,
+                FloatRange::Skewed {
+                    min: 5.0,
+                    max: 5000.0,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(1.0),
+            voices: IntParam::new(
+                "Voices",
+                MAX_VOICES as i32,
+                IntRange::Linear {
+                    min: 1,
+                    max: MAX_VOICES as i32,
+                },
+            ),
+            key_tracking: BoolParam::new("Key tracking", true),
+            render_rate: EnumParam::new("Render rate", RenderRateParam::Host),
+        }
+    }
+
+    /// The controls for the next `steps` samples: smoothed values advanced by `steps`.
+    /// Called on the audio thread; reads atomics only.
+    pub fn controls_after(&self, steps: u32) -> Controls {
+        Controls {
+            sound: usize::try_from(self.sound.value()).unwrap_or(0),
+            morph_to: usize::try_from(self.morph_to.value()).unwrap_or(0),
+            morph: self.morph.smoothed.next_step(steps),
+            latents: std::array::from_fn(|k| self.latents[k].value.smoothed.next_step(steps)),
+            gain: db_to_gain(self.gain.value()),
+            attack_s: self.attack.value() * 1e-3,
+            release_s: self.release.value() * 1e-3,
+            voices: usize::try_from(self.voices.value()).unwrap_or(MAX_VOICES),
+            key_tracking: self.key_tracking.value(),
+            render_rate: match self.render_rate.value() {
+                RenderRateParam::Host => RenderRate::Host,
+                RenderRateParam::Native => RenderRate::Native,
+            },
+        }
+    }
+}
