@@ -114,7 +114,7 @@ fn render_events(
     let mut right = Vec::new();
     let mut next = 0usize;
     let mut frame = 0u64;
-    let mut silent_since: Option<u64> = None;
+    let mut last_end = 0u64;
     while frame < limit {
         while let Some(&(at, kind, note)) = events.get(next) {
             if at > frame {
@@ -132,17 +132,15 @@ fn render_events(
         left.resize(start + len, 0.0);
         right.resize(start + len, 0.0);
         engine.render(&mut left[start..], &mut right[start..], &[]);
-        engine.drain_ended(|_, _| {});
+        engine.drain_ended(|_, at| last_end = last_end.max(frame + u64::from(at)));
         frame += len as u64;
-        if frames.is_none() && next == events.len() {
-            // Stop once every voice has ended and the interpolator's look-ahead has drained.
-            if engine.active_voices() == 0 {
-                let since = *silent_since.get_or_insert(frame);
-                if frame >= since + u64::from(engine.latency()) {
-                    break;
-                }
-            } else {
-                silent_since = None;
+        if frames.is_none() && next == events.len() && engine.active_voices() == 0 {
+            // Every voice has ended: keep the interpolator's look-ahead, then stop.
+            let end = (last_end + u64::from(engine.latency())).max(last_event);
+            if frame >= end {
+                left.truncate(end as usize);
+                right.truncate(end as usize);
+                break;
             }
         }
     }

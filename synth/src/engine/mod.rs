@@ -458,3 +458,6 @@ fn matches(tag: &VoiceTag, key: u8, voice_id: Option<i32>, channel: u8) -> bool 
 pub fn velocity_gain(velocity: f32) -> f32 {
     controls::db_to_gain(-VELOCITY_RANGE_DB * (1.0 - velocity))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,278 @@
+//! Engine tests against the evaluator itself (the time contract), against other block
+//! splittings (bit-exact), and for the musician-facing rules.
+
+use std::sync::{Arc, OnceLock};
+
+use super::*;
+
+fn sound() -> &'static Sound {
+    static SOUND: OnceLock<Sound> = OnceLock::new();
+    SOUND.get_or_init(Sound::embedded)
+}
+
+fn plain_controls() -> Controls {
+    Controls {
+        gain: 1.0,
+        attack_s: 0.0,
+        key_tracking: false,
+        ..Controls::default()
+    }
+}
+
+/// Renders `frames` samples with events `(frame, key, on)` and host blocks of `chunk`.
+fn render(
+    controls: Controls,
+    rate: f32,
+    events: &[(u64, u8, bool)],
+    frames: usize,
+    chunk: usize,
+) -> Vec<f32> {
+    let mut engine = Engine::new(Bank::new(Arc::new(sound().clone())), rate, controls);
+    let (mut left, mut right) = (vec![0.0; frames], vec![0.0; frames]);
+    let mut next = 0;
+    let mut frame = 0;
+    while frame < frames {
+        while let Some(&(at, key, on)) = events.get(next) {
+            if at as usize > frame {
+                break;
+            }
+            if on {
+                engine.note_on(key, 1.0, None, 0);
+            } else {
+                engine.note_off(key, None, 0);
+            }
+            next += 1;
+        }
+        let mut end = (frame + chunk).min(frames);
+        if let Some(&(at, ..)) = events.get(next) {
+            end = end.min(at as usize);
+        }
+        engine.render(&mut left[frame..end], &mut right[frame..end], &[]);
+        assert_eq!(left[frame..end], right[frame..end]);
+        frame = end;
+    }
+    left
+}
+
+#[test]
+fn embedded_preset_is_valid_and_labelled() {
+    let s = sound();
+    assert!(s.items() >= 8);
+    assert!(s.item_pitch(0).is_some());
+    assert!(s.item_name(0).is_some_and(|n| !n.is_empty()));
+    assert_eq!(s.sha256().len(), 64);
+}
+
+#[test]
+fn a_voice_at_16_khz_plays_the_evaluator_on_the_training_grid() {
+    let s = sound();
+    let item = 3;
+    let key = s.item_pitch(item).unwrap();
+    let controls = Controls {
+        sound: item,
+        ..plain_controls()
+    };
+    let got = render(controls, 16_000.0, &[(0, key, true)], 16_100, 4096);
+    let mut ev = s.new_evaluator();
+    let mut z = vec![0.0; s.latent_dim()];
+    s.latent_into(item, item, 0.0, &[0.0; LATENT_CONTROLS], &mut z);
+    ev.prepare(&z).unwrap();
+    let mut want = vec![0.0; 16_000];
+    ev.render_f64(-1.0, 2.0 / 16_000.0, &mut want);
+    for (j, w) in want.iter_mut().enumerate() {
+        let t = -1.0 + 2.0 * j as f64 / 16_000.0;
+        if t > 1.0 - END_FADE_T {
+            *w *= (0.5 * (1.0 + (std::f64::consts::PI * (t - 1.0 + END_FADE_T) / END_FADE_T).cos()))
+                as f32;
+        }
+    }
+    let err = got[..16_000]
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    // Same evaluator, same coordinates; only the segment ramps of an unchanged latent differ.
+    assert!(err < 1e-6, "max error {err}");
+    assert!(
+        got[16_000..].iter().all(|&x| x == 0.0),
+        "the voice ends at t = 1"
+    );
+    assert!(
+        got[15_999].abs() < 1e-4,
+        "the clip fades to zero at its end: {}",
+        got[15_999]
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_block_size() {
+    for mode in [RenderRate::Host, RenderRate::Native] {
+        let controls = Controls {
+            render_rate: mode,
+            release_s: 0.05,
+            ..Controls::default()
+        };
+        let events = [
+            (0, 60, true),
+            (1001, 64, true),
+            (5000, 60, false),
+            (7003, 67, true),
+            (9000, 64, false),
+        ];
+        let reference = render(controls, 44_100.0, &events, 12_000, 4096);
+        assert!(
+            reference.iter().any(|&x| x.abs() > 1e-3),
+            "{mode:?}: silent"
+        );
+        for chunk in [1, 7, 64, 333] {
+            let got = render(controls, 44_100.0, &events, 12_000, chunk);
+            assert!(
+                got == reference,
+                "{mode:?}: block size {chunk} changes the output"
+            );
+        }
+    }
+}
+
+#[test]
+fn native_rate_matches_host_rate_after_its_latency() {
+    let host = render(plain_controls(), 48_000.0, &[(0, 60, true)], 30_000, 512);
+    let native = render(
+        Controls {
+            render_rate: RenderRate::Native,
+            ..plain_controls()
+        },
+        48_000.0,
+        &[(0, 60, true)],
+        30_000,
+        512,
+    );
+    let latency = Engine::latency_for(RenderRate::Native, 48_000.0) as usize;
+    assert!(latency > 0 && latency < 200);
+    let (mut signal, mut noise) = (0.0f64, 0.0f64);
+    for i in 2000..29_000 {
+        let h = f64::from(host[i]);
+        signal += h * h;
+        noise += (h - f64::from(native[i + latency])).powi(2);
+    }
+    let snr = 10.0 * (signal / noise).log10();
+    // Content above the 16 kHz stream's Nyquist exists only at the host rate.
+    assert!(snr > 20.0, "native vs host SNR {snr:.1} dB");
+}
+
+#[test]
+fn key_tracking_picks_the_nearest_pitch_of_the_instrument() {
+    let s = sound();
+    let base = 0;
+    let base_pitch = s.item_pitch(base).unwrap();
+    let on_pitch = s.resolve(base, base_pitch, true);
+    assert_eq!(s.item_pitch(on_pitch.item), Some(base_pitch));
+    assert!((on_pitch.rate - 1.0).abs() < 1e-12);
+    let far = s.resolve(base, 100, true);
+    let p = s.item_pitch(far.item).unwrap();
+    assert!((far.rate - 2f64.powf((100.0 - f64::from(p)) / 12.0)).abs() < 1e-12);
+    let off = s.resolve(base, base_pitch + 12, false);
+    assert_eq!(off.item, base);
+    assert!((off.rate - 2.0).abs() < 1e-12);
+    let unpitched = s.with_latent(&vec![0.0; s.latent_dim()]).unwrap();
+    let r = unpitched.resolve(0, 72, true);
+    assert!(
+        (r.rate - 2.0).abs() < 1e-12,
+        "speech transposes from middle C"
+    );
+}
+
+#[test]
+fn an_octave_up_plays_the_clip_in_half_the_time() {
+    let s = sound();
+    let key = s.item_pitch(0).unwrap();
+    let out = render(
+        plain_controls(),
+        16_000.0,
+        &[(0, key + 12, true)],
+        10_000,
+        512,
+    );
+    let last = out.iter().rposition(|&x| x != 0.0).unwrap();
+    assert!((7_900..8_000).contains(&last), "last sound at {last}");
+}
+
+#[test]
+fn release_ends_in_silence_without_denormals() {
+    let controls = Controls {
+        release_s: 0.02,
+        ..Controls::default()
+    };
+    let out = render(
+        controls,
+        48_000.0,
+        &[(0, 60, true), (4800, 60, false)],
+        48_000,
+        256,
+    );
+    // −80 dB end of a 20 ms to −60 dB release: within 27 ms of the note-off.
+    let last = out.iter().rposition(|&x| x != 0.0).unwrap();
+    assert!(last < 4800 + 48 * 27, "sound until {last}");
+    assert!(out
+        .iter()
+        .all(|x| x.is_finite() && (*x == 0.0 || x.is_normal())));
+}
+
+#[test]
+fn the_polyphony_limit_fades_out_the_oldest_note() {
+    let mut engine = Engine::new(
+        Bank::new(Arc::new(sound().clone())),
+        48_000.0,
+        Controls {
+            voices: 2,
+            ..Controls::default()
+        },
+    );
+    let (mut l, mut r) = (vec![0.0; 480], vec![0.0; 480]);
+    for key in [60, 62, 64] {
+        engine.note_on(key, 1.0, None, 0);
+        engine.render(&mut l[..10], &mut r[..10], &[]);
+    }
+    assert_eq!(engine.active_voices(), 3, "the oldest is fading");
+    engine.render(&mut l, &mut r, &[]);
+    assert_eq!(engine.active_voices(), 2, "gone after its 5 ms fade");
+    let mut ended = Vec::new();
+    engine.drain_ended(|tag, _| ended.push(tag.key));
+    assert_eq!(ended, vec![60]);
+}
+
+#[test]
+fn a_voice_whose_network_blows_up_is_silenced() {
+    let s = sound()
+        .with_latent(&vec![3.0e38; sound().latent_dim()])
+        .unwrap();
+    let mut engine = Engine::new(Bank::new(Arc::new(s)), 48_000.0, Controls::default());
+    engine.note_on(60, 1.0, None, 0);
+    let (mut l, mut r) = (vec![1.0; 4096], vec![1.0; 4096]);
+    engine.render(&mut l, &mut r, &[]);
+    assert!(l.iter().chain(&r).all(|x| x.is_finite()));
+    assert_eq!(engine.active_voices(), 0);
+    assert_eq!(engine.faults().1, 1, "one voice silenced");
+}
+
+#[test]
+fn a_new_preset_fades_the_old_voices_and_plays_new_notes() {
+    let mut engine = Engine::new(
+        Bank::new(Arc::new(sound().clone())),
+        48_000.0,
+        Controls::default(),
+    );
+    engine.note_on(60, 1.0, None, 0);
+    let (mut l, mut r) = (vec![0.0; 1000], vec![0.0; 1000]);
+    engine.render(&mut l, &mut r, &[]);
+    engine.swap_bank(Bank::new(Arc::new(sound().clone())));
+    engine.note_on(64, 1.0, None, 0);
+    assert_eq!(engine.active_voices(), 2);
+    engine.render(&mut l, &mut r, &[]);
+    assert_eq!(engine.active_voices(), 1, "the old voice faded out");
+    assert!(
+        engine.take_retired().is_some(),
+        "the old bank is handed back"
+    );
+    assert!(l.iter().any(|&x| x != 0.0));
+}

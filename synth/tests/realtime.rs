@@ -1,0 +1,53 @@
+//! The engine's audio-thread calls allocate nothing: every call a `process` makes runs under
+//! `assert_no_alloc` with the allocation-counting global allocator.
+
+use std::sync::Arc;
+
+use assert_no_alloc::{assert_no_alloc, AllocDisabler};
+use sirenade_synth::engine::{Bank, Controls, Engine, RenderRate, Sound};
+
+#[global_allocator]
+static ALLOCATOR: AllocDisabler = AllocDisabler;
+
+#[test]
+fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
+    let sound = Arc::new(Sound::embedded());
+    for mode in [RenderRate::Host, RenderRate::Native] {
+        let controls = Controls {
+            render_rate: mode,
+            ..Controls::default()
+        };
+        let mut engine = Engine::new(Bank::new(Arc::clone(&sound)), 48_000.0, controls);
+        let next_bank = Bank::new(Arc::clone(&sound));
+        let (mut left, mut right) = (vec![0.0f32; 512], vec![0.0f32; 512]);
+        let gain = vec![0.5f32; 512];
+        let mut moved = controls;
+        moved.latents[0] = 2.0;
+        moved.morph = 0.5;
+        moved.morph_to = 3;
+        let mut ended = 0;
+        let retired = assert_no_alloc(|| {
+            for key in 0..20u8 {
+                engine.note_on(48 + key, 0.8, Some(i32::from(key)), 0);
+                engine.render(&mut left[..64], &mut right[..64], &gain[..64]);
+            }
+            engine.set_controls(&moved);
+            engine.render(&mut left, &mut right, &gain);
+            engine.note_off(50, Some(2), 0);
+            engine.choke(51, None, 0);
+            engine.swap_bank(next_bank);
+            for _ in 0..20 {
+                engine.render(&mut left, &mut right, &[]);
+            }
+            engine.drain_ended(|_, _| ended += 1);
+            engine.reset();
+            engine.take_retired()
+        });
+        assert!(ended > 0);
+        assert!(
+            retired.is_some(),
+            "{mode:?}: the old bank waits to be freed"
+        );
+        assert!(left.iter().all(|x| x.is_finite()));
+    }
+}
