@@ -179,7 +179,7 @@ impl Voice {
 
 /// Number of samples `t0 + k·dt` with t < 1.
 fn clip_length(t0: f64, dt: f64) -> u64 {
-    if !(dt > 0.0) || t0 >= 1.0 {
+    if dt.is_nan() || dt <= 0.0 || t0 >= 1.0 {
         return 0;
     }
     let n = ((1.0 - t0) / dt).ceil();
