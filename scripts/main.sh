@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The main job: set up the machine, then train the demo model on the bundled keyboard set on
-# CPU, evaluate it, render reconstructions, export a preset, and reconstruct held-out clips
-# with the frozen decoder. Outputs land in target/sirenade/. Running it again continues the
-# run (--resume) instead of starting over.
+# CPU, evaluate it, render reconstructions, export a preset, reconstruct held-out clips with
+# the frozen decoder, play the preset through the instrument's voice engine (`synth render`)
+# and bundle the CLAP and VST3 plugin. Outputs land in target/sirenade/ and target/bundled/.
+# Running it again continues the run (--resume) instead of starting over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 out=target/sirenade
 mkdir -p "$out"
-cargo build --release -p sirenade-trainer
+cargo build --release --locked -p sirenade-trainer -p sirenade-synth
 trainer=target/release/trainer
+synth=target/release/synth
 
 echo "== data: the bundled keyboard set =="
 "$trainer" data info --data bundled:keyboard
@@ -42,4 +44,17 @@ rm -rf "$out/held-out"
 "$trainer" invert "$run" --data bundled:keyboard --ids trainer/data/keyboard-heldout.json \
   --out "$out/held-out"
 "$trainer" eval "$out/held-out"
-echo "outputs in $out/"
+
+echo "== the preset in the instrument: a note, a latent sweep's end point, a MIDI phrase =="
+preset="$out/keyboard-demo.sirenade"
+"$synth" render --preset "$preset" --item 0 --out "$out/synth-item0.wav"
+"$synth" render --preset "$preset" --note 67 --key-tracking on --latents 2,-1.5 \
+  --out "$out/synth-g4-latents.wav"
+"$synth" render --preset "$preset" --midi synth/midi/demo.mid --rate 44100 --out "$out/synth-demo.wav"
+"$synth" render --preset "$preset" --midi synth/midi/demo.mid --render-rate native \
+  --out "$out/synth-demo-native.wav"
+
+echo "== bundling the plugin =="
+cargo xtask bundle sirenade-synth --release
+ls -l target/bundled/
+echo "outputs in $out/ and target/bundled/"

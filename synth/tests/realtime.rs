@@ -1,13 +1,12 @@
 //! The engine's audio-thread calls allocate nothing: every call a `process` makes runs under
-//! `assert_no_alloc` with the allocation-counting global allocator.
+//! `assert_no_alloc`, with the allocation-checking global allocator that nice-plug installs
+//! when built with `assert_process_allocs` (this test requires that feature; `cargo test
+//! --workspace` enables it through the host tests). An allocation aborts the test.
 
 use std::sync::Arc;
 
-use assert_no_alloc::{assert_no_alloc, AllocDisabler};
+use nice_assert_no_alloc::assert_no_alloc;
 use sirenade_synth::engine::{Bank, Controls, Engine, RenderRate, Sound};
-
-#[global_allocator]
-static ALLOCATOR: AllocDisabler = AllocDisabler;
 
 #[test]
 fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {

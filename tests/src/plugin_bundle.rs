@@ -33,7 +33,14 @@ pub fn built_library() -> PathBuf {
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let status = Command::new(cargo)
                 .current_dir(&root)
-                .args(["build", "--locked", "--quiet", "-p", "sirenade-synth", "--lib"])
+                .args([
+                    "build",
+                    "--locked",
+                    "--quiet",
+                    "-p",
+                    "sirenade-synth",
+                    "--lib",
+                ])
                 .args(["--features", "assert_process_allocs", "--target-dir"])
                 .arg(&target)
                 .status()

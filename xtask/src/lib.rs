@@ -4,10 +4,14 @@
 //!   spoken digits with espeak-ng, since neither data set can be downloaded here.
 //! - [`check_cuda`]: compiles the CUDA build without a GPU.
 //! - [`bench`]: speed and memory benchmarks.
+//! - [`bundle`]: builds the plugin's CLAP and VST3 bundles (nice-plug's bundler).
+//! - [`host_check`]: renders the VST3 in Ardour, headless, and measures the recording.
 
 pub mod bench;
+pub mod bundle;
 pub mod check_cuda;
 pub mod dataset;
+pub mod host_check;
 
 use std::ffi::OsString;
 
@@ -36,6 +40,10 @@ enum Command {
     },
     /// Compile the trainer's CUDA build with a CUDA 13.0 toolchain from PyPI (no GPU needed).
     CheckCuda(check_cuda::CheckCudaArgs),
+    /// Build plugin bundles into `target/bundled/` (e.g. `bundle sirenade-synth --release`).
+    Bundle(bundle::BundleArgs),
+    /// Render the bundled VST3 in Ardour's headless Lua session and check the recording.
+    HostCheck(host_check::HostCheckArgs),
 }
 
 /// Parses the arguments (the first being the program name) and runs the task.
@@ -48,5 +56,7 @@ where
         Command::Dataset { kind } => dataset::run(kind),
         Command::CheckCuda(a) => check_cuda::check_cuda(&a),
         Command::Bench { kind } => bench::run(kind),
+        Command::Bundle(a) => bundle::bundle(&a),
+        Command::HostCheck(a) => host_check::host_check(&a),
     }
 }

@@ -261,6 +261,11 @@ impl ClapPlugin for Sirenade {
         ClapFeature::Synthesizer,
         ClapFeature::Stereo,
     ];
+    // Declares the voice capacity (CLAP voice-info); per-voice modulation events are ignored.
+    const CLAP_POLY_MODULATION_CONFIG: Option<PolyModulationConfig> = Some(PolyModulationConfig {
+        max_voice_capacity: MAX_VOICES as u32,
+        supports_overlapping_voices: true,
+    });
 }
 
 impl Vst3Plugin for Sirenade {

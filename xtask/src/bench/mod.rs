@@ -1,7 +1,8 @@
 //! `cargo xtask bench ...`: speed and memory benchmarks. Each prints its figures (and ratios
 //! against its baseline) as a table, or as one JSON object with `--json`.
 //!
-//! - `train`: training throughput; `engine`: the real-time evaluator per model and block size.
+//! - `train`: training throughput; `engine`: the real-time evaluator per model and block size;
+//!   `plugin`: the bundled plugin in a CLAP host.
 //! - `peak`: this core's single-thread FP32 peak (SGEMM and an FMA loop); `models`: the
 //!   networks the engine benchmark runs; `clock`: CPU-time rates.
 
@@ -9,12 +10,14 @@ mod clock;
 mod engine;
 mod models;
 mod peak;
+mod plugin;
 mod train;
 
 use anyhow::Result;
 use clap::Subcommand;
 
 pub use engine::{bench_engine, EngineArgs, EngineReport, EngineResult};
+pub use plugin::{bench_plugin, PluginBenchArgs};
 pub use train::{bench_train, TrainBenchArgs};
 
 /// Which benchmark to run.
@@ -25,6 +28,8 @@ pub enum BenchCommand {
     /// The real-time evaluator (pigan 8×256, wide 4×365, small 4×128; blocks 1–256; one
     /// thread) against this core's FP32 peak and candle's CPU forward.
     Engine(EngineArgs),
+    /// The bundled plugin in a CLAP host: 10 s of 8 voices at 48 kHz, both render rates.
+    Plugin(PluginBenchArgs),
 }
 
 /// Runs a benchmark.
@@ -35,5 +40,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             print!("{}", bench_engine(&a)?);
             Ok(())
         }
+        BenchCommand::Plugin(a) => bench_plugin(&a),
     }
 }

@@ -1,0 +1,684 @@
+//! The plugin as a CLAP host sees it: the bundle `cargo test` built (debug, with
+//! `assert_process_allocs`, so an allocation inside `process` aborts the test binary), loaded by
+//! the `clack-host` harness in `sirenade_tests::clap_host`.
+//!
+//! Covers the descriptor, ports and parameter list; equality with the offline renderer at several
+//! rates and host block sizes; automation of every parameter; state (parameters and the `preset`
+//! field) round trips; and a corrupt preset leaving the old sound in place.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clack_extensions::note_ports::NoteDialects;
+use serde_json::Value;
+use sirenade_synth::engine::{Controls, Sound};
+use sirenade_synth::offline::{render_notes, Note};
+use sirenade_tests::clap_host::{ClapHost, Event, ParamDesc};
+use sirenade_tests::plugin_bundle::clap_bundle;
+
+/// Display names of every parameter the plugin must expose.
+const PARAM_NAMES: [&str; 16] = [
+    "Sound",
+    "Morph to",
+    "Morph",
+    "Latent 1",
+    "Latent 2",
+    "Latent 3",
+    "Latent 4",
+    "Latent 5",
+    "Latent 6",
+    "Latent 7",
+    "Latent 8",
+    "Gain",
+    "Attack",
+    "Release",
+    "Voices",
+    "Key tracking",
+];
+
+/// Length of each render compared with the offline renderer.
+const RENDER_SECONDS: f64 = 0.25;
+
+/// Loads a fresh instance from a fresh bundle; the temp dir must outlive the host.
+fn load() -> (tempfile::TempDir, ClapHost) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = clap_bundle(dir.path());
+    let host = ClapHost::load(&bundle).expect("load Sirenade.clap");
+    (dir, host)
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> (f32, usize) {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .map(|(i, (x, y))| ((x - y).abs(), i))
+        .fold(
+            (0.0, 0),
+            |best, cur| if cur.0 > best.0 { cur } else { best },
+        )
+}
+
+fn peak(x: &[f32]) -> f32 {
+    x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
+fn assert_finite(what: &str, audio: &[Vec<f32>; 2]) {
+    for (c, channel) in audio.iter().enumerate() {
+        if let Some(i) = channel.iter().position(|v| !v.is_finite()) {
+            panic!("{what}: channel {c} frame {i} is {}", channel[i]);
+        }
+    }
+}
+
+/// Notes at fractions of a render of `frames` frames: three staggered keys with note-offs.
+fn test_notes(frames: usize) -> Vec<Note> {
+    let at = |fraction: f64| (frames as f64 * fraction) as u64;
+    vec![
+        Note {
+            start: at(0.0) + 3,
+            end: Some(at(0.55)),
+            key: 60,
+            velocity: 0.75,
+        },
+        Note {
+            start: at(0.12) + 1,
+            end: Some(at(0.7) + 5),
+            key: 64,
+            velocity: 0.5,
+        },
+        Note {
+            start: at(0.31) + 7,
+            end: Some(at(0.8) + 2),
+            key: 67,
+            velocity: 1.0,
+        },
+    ]
+}
+
+/// The same notes as host events at absolute frames (note ids 1, 2, 3).
+fn note_events(notes: &[Note]) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (i, n) in notes.iter().enumerate() {
+        let note_id = i as i32 + 1;
+        events.push(Event::NoteOn {
+            time: n.start as u32,
+            key: n.key,
+            velocity: f64::from(n.velocity),
+            note_id,
+        });
+        if let Some(end) = n.end {
+            events.push(Event::NoteOff {
+                time: end as u32,
+                key: n.key,
+                note_id,
+            });
+        }
+    }
+    events
+}
+
+/// nice-plug's CLAP state: an 8-byte little-endian length, then JSON.
+fn state_json(bytes: &[u8]) -> Value {
+    assert!(
+        bytes.len() >= 8,
+        "state of {} bytes has no length prefix",
+        bytes.len()
+    );
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!(
+        len,
+        bytes.len() - 8,
+        "state length prefix disagrees with the state size"
+    );
+    serde_json::from_slice(&bytes[8..]).unwrap_or_else(|e| {
+        panic!(
+            "state is not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes[8..])
+        )
+    })
+}
+
+fn state_bytes(json: &Value) -> Vec<u8> {
+    let text = serde_json::to_vec(json).expect("serialise state JSON");
+    let mut bytes = (text.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&text);
+    bytes
+}
+
+/// The `preset` persisted field, decoded (it is a JSON string of `{"path", "sha256"}`).
+fn preset_field(state: &Value) -> Value {
+    let field = state
+        .pointer("/fields/preset")
+        .unwrap_or_else(|| panic!("state has no fields.preset: {state}"));
+    let text = field
+        .as_str()
+        .unwrap_or_else(|| panic!("fields.preset is not a string: {field}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("fields.preset is not JSON ({e}): {text}"))
+}
+
+/// A copy of `state` whose `preset` field points at `path` (hash unknown).
+fn with_preset_path(state: &Value, path: &Path) -> Value {
+    let mut state = state.clone();
+    let preset = serde_json::json!({ "path": path.to_str().expect("utf-8 path"), "sha256": null });
+    state["fields"]["preset"] = Value::String(preset.to_string());
+    state
+}
+
+fn demo_preset() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../presets/keyboard-demo.sirenade");
+    assert!(path.is_file(), "{} missing", path.display());
+    path.canonicalize().expect("canonical preset path")
+}
+
+/// Keeps the plugin busy so background work (preset loading) gets done: processes silent
+/// blocks, services main-thread callbacks and sleeps, for `duration`.
+fn idle(host: &mut ClapHost, duration: Duration) {
+    let deadline = Instant::now() + duration;
+    let block = match host.activation() {
+        Some((_, max_block)) => max_block,
+        None => {
+            host.activate(48_000.0, 512).expect("activate to idle");
+            512
+        }
+    };
+    while Instant::now() < deadline {
+        host.process(block, &[]).expect("process an idle block");
+        host.pump_main_thread();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn descriptor_ports_and_parameters() {
+    let (_dir, mut host) = load();
+    let desc = host.descriptor().clone();
+    assert_eq!(desc.id, "dev.sirenade.synth", "plugin id");
+    assert_eq!(desc.name, "Sirenade", "plugin name");
+    assert!(
+        desc.features.iter().any(|f| f == "instrument"),
+        "features {:?} lack \"instrument\"",
+        desc.features
+    );
+
+    assert!(
+        host.audio_inputs().is_empty(),
+        "an instrument has no audio inputs, got {:?}",
+        host.audio_inputs()
+    );
+    let outputs = host.audio_outputs().to_vec();
+    assert_eq!(
+        outputs.len(),
+        1,
+        "one audio output port expected, got {outputs:?}"
+    );
+    assert_eq!(
+        outputs[0].channel_count, 2,
+        "stereo output expected, got {outputs:?}"
+    );
+
+    let notes = host.note_inputs().to_vec();
+    assert_eq!(
+        notes.len(),
+        1,
+        "one note input port expected, got {notes:?}"
+    );
+    for dialect in [NoteDialects::CLAP, NoteDialects::MIDI] {
+        assert!(
+            notes[0].supported_dialects.contains(dialect),
+            "note port dialects {:?} lack {dialect:?}",
+            notes[0].supported_dialects
+        );
+    }
+
+    for p in host.params() {
+        println!(
+            "param {:>10} {:<14} [{} .. {}] default {} flags {:?}",
+            p.id, p.name, p.min, p.max, p.default, p.flags
+        );
+    }
+    let mut missing: Vec<&str> = PARAM_NAMES
+        .iter()
+        .copied()
+        .chain(["Render rate"])
+        .filter(|name| host.param_by_name(name).is_none())
+        .collect();
+    missing.sort_unstable();
+    assert!(missing.is_empty(), "parameters missing: {missing:?}");
+
+    for name in ["Sound", "Morph to", "Voices", "Key tracking", "Render rate"] {
+        let p = host.param(name).unwrap().clone();
+        assert!(
+            p.is_stepped(),
+            "{name} should be stepped, flags {:?}",
+            p.flags
+        );
+    }
+    let voices = host.param("Voices").unwrap().clone();
+    assert_eq!(
+        voices.max - voices.min,
+        15.0,
+        "Voices 1..16 has 16 steps: {voices:?}"
+    );
+    for name in ["Key tracking", "Render rate"] {
+        let p = host.param(name).unwrap().clone();
+        assert_eq!(p.max - p.min, 1.0, "{name} has two values: {p:?}");
+    }
+    for p in host.params().to_vec() {
+        let value = host.param_value(p.id).unwrap();
+        assert!(
+            (value - p.default).abs() <= 1e-6 * (p.max - p.min).max(1.0),
+            "{}: value {value} at load differs from its default {}",
+            p.name,
+            p.default
+        );
+    }
+    println!(
+        "latency: {:?}, voice info: {:?}",
+        host.latency(),
+        host.voice_info()
+    );
+    assert!(
+        matches!(host.latency(), None | Some(0)),
+        "an instrument without lookahead should report no latency, got {:?}",
+        host.latency()
+    );
+}
+
+#[test]
+fn renders_equal_the_offline_renderer_at_every_rate_and_block_size() {
+    let (_dir, mut host) = load();
+    let sound = Sound::embedded();
+    let controls = Controls::default();
+    let mut failures = Vec::new();
+    for sample_rate in [44_100.0f64, 48_000.0, 96_000.0] {
+        // Short renders: the debug plugin is slow, and the whole file must stay near 60 s.
+        let frames = (sample_rate * RENDER_SECONDS) as usize;
+        let notes = test_notes(frames);
+        let started = Instant::now();
+        let offline = render_notes(&sound, &controls, sample_rate as f32, &notes, frames);
+        println!(
+            "{sample_rate} Hz: offline render in {:.2?}",
+            started.elapsed()
+        );
+        for block in [1u32, 64, 512, 4096] {
+            let started = Instant::now();
+            let plugin = host
+                .render(sample_rate, block, frames, &note_events(&notes))
+                .unwrap_or_else(|e| panic!("render at {sample_rate} Hz, block {block}: {e:#}"));
+            let plugin_time = started.elapsed();
+            let what = format!("{sample_rate} Hz, block {block}");
+            assert_finite(&what, &plugin);
+            let p = peak(&plugin[0]).max(peak(&plugin[1]));
+            println!(
+                "{what}: {frames} frames in {:.2?}, peak {p:.4}, offline peak {:.4}",
+                plugin_time,
+                peak(&offline[0]).max(peak(&offline[1]))
+            );
+            if p < 1e-3 {
+                failures.push(format!("{what}: output is silent (peak {p})"));
+            }
+            for c in 0..2 {
+                assert_eq!(plugin[c].len(), offline[c].len(), "{what}: lengths");
+                let (diff, at) = max_abs_diff(&plugin[c], &offline[c]);
+                if diff > 1e-4 {
+                    failures.push(format!(
+                        "{what}: channel {c} differs from offline render by {diff} at frame {at} \
+                         (plugin {}, offline {})",
+                        plugin[c][at], offline[c][at]
+                    ));
+                }
+            }
+        }
+    }
+    host.deactivate().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A fixed-seed LCG (Numerical Recipes constants).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next_u32(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as u32
+    }
+
+    fn unit(&mut self) -> f64 {
+        f64::from(self.next_u32()) / f64::from(u32::MAX)
+    }
+
+    fn below(&mut self, n: u32) -> u32 {
+        self.next_u32() % n.max(1)
+    }
+}
+
+fn random_value(rng: &mut Lcg, p: &ParamDesc) -> f64 {
+    // Hit the ends of the range now and then, otherwise anywhere inside.
+    let v = match rng.below(8) {
+        0 => p.min,
+        1 => p.max,
+        _ => p.min + rng.unit() * (p.max - p.min),
+    };
+    if p.is_stepped() {
+        v.round().clamp(p.min, p.max)
+    } else {
+        v
+    }
+}
+
+#[test]
+fn automating_every_parameter_keeps_the_output_finite() {
+    let (_dir, mut host) = load();
+    let params = host.params().to_vec();
+    let mut rng = Lcg(0x5eed_2026);
+    for (sample_rate, block, frames) in [
+        (48_000.0, 1u32, 4_800usize),
+        (44_100.0, 64, 22_050),
+        (48_000.0, 512, 24_000),
+        (96_000.0, 4096, 48_000),
+    ] {
+        let mut events = note_events(&test_notes(frames));
+        // Each parameter gets several changes at random frames over the render.
+        let mut last: Vec<(u32, f64)> = Vec::new();
+        for p in &params {
+            let mut changes: Vec<(u32, f64)> = (0..6)
+                .map(|_| (rng.below(frames as u32), random_value(&mut rng, p)))
+                .collect();
+            changes.sort_by_key(|c| c.0);
+            for &(time, value) in &changes {
+                events.push(Event::ParamValue {
+                    time,
+                    param_id: p.id,
+                    value,
+                });
+            }
+            last.push((p.id, changes.last().unwrap().1));
+        }
+        // A few more notes at random places, held or released.
+        for i in 0..6 {
+            let start = rng.below(frames as u32);
+            let key = 36 + rng.below(48) as u8;
+            let note_id = 100 + i;
+            events.push(Event::NoteOn {
+                time: start,
+                key,
+                velocity: rng.unit(),
+                note_id,
+            });
+            if rng.below(2) == 0 {
+                let end = start + rng.below(frames as u32 - start);
+                events.push(Event::NoteOff {
+                    time: end,
+                    key,
+                    note_id,
+                });
+            }
+        }
+        let what = format!("{sample_rate} Hz, block {block}");
+        let audio = host
+            .render(sample_rate, block, frames, &events)
+            .unwrap_or_else(|e| panic!("{what}: {e:#}"));
+        assert_finite(&what, &audio);
+        println!(
+            "{what}: automated {} parameters, peak {:.4}",
+            params.len(),
+            peak(&audio[0]).max(peak(&audio[1]))
+        );
+        // The last value sent to each parameter is its value now (a parameter event at frame
+        // `t` is applied inside the same render, so all of them have been).
+        let mut wrong = Vec::new();
+        for (p, (id, expected)) in params.iter().zip(&last) {
+            let actual = host.param_value(*id).unwrap();
+            // Float parameters snap to their step size (0.01 for latents, whole ms for
+            // times), so allow a little; stepped ones must match exactly.
+            // (Stepped values come back as f32 normalised × steps, so not exact integers.)
+            let tolerance = if p.is_stepped() {
+                1e-3
+            } else {
+                0.03 * (p.max - p.min)
+            };
+            if (actual - expected).abs() > tolerance {
+                // Low on a strongly skewed range the step rounding moves the normalised value
+                // further; the plugin's own text for both values then agrees.
+                let sent_text = host.param_text(*id, *expected).unwrap();
+                let read_text = host.param_text(*id, actual).unwrap();
+                if sent_text != read_text {
+                    wrong.push(format!(
+                        "{}: sent {expected} ({sent_text}), reads {actual} ({read_text})",
+                        p.name
+                    ));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{what}: values after automation: {wrong:?}"
+        );
+    }
+    host.deactivate().unwrap();
+}
+
+/// Sets `values` (plain) through `flush`, checking each took.
+fn set_params(host: &mut ClapHost, values: &[(u32, f64)]) {
+    host.flush_params(values).expect("flush parameter values");
+    for &(id, v) in values {
+        // The plugin may snap the value to the parameter's step size; it must have moved off
+        // the default, though.
+        let p = host.params().iter().find(|p| p.id == id).unwrap().clone();
+        let now = host.param_value(id).unwrap();
+        assert!(
+            (now - p.default).abs() > 1e-9,
+            "{}: set {v} by flush, but it still reads its default {now}",
+            p.name
+        );
+    }
+}
+
+/// A non-default plain value for `p`, inside its range.
+fn non_default(p: &ParamDesc) -> f64 {
+    let span = p.max - p.min;
+    let mut v = p.min + 0.3 * span;
+    if p.is_stepped() {
+        v = v.round();
+    }
+    if (v - p.default).abs() < 1e-9 {
+        v = if p.is_stepped() {
+            if p.default < p.max {
+                p.default + 1.0
+            } else {
+                p.default - 1.0
+            }
+        } else {
+            p.min + 0.7 * span
+        };
+    }
+    v
+}
+
+#[test]
+fn state_round_trips_parameters_and_the_preset_field() {
+    let (_dir, mut host) = load();
+    let params = host.params().to_vec();
+    let changed: Vec<(u32, f64)> = params
+        .iter()
+        .filter(|p| p.name != "Sound" && p.name != "Morph to")
+        .map(|p| (p.id, non_default(p)))
+        .collect();
+    set_params(&mut host, &changed);
+    let expected: Vec<(String, u32, f64)> = params
+        .iter()
+        .map(|p| (p.name.clone(), p.id, host.param_value(p.id).unwrap()))
+        .collect();
+    let saved = host.save_state().expect("save state");
+    let json = state_json(&saved);
+    println!("saved state: {json}");
+
+    let (_dir2, mut restored) = load();
+    restored
+        .load_state(&saved)
+        .expect("load state into a new instance");
+    let mut wrong = Vec::new();
+    for (name, id, value) in &expected {
+        let now = restored.param_value(*id).unwrap();
+        if (now - value).abs() > 1e-6 {
+            wrong.push(format!("{name}: saved {value}, restored {now}"));
+        }
+    }
+    assert!(wrong.is_empty(), "parameters not restored: {wrong:?}");
+    let resaved = state_json(&restored.save_state().unwrap());
+    assert_eq!(
+        resaved["params"], json["params"],
+        "params differ after a save/load/save"
+    );
+
+    // The preset field: point it at the shipped demo preset, load, and expect path and hash back.
+    let preset = demo_preset();
+    let mut with_demo = restored;
+    with_demo
+        .load_state(&state_bytes(&with_preset_path(&json, &preset)))
+        .expect("load a state naming the demo preset");
+    // The preset loads in the background; give it time, checking the saved state as we go.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let field = loop {
+        idle(&mut with_demo, Duration::from_millis(100));
+        let field = preset_field(&state_json(&with_demo.save_state().unwrap()));
+        if field["sha256"].is_string() || Instant::now() > deadline {
+            break field;
+        }
+    };
+    with_demo.deactivate().unwrap();
+    assert_eq!(
+        field["path"].as_str(),
+        preset.to_str(),
+        "preset path after load + save: {field}"
+    );
+    let hash = field["sha256"].as_str().unwrap_or_else(|| {
+        panic!("no sha256 in the preset field 20 s after loading the demo preset: {field}")
+    });
+    assert!(
+        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        "sha256 {hash:?} is not 64 hex digits"
+    );
+}
+
+/// One note, 0.3 s at 48 kHz, from a fresh activation.
+fn reference_note(host: &mut ClapHost) -> [Vec<f32>; 2] {
+    let frames = 4_800;
+    let events = [
+        Event::NoteOn {
+            time: 10,
+            key: 62,
+            velocity: 0.75,
+            note_id: 1,
+        },
+        Event::NoteOff {
+            time: 3_000,
+            key: 62,
+            note_id: 1,
+        },
+    ];
+    let out = host
+        .render(48_000.0, 256, frames, &events)
+        .expect("render the reference note");
+    assert_finite("reference note", &out);
+    out
+}
+
+fn assert_same_audio(what: &str, a: &[Vec<f32>; 2], b: &[Vec<f32>; 2]) {
+    for c in 0..2 {
+        let (diff, at) = max_abs_diff(&a[c], &b[c]);
+        assert!(
+            diff <= 1e-6,
+            "{what}: channel {c} differs by {diff} at frame {at} ({} vs {})",
+            a[c][at],
+            b[c][at]
+        );
+    }
+}
+
+#[test]
+fn corrupt_preset_keeps_the_old_sound() {
+    let (dir, mut host) = load();
+    let before = reference_note(&mut host);
+    assert!(peak(&before[0]) > 1e-3, "the reference note is silent");
+    let state = state_json(&host.save_state().unwrap());
+
+    let corrupt = dir.path().join("corrupt.sirenade");
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&corrupt, garbage).unwrap();
+    host.load_state(&state_bytes(&with_preset_path(&state, &corrupt)))
+        .expect("a state naming a corrupt preset still loads (the preset fails later)");
+    idle(&mut host, Duration::from_millis(600));
+    let after = reference_note(&mut host);
+    assert_same_audio(
+        "note after loading a corrupt preset (embedded sound kept)",
+        &before,
+        &after,
+    );
+
+    // A missing file behaves the same.
+    host.load_state(&state_bytes(&with_preset_path(
+        &state,
+        &dir.path().join("missing.sirenade"),
+    )))
+    .expect("a state naming a missing preset still loads");
+    idle(&mut host, Duration::from_millis(300));
+    let after_missing = reference_note(&mut host);
+    assert_same_audio(
+        "note after naming a missing preset",
+        &before,
+        &after_missing,
+    );
+    host.deactivate().unwrap();
+}
+
+#[test]
+fn corrupt_preset_after_a_good_one_keeps_the_good_sound() {
+    let (dir, mut host) = load();
+    let state = state_json(&host.save_state().unwrap());
+    host.load_state(&state_bytes(&with_preset_path(&state, &demo_preset())))
+        .expect("load a state naming the demo preset");
+    // Wait until the demo preset has loaded (its hash appears in the saved state). The demo
+    // preset is also the embedded one, so the sound itself does not tell.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        idle(&mut host, Duration::from_millis(100));
+        let field = preset_field(&state_json(&host.save_state().unwrap()));
+        if field["sha256"].is_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "20 s after loading the demo preset its hash is not in the state: {field}"
+        );
+    }
+    let good = reference_note(&mut host);
+    assert!(
+        peak(&good[0]) > 1e-3,
+        "the note with the demo preset is silent"
+    );
+
+    let corrupt = dir.path().join("corrupt.sirenade");
+    std::fs::write(&corrupt, b"not a safetensors file at all").unwrap();
+    let state = state_json(&host.save_state().unwrap());
+    host.load_state(&state_bytes(&with_preset_path(&state, &corrupt)))
+        .expect("a state naming a corrupt preset still loads");
+    idle(&mut host, Duration::from_millis(600));
+    let after = reference_note(&mut host);
+    assert_same_audio(
+        "note after a corrupt preset followed the demo preset",
+        &good,
+        &after,
+    );
+    println!(
+        "preset field after the corrupt load: {}",
+        preset_field(&state_json(&host.save_state().unwrap()))
+    );
+    host.deactivate().unwrap();
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask bench plugin`: the plugin's cost in a CLAP host. Bundles the release plugin,
+//! then runs `plugin_bench` (in `sirenade-tests`, where the CLAP host harness lives): 10 s of
+//! 8-voice polyphony at 48 kHz with the default preset, both render rates, CPU time / audio
+//! time, voices sustainable on one core, and the host path's overhead against the engine alone.
+
+use std::process::Command;
+
+use anyhow::{ensure, Context, Result};
+use clap::Args;
+
+use crate::bundle::{bundle_plugin_release, bundled_dir};
+
+/// Options of `bench plugin`.
+#[derive(Debug, Args)]
+pub struct PluginBenchArgs {
+    /// Print one JSON object (`voices_48k_host`, `voices_48k_native`, ...).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the plugin benchmark.
+pub fn bench_plugin(args: &PluginBenchArgs) -> Result<()> {
+    bundle_plugin_release()?;
+    let clap = bundled_dir()?.join("Sirenade.clap");
+    ensure!(
+        clap.is_file(),
+        "{}: the bundler did not write it",
+        clap.display()
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--locked",
+            "-p",
+            "sirenade-tests",
+        ])
+        .args(["--bin", "plugin_bench", "--", "--plugin"])
+        .arg(&clap);
+    if args.json {
+        cmd.arg("--json");
+    }
+    let status = cmd.status().context("cannot run plugin_bench")?;
+    ensure!(status.success(), "plugin_bench failed");
+    Ok(())
+}
