@@ -17,7 +17,8 @@ use sirenade_tests::clap_host::{ClapHost, Event, ParamDesc};
 use sirenade_tests::plugin_bundle::clap_bundle;
 
 /// Display names of every parameter the plugin must expose.
-const PARAM_NAMES: [&str; 16] = [
+const PARAM_NAMES: [&str; 17] = [
+    "Preset",
     "Sound",
     "Morph to",
     "Morph",
@@ -246,7 +247,14 @@ fn descriptor_ports_and_parameters() {
     missing.sort_unstable();
     assert!(missing.is_empty(), "parameters missing: {missing:?}");
 
-    for name in ["Sound", "Morph to", "Voices", "Key tracking", "Render rate"] {
+    for name in [
+        "Preset",
+        "Sound",
+        "Morph to",
+        "Voices",
+        "Key tracking",
+        "Render rate",
+    ] {
         let p = host.param(name).unwrap().clone();
         assert!(
             p.is_stepped(),
@@ -680,5 +688,60 @@ fn corrupt_preset_after_a_good_one_keeps_the_good_sound() {
         "preset field after the corrupt load: {}",
         preset_field(&state_json(&host.save_state().unwrap()))
     );
+    host.deactivate().unwrap();
+}
+
+/// Processes idle blocks until the saved state's preset path satisfies `done` (20 s at most).
+fn wait_for_preset(host: &mut ClapHost, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        idle(host, Duration::from_millis(100));
+        let field = preset_field(&state_json(&host.save_state().unwrap()));
+        if done(&field) {
+            return field;
+        }
+        assert!(Instant::now() < deadline, "{what}: preset field is {field}");
+    }
+}
+
+#[test]
+fn the_preset_parameter_loads_files_of_the_preset_folder() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::copy(demo_preset(), folder.path().join("a-demo.sirenade")).unwrap();
+    std::fs::write(folder.path().join("b-broken.sirenade"), b"garbage").unwrap();
+    // Read when the plugin is instantiated; other tests' instances listing it is harmless.
+    std::env::set_var("SIRENADE_PRESET_DIR", folder.path());
+    let (_dir, mut host) = load();
+    let preset = host.param("Preset").unwrap().clone();
+    assert_eq!(host.param_text(preset.id, 1.0).unwrap(), "1: a-demo");
+    assert_eq!(host.param_text(preset.id, 3.0).unwrap(), "3: (no file)");
+    host.activate(48_000.0, 512).unwrap();
+
+    host.flush_params(&[(preset.id, 1.0)]).unwrap();
+    let field = wait_for_preset(&mut host, "slot 1 (a-demo)", |f| {
+        f["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("a-demo.sirenade"))
+            && f["sha256"].is_string()
+    });
+    let good = reference_note(&mut host);
+    assert!(peak(&good[0]) > 1e-3, "the note with slot 1 is silent");
+
+    // A broken file and an empty slot are reported; the sound and the saved path stay.
+    for slot in [2.0, 7.0] {
+        host.flush_params(&[(preset.id, slot)]).unwrap();
+        idle(&mut host, Duration::from_millis(400));
+        let now = preset_field(&state_json(&host.save_state().unwrap()));
+        assert_eq!(
+            now["path"], field["path"],
+            "slot {slot}: the saved preset changed"
+        );
+        let after = reference_note(&mut host);
+        assert_same_audio(&format!("note after choosing slot {slot}"), &good, &after);
+    }
+
+    // Slot 0 goes back to the embedded preset (no path in the state).
+    host.flush_params(&[(preset.id, 0.0)]).unwrap();
+    wait_for_preset(&mut host, "slot 0 (embedded)", |f| f["path"].is_null());
     host.deactivate().unwrap();
 }

@@ -14,9 +14,9 @@ use sirenade_tests::plugin_bundle::{clap_bundle, vst3_bundle};
 
 /// Debian's path of qtractor's out-of-process plugin scanner.
 const QTRACTOR_SCANNER: &str = "/usr/lib/x86_64-linux-gnu/qtractor/qtractor_plugin_scan";
-/// Number of parameters the plugin exposes: Sound, Morph to, Morph, Latent 1..8, Gain, Attack,
-/// Release, Voices, Key tracking, Render rate.
-const PARAMETER_COUNT: usize = 17;
+/// Number of parameters the plugin exposes: Preset, Sound, Morph to, Morph, Latent 1..8, Gain,
+/// Attack, Release, Voices, Key tracking, Render rate.
+const PARAMETER_COUNT: usize = 18;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -19,7 +19,8 @@ const KEY: u8 = 60;
 const VELOCITY: f32 = 0.8;
 
 /// The parameter titles the plugin promises, in its order.
-const TITLES: [&str; 17] = [
+const TITLES: [&str; 18] = [
+    "Preset",
     "Sound",
     "Morph to",
     "Morph",

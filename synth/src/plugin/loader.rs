@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use nice_plug::prelude::*;
 
 use super::params::{ItemNames, SirenadeParams};
+use super::preset_folder::PresetFolder;
 use super::preset_slot::PresetChoice;
 use crate::engine::{Bank, Sound};
 
@@ -21,6 +22,8 @@ pub const QUEUE_CAPACITY: usize = 4;
 pub enum Task {
     /// Load the preset the persisted choice names.
     LoadChoice,
+    /// Load slot k of the preset folder (0: the embedded preset).
+    LoadSlot(i32),
     /// Free banks the audio thread has given back.
     Collect,
 }
@@ -30,6 +33,7 @@ pub enum Task {
 pub struct Loader {
     params: Arc<SirenadeParams>,
     names: ItemNames,
+    folder: Arc<PresetFolder>,
     /// The sound the audio thread plays or is about to (new activations start from it).
     sound: ArcSwap<Sound>,
     to_audio: Mutex<rtrb::Producer<Box<Bank>>>,
@@ -53,6 +57,7 @@ impl Loader {
     pub fn new(
         params: Arc<SirenadeParams>,
         names: ItemNames,
+        folder: Arc<PresetFolder>,
         sound: Arc<Sound>,
     ) -> (Arc<Loader>, AudioEnds) {
         let (to_audio, incoming) = rtrb::RingBuffer::new(QUEUE_CAPACITY);
@@ -61,6 +66,7 @@ impl Loader {
         let loader = Arc::new(Loader {
             params,
             names,
+            folder,
             sound: ArcSwap::new(sound),
             to_audio: Mutex::new(to_audio),
             from_audio: Mutex::new(from_audio),
@@ -83,7 +89,8 @@ impl Loader {
     /// Runs a task (on the background thread, or directly from `activate`).
     pub fn run(&self, task: Task) {
         match task {
-            Task::LoadChoice => self.load_choice(),
+            Task::LoadChoice => self.load(self.params.preset.get()),
+            Task::LoadSlot(slot) => self.load_slot(slot),
             Task::Collect => self.collect(),
         }
     }
@@ -96,11 +103,38 @@ impl Loader {
         }
     }
 
-    /// Loads the persisted choice unless it is what plays already. On failure, reports it and
-    /// puts the choice back to what plays, so a saved project names the sound it has.
-    fn load_choice(&self) {
+    /// Loads slot `slot` of the preset folder (rescanned first); an empty slot is reported
+    /// and changes nothing.
+    fn load_slot(&self, slot: i32) {
+        if slot <= 0 {
+            self.load(PresetChoice::default());
+            return;
+        }
+        self.folder.rescan();
+        match self.folder.file(slot) {
+            Some(path) => self.load(PresetChoice {
+                path: Some(path.display().to_string()),
+                sha256: None,
+            }),
+            None => {
+                let message = format!(
+                    "preset slot {slot} is empty: the preset folder {} has {} presets",
+                    self.folder
+                        .dir()
+                        .map_or_else(|| "(none: no HOME)".into(), |d| d.display().to_string()),
+                    self.folder.len()
+                );
+                nice_error!("{message}");
+                *lock(&self.last_error) = Some(message);
+            }
+        }
+    }
+
+    /// Loads `choice` unless it is what plays already, and makes it the persisted choice. On
+    /// failure, reports it and puts the persisted choice back to what plays, so a saved
+    /// project names the sound it has.
+    fn load(&self, choice: PresetChoice) {
         self.collect();
-        let choice = self.params.preset.get();
         let current = self.sound.load();
         let playing = lock(&self.playing).clone();
         if choice.path == playing.path

@@ -1,10 +1,12 @@
 //! The nice-plug instrument: parameters and MIDI in, the shared voice engine, stereo out.
 //!
 //! - [`params`]: what the host shows and automates; [`preset_slot`]: the persisted preset.
-//! - [`loader`]: preset loading on the background thread and the lock-free hand-over.
+//! - [`loader`]: preset loading on the background thread and the lock-free hand-over;
+//!   [`preset_folder`]: the files the `Preset` parameter chooses from.
 
 pub mod loader;
 pub mod params;
+pub mod preset_folder;
 pub mod preset_slot;
 
 use std::num::NonZeroU32;
@@ -18,6 +20,7 @@ use crate::engine::controls::db_to_gain;
 use crate::engine::{Bank, Engine, Sound, MAX_VOICES};
 use loader::{AudioEnds, Loader, Task};
 use params::{ItemNames, SirenadeParams};
+use preset_folder::PresetFolder;
 
 /// Longest stretch rendered with one set of controls: parameter changes are picked up at
 /// least this often, and the per-sample gain buffer has this size.
@@ -35,6 +38,8 @@ pub struct Sirenade {
     engine: Option<Engine>,
     /// The preset-choice generation last acted on.
     seen_generation: u64,
+    /// The `Preset` slot last acted on.
+    seen_slot: i32,
     /// The latency last reported to the host.
     latency: u32,
     /// Per-sample gain of the block being rendered.
@@ -44,14 +49,22 @@ pub struct Sirenade {
 impl Default for Sirenade {
     fn default() -> Sirenade {
         let names: ItemNames = Arc::new(ArcSwap::from_pointee(Vec::new()));
-        let params = Arc::new(SirenadeParams::new(&names));
-        let (loader, ends) = Loader::new(Arc::clone(&params), names, Arc::new(Sound::embedded()));
+        let folder = Arc::new(PresetFolder::from_env());
+        folder.rescan();
+        let params = Arc::new(SirenadeParams::new(&names, &folder));
+        let (loader, ends) = Loader::new(
+            Arc::clone(&params),
+            names,
+            folder,
+            Arc::new(Sound::embedded()),
+        );
         Sirenade {
             params,
             loader,
             ends,
             engine: None,
             seen_generation: 0,
+            seen_slot: 0,
             latency: 0,
             gain: [0.0; MAX_BLOCK],
         }
@@ -162,6 +175,8 @@ impl Plugin for Sirenade {
             context.execute(Task::LoadChoice);
         }
         self.loader.discard_pending(&mut self.ends.incoming);
+        // The slot restored with a project is not a request: the persisted path is.
+        self.seen_slot = self.params.preset_slot.value();
         let controls = self.params.controls_after(0);
         let engine = Engine::new(
             Bank::new(self.loader.sound()),
@@ -193,9 +208,17 @@ impl Plugin for Sirenade {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let generation = self.params.preset.generation();
+        let slot = self.params.preset_slot.value();
         if generation != self.seen_generation {
+            // A restored state names its preset by path; the slot it restored with it is not
+            // a request of its own.
             self.seen_generation = generation;
+            self.seen_slot = slot;
             context.execute_background(Task::LoadChoice);
+        }
+        if slot != self.seen_slot {
+            self.seen_slot = slot;
+            context.execute_background(Task::LoadSlot(slot));
         }
         self.exchange_banks(context);
         let Some(engine) = self.engine.as_mut() else {

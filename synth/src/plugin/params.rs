@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use nice_plug::prelude::*;
 
+use super::preset_folder::{PresetFolder, MAX_SLOT};
 use super::preset_slot::PresetSlot;
 
 use crate::engine::controls::{
@@ -48,6 +49,10 @@ pub struct SirenadeParams {
     /// The preset file (persisted with the project).
     #[persist = "preset"]
     pub preset: PresetSlot,
+    /// `Preset`: 0 the embedded preset, k the k-th file of the preset folder. Moving it loads
+    /// that file; the persisted path (above) is what a saved project restores.
+    #[id = "preset_slot"]
+    pub preset_slot: IntParam,
     /// `Sound`: the training item whose latent is the base.
     #[id = "sound"]
     pub sound: IntParam,
@@ -106,10 +111,24 @@ fn item_param(name: &str, names: &ItemNames) -> IntParam {
 }
 
 impl SirenadeParams {
-    /// The parameters with their defaults; `names` feeds the item displays.
-    pub fn new(names: &ItemNames) -> SirenadeParams {
+    /// The parameters with their defaults; `names` feeds the item displays and `folder` the
+    /// `Preset` display.
+    pub fn new(names: &ItemNames, folder: &Arc<PresetFolder>) -> SirenadeParams {
+        let describe = Arc::clone(folder);
         SirenadeParams {
             preset: PresetSlot::default(),
+            preset_slot: IntParam::new(
+                "Preset",
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: MAX_SLOT,
+                },
+            )
+            .with_value_to_string(Arc::new(move |v| describe.describe(v)))
+            .with_string_to_value(Arc::new(|s| {
+                s.split(':').next().and_then(|n| n.trim().parse().ok())
+            })),
             sound: item_param("Sound", names),
             morph_to: item_param("Morph to", names),
             morph: FloatParam::new("Morph", 0.0, FloatRange::Linear { min: 0.0, max: 1.0 })
