@@ -745,3 +745,50 @@ fn the_preset_parameter_loads_files_of_the_preset_folder() {
     wait_for_preset(&mut host, "slot 0 (embedded)", |f| f["path"].is_null());
     host.deactivate().unwrap();
 }
+
+#[test]
+fn a_note_struck_with_a_sound_change_plays_the_new_sound() {
+    let (_dir, mut host) = load();
+    let sound = host.param("Sound").unwrap().id;
+    let frames = 6_000;
+    let events = [
+        Event::ParamValue {
+            time: 100,
+            param_id: sound,
+            value: 9.0,
+        },
+        Event::NoteOn {
+            time: 100,
+            key: 62,
+            velocity: 1.0,
+            note_id: 4,
+        },
+    ];
+    let got = host.render(48_000.0, 512, frames, &events).unwrap();
+    let controls = Controls {
+        sound: 9,
+        ..Controls::default()
+    };
+    let note = Note {
+        start: 100,
+        end: None,
+        key: 62,
+        velocity: 1.0,
+    };
+    let want = render_notes(&Sound::embedded(), &controls, 48_000.0, &[note], frames);
+    for ch in 0..2 {
+        let (err, at) = max_abs_diff(&got[ch], &want[ch]);
+        assert!(err <= 1e-4, "channel {ch}: differs by {err} at frame {at}");
+    }
+    let old = render_notes(
+        &Sound::embedded(),
+        &Controls::default(),
+        48_000.0,
+        &[note],
+        frames,
+    );
+    assert!(
+        max_abs_diff(&got[0], &old[0]).0 > 1e-3,
+        "item 9 sounds like item 0"
+    );
+}

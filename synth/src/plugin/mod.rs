@@ -177,7 +177,7 @@ impl Plugin for Sirenade {
         self.loader.discard_pending(&mut self.ends.incoming);
         // The slot restored with a project is not a request: the persisted path is.
         self.seen_slot = self.params.preset_slot.value();
-        let controls = self.params.controls_after(0);
+        let controls = self.params.controls_now();
         let engine = Engine::new(
             Bank::new(self.loader.sound()),
             buffer_config.sample_rate,
@@ -232,7 +232,9 @@ impl Plugin for Sirenade {
         let mut next_event = context.next_event();
         let mut start = 0usize;
         while start < samples {
-            // Events due now; the block then runs to the next event (sample accuracy).
+            // Events due now see the parameters as they are now (a host may move `Sound` and
+            // strike a note at the same sample); the block then runs to the next event.
+            engine.set_controls(&self.params.controls_now());
             while let Some(event) = next_event {
                 if event.timing() as usize > start {
                     break;

@@ -195,14 +195,25 @@ impl SirenadeParams {
         }
     }
 
-    /// The controls for the next `steps` samples: smoothed values advanced by `steps`.
+    /// The controls as they stand, smoothed values where their smoothers are now (no
+    /// advance). Called on the audio thread; reads atomics only.
+    pub fn controls_now(&self) -> Controls {
+        self.controls_with(|p| p.smoothed.previous_value())
+    }
+
+    /// The controls for the next `steps` (≥ 1) samples: smoothed values advanced by `steps`.
     /// Called on the audio thread; reads atomics only.
     pub fn controls_after(&self, steps: u32) -> Controls {
+        let steps = steps.max(1);
+        self.controls_with(|p| p.smoothed.next_step(steps))
+    }
+
+    fn controls_with(&self, smoothed: impl Fn(&FloatParam) -> f32) -> Controls {
         Controls {
             sound: usize::try_from(self.sound.value()).unwrap_or(0),
             morph_to: usize::try_from(self.morph_to.value()).unwrap_or(0),
-            morph: self.morph.smoothed.next_step(steps),
-            latents: std::array::from_fn(|k| self.latents[k].value.smoothed.next_step(steps)),
+            morph: smoothed(&self.morph),
+            latents: std::array::from_fn(|k| smoothed(&self.latents[k].value)),
             gain: db_to_gain(self.gain.value()),
             attack_s: self.attack.value() * 1e-3,
             release_s: self.release.value() * 1e-3,
