@@ -5,3 +5,25 @@
 pub mod clap_host;
 pub mod plugin_bundle;
 pub mod vst3_host;
+
+/// The plugin's parameter names, in the order hosts list them.
+pub const PARAMETER_NAMES: [&str; 18] = [
+    "Preset",
+    "Sound",
+    "Morph to",
+    "Morph",
+    "Latent 1",
+    "Latent 2",
+    "Latent 3",
+    "Latent 4",
+    "Latent 5",
+    "Latent 6",
+    "Latent 7",
+    "Latent 8",
+    "Gain",
+    "Attack",
+    "Release",
+    "Voices",
+    "Key tracking",
+    "Render rate",
+];

@@ -15,27 +15,7 @@ use sirenade_synth::engine::{Controls, Sound};
 use sirenade_synth::offline::{render_notes, Note};
 use sirenade_tests::clap_host::{ClapHost, Event, ParamDesc};
 use sirenade_tests::plugin_bundle::clap_bundle;
-
-/// Display names of every parameter the plugin must expose.
-const PARAM_NAMES: [&str; 17] = [
-    "Preset",
-    "Sound",
-    "Morph to",
-    "Morph",
-    "Latent 1",
-    "Latent 2",
-    "Latent 3",
-    "Latent 4",
-    "Latent 5",
-    "Latent 6",
-    "Latent 7",
-    "Latent 8",
-    "Gain",
-    "Attack",
-    "Release",
-    "Voices",
-    "Key tracking",
-];
+use sirenade_tests::PARAMETER_NAMES;
 
 /// Length of each render compared with the offline renderer.
 const RENDER_SECONDS: f64 = 0.25;
@@ -238,10 +218,9 @@ fn descriptor_ports_and_parameters() {
             p.id, p.name, p.min, p.max, p.default, p.flags
         );
     }
-    let mut missing: Vec<&str> = PARAM_NAMES
+    let mut missing: Vec<&str> = PARAMETER_NAMES
         .iter()
         .copied()
-        .chain(["Render rate"])
         .filter(|name| host.param_by_name(name).is_none())
         .collect();
     missing.sort_unstable();
@@ -286,10 +265,46 @@ fn descriptor_ports_and_parameters() {
         host.latency(),
         host.voice_info()
     );
+    assert_eq!(
+        host.latency(),
+        Some(0),
+        "the Host render rate evaluates at the host's time points: no latency"
+    );
+    assert_eq!(
+        host.voice_info().map(|v| v.voice_capacity),
+        Some(16),
+        "voice capacity"
+    );
+    assert!(host.clap_version().0 >= 1, "CLAP {:?}", host.clap_version());
+}
+
+#[test]
+fn native_render_rate_reports_its_latency_and_voices_report_their_end() {
+    let (_dir, mut host) = load();
+    let rate = host.param("Render rate").unwrap().id;
+    host.activate(48_000.0, 512).unwrap();
+    host.flush_params(&[(rate, 1.0)]).unwrap();
+    idle(&mut host, Duration::from_millis(200));
+    // ⌈33 · 48000 / 16000⌉: the interpolator's 32-tap look-ahead plus one 16 kHz sample.
+    assert_eq!(host.latency(), Some(99), "Native latency at 48 kHz");
     assert!(
-        matches!(host.latency(), None | Some(0)),
-        "an instrument without lookahead should report no latency, got {:?}",
-        host.latency()
+        host.callback_counts().latency_changes + host.callback_counts().restart_requests > 0,
+        "the host was told the latency changed: {:?}",
+        host.callback_counts()
+    );
+    let ends = host.note_ends();
+    let note = Event::NoteOn {
+        time: 0,
+        key: 60,
+        velocity: 1.0,
+        note_id: 7,
+    };
+    // A clip lasts at most 1 s at its own pitch (key 60 is a bundled pitch): render 1.5 s.
+    let out = host.render(48_000.0, 512, 72_000, &[note]).unwrap();
+    assert!(peak(&out[0]) > 1e-3, "the Native render is silent");
+    assert!(
+        host.note_ends() > ends,
+        "the voice that played to its end was reported (CLAP note-end)"
     );
 }
 

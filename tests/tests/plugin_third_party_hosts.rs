@@ -14,9 +14,8 @@ use sirenade_tests::plugin_bundle::{clap_bundle, vst3_bundle};
 
 /// Debian's path of qtractor's out-of-process plugin scanner.
 const QTRACTOR_SCANNER: &str = "/usr/lib/x86_64-linux-gnu/qtractor/qtractor_plugin_scan";
-/// Number of parameters the plugin exposes: Preset, Sound, Morph to, Morph, Latent 1..8, Gain,
-/// Attack, Release, Voices, Key tracking, Render rate.
-const PARAMETER_COUNT: usize = 18;
+/// Number of parameters the plugin exposes.
+const PARAMETER_COUNT: usize = sirenade_tests::PARAMETER_NAMES.len();
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,6 +7,7 @@ use sirenade_synth::engine::{Controls, Sound};
 use sirenade_synth::offline::{render_notes, Note};
 use sirenade_tests::plugin_bundle::vst3_bundle;
 use sirenade_tests::vst3_host::{Event, Vst3Instance, Vst3Module, AUDIO_MODULE_CLASS};
+use sirenade_tests::PARAMETER_NAMES;
 use vst3::Steinberg::Vst::{BusDirections_, MediaTypes_};
 
 const SAMPLE_RATE: f64 = 48_000.0;
@@ -17,28 +18,6 @@ const TOTAL: usize = 72_000;
 const NOTE_OFF: u32 = 24_000;
 const KEY: u8 = 60;
 const VELOCITY: f32 = 0.8;
-
-/// The parameter titles the plugin promises, in its order.
-const TITLES: [&str; 18] = [
-    "Preset",
-    "Sound",
-    "Morph to",
-    "Morph",
-    "Latent 1",
-    "Latent 2",
-    "Latent 3",
-    "Latent 4",
-    "Latent 5",
-    "Latent 6",
-    "Latent 7",
-    "Latent 8",
-    "Gain",
-    "Attack",
-    "Release",
-    "Voices",
-    "Key tracking",
-    "Render rate",
-];
 
 /// Copies the plugin library into a temporary `Sirenade.vst3` and loads it. Each test
 /// loads its own copy, so tests running in parallel do not share the library's statics.
@@ -135,7 +114,7 @@ fn factory_buses_and_parameters() {
         );
     }
     let titles: Vec<&str> = params.iter().map(|p| p.title.as_str()).collect();
-    assert_eq!(titles, TITLES);
+    assert_eq!(titles, PARAMETER_NAMES);
 
     // Spot checks of ranges through the controller's conversions.
     let latent = instance.param_by_title("Latent 1").unwrap();

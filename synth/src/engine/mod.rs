@@ -45,11 +45,6 @@ impl Bank {
         Box::new(Bank { sound, voices })
     }
 
-    /// The preset it plays.
-    pub fn sound(&self) -> &Arc<Sound> {
-        &self.sound
-    }
-
     fn active(&self) -> usize {
         self.voices.iter().filter(|v| v.is_active()).count()
     }
@@ -143,11 +138,6 @@ impl Engine {
         }
     }
 
-    /// The preset playing.
-    pub fn sound(&self) -> &Arc<Sound> {
-        &self.bank.sound
-    }
-
     /// The host sample rate.
     pub fn sample_rate(&self) -> f32 {
         self.sample_rate as f32
@@ -178,11 +168,6 @@ impl Engine {
             self.restart_stream();
         }
         self.controls = *controls;
-    }
-
-    /// The controls in use.
-    pub fn controls(&self) -> &Controls {
-        &self.controls
     }
 
     /// Silences everything and restarts the clocks (the host's reset).

@@ -40,8 +40,6 @@ pub struct Loader {
     from_audio: Mutex<rtrb::Consumer<Box<Bank>>>,
     /// The choice that names `sound` (the embedded preset: no path).
     playing: Mutex<PresetChoice>,
-    /// The last load failure, for a future editor to show.
-    last_error: Mutex<Option<String>>,
 }
 
 /// The audio thread's ends of the two queues.
@@ -71,7 +69,6 @@ impl Loader {
             to_audio: Mutex::new(to_audio),
             from_audio: Mutex::new(from_audio),
             playing: Mutex::new(PresetChoice::default()),
-            last_error: Mutex::new(None),
         });
         (loader, AudioEnds { incoming, outgoing })
     }
@@ -79,11 +76,6 @@ impl Loader {
     /// The sound new activations start from.
     pub fn sound(&self) -> Arc<Sound> {
         self.sound.load_full()
-    }
-
-    /// The last load failure, if the last load failed.
-    pub fn last_error(&self) -> Option<String> {
-        lock(&self.last_error).clone()
     }
 
     /// Runs a task (on the background thread, or directly from `activate`).
@@ -125,7 +117,6 @@ impl Loader {
                     self.folder.len()
                 );
                 nice_error!("{message}");
-                *lock(&self.last_error) = Some(message);
             }
         }
     }
@@ -152,7 +143,6 @@ impl Loader {
             Err(e) => {
                 let message = format!("could not load preset: {e}; keeping {}", current.origin());
                 nice_error!("{message}");
-                *lock(&self.last_error) = Some(message);
                 self.params.preset.record(playing);
                 return;
             }
@@ -175,11 +165,9 @@ impl Loader {
                 current.origin()
             );
             nice_error!("{message}");
-            *lock(&self.last_error) = Some(message);
             self.params.preset.record(playing);
             return;
         }
-        *lock(&self.last_error) = None;
         self.names.store(Arc::new(item_names(&sound)));
         let now = PresetChoice {
             path: choice.path.clone(),
