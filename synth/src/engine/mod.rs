@@ -173,8 +173,10 @@ impl Engine {
     /// Silences everything and restarts the clocks (the host's reset).
     pub fn reset(&mut self) {
         self.stop_all();
-        if let Some(fading) = self.fading.take() {
-            self.retire(fading);
+        // The silent fading bank is retired at once unless one already waits (then it goes
+        // at the end of the next render): a bank is never freed here.
+        if self.retired.is_none() {
+            self.retired = self.fading.take();
         }
         self.restart_stream();
     }
@@ -307,8 +309,10 @@ impl Engine {
     }
 
     /// Replaces the preset. Sounding voices of the old one fade out over 5 ms while new notes
-    /// use the new one. Returns nothing; the old bank is retired once silent (take it with
-    /// [`Engine::take_retired`] and free it off the audio thread).
+    /// use the new one; the old bank is retired once silent (take it with
+    /// [`Engine::take_retired`] and free it off the audio thread). Call it only while
+    /// [`Engine::has_retired`] is false, as the plugin does, so that no bank is ever dropped
+    /// on the audio thread.
     pub fn swap_bank(&mut self, bank: Box<Bank>) {
         let rate = self.voice_rate() as f32;
         let mut old = std::mem::replace(&mut self.bank, bank);
