@@ -6,23 +6,16 @@
 //! package, and a virtualenv at `target/host-venv` with pinned `pedalboard` and `mido`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sirenade_tests::plugin_bundle::{clap_bundle, vst3_bundle};
+use sirenade_tests::plugin_bundle::{clap_bundle, vst3_bundle, workspace_root};
 
 /// Debian's path of qtractor's out-of-process plugin scanner.
 const QTRACTOR_SCANNER: &str = "/usr/lib/x86_64-linux-gnu/qtractor/qtractor_plugin_scan";
 /// Number of parameters the plugin exposes.
 const PARAMETER_COUNT: usize = sirenade_tests::PARAMETER_NAMES.len();
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives in the workspace")
-        .to_path_buf()
-}
 
 /// Runs `cmd` with `stdin` as its input, killing it after `timeout`.
 fn run_with_timeout(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
