@@ -565,14 +565,9 @@ fn state_round_trips_parameters_and_the_preset_field() {
         .load_state(&state_bytes(&with_preset_path(&json, &preset)))
         .expect("load a state naming the demo preset");
     // The preset loads in the background; give it time, checking the saved state as we go.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let field = loop {
-        idle(&mut with_demo, Duration::from_millis(100));
-        let field = preset_field(&state_json(&with_demo.save_state().unwrap()));
-        if field["sha256"].is_string() || Instant::now() > deadline {
-            break field;
-        }
-    };
+    let field = wait_for_preset(&mut with_demo, "the demo preset's hash", |f| {
+        f["sha256"].is_string()
+    });
     with_demo.deactivate().unwrap();
     assert_eq!(
         field["path"].as_str(),
@@ -669,18 +664,9 @@ fn corrupt_preset_after_a_good_one_keeps_the_good_sound() {
         .expect("load a state naming the demo preset");
     // Wait until the demo preset has loaded (its hash appears in the saved state). The demo
     // preset is also the embedded one, so the sound itself does not tell.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        idle(&mut host, Duration::from_millis(100));
-        let field = preset_field(&state_json(&host.save_state().unwrap()));
-        if field["sha256"].is_string() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "20 s after loading the demo preset its hash is not in the state: {field}"
-        );
-    }
+    wait_for_preset(&mut host, "the demo preset's hash", |f| {
+        f["sha256"].is_string()
+    });
     let good = reference_note(&mut host);
     assert!(
         peak(&good[0]) > 1e-3,
