@@ -8,6 +8,7 @@ use clap::Args;
 use sirenade_common::model_config::ModelConfig;
 
 use crate::data_cmd::DataArgs;
+use crate::model::Kernels;
 use crate::train::engine::Engine;
 use crate::train::fit::{fit, prepare_run_dir, FitOptions};
 use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
@@ -64,6 +65,9 @@ pub struct FitArgs {
     /// Weight of the derivative term.
     #[arg(long)]
     pub derivative_weight: Option<f64>,
+    /// Sine layers: fused (default, f32 on the CPU) or plain candle ops.
+    #[arg(long, value_parser = ["fused", "plain"])]
+    pub kernels: Option<String>,
     /// Loss normalisation: reference or mean.
     #[arg(long, value_parser = ["reference", "mean"])]
     pub reduction: Option<String>,
@@ -135,6 +139,13 @@ impl FitArgs {
                 "fd" => DerivativeForm::Fd,
                 "analytic" => DerivativeForm::Analytic,
                 _ => DerivativeForm::None,
+            };
+        }
+        if let Some(k) = &self.kernels {
+            s.kernels = if k == "plain" {
+                Kernels::Plain
+            } else {
+                Kernels::Fused
             };
         }
         if let Some(r) = &self.reduction {

@@ -83,6 +83,31 @@ fn resume_continues_the_loss_curve_exactly() {
 }
 
 #[test]
+fn analytic_training_is_the_same_with_fused_and_plain_kernels() {
+    let dir = tempfile::tempdir().unwrap();
+    let fused = dir.path().join("fused");
+    let plain = dir.path().join("plain");
+    ok(&small_fit(&fused, "3", &["--derivative", "analytic"]));
+    ok(&small_fit(
+        &plain,
+        "3",
+        &["--derivative", "analytic", "--kernels", "plain"],
+    ));
+    let (a, b) = (losses(&fused), losses(&plain));
+    assert_eq!(a.len(), 3);
+    // The same function in both; f32 rounding differs in the last bits only.
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-3 * x.abs(), "{a:?}\nvs\n{b:?}");
+    }
+    let settings = |run: &Path| {
+        let text = std::fs::read_to_string(run.join("run.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["settings"]["kernels"].clone()
+    };
+    assert_eq!(settings(&fused), "fused");
+    assert_eq!(settings(&plain), "plain");
+}
+
+#[test]
 fn resume_refuses_a_different_run_or_a_corrupt_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");

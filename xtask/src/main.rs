@@ -1,5 +1,11 @@
 //! `cargo xtask`: the project's development tasks.
 
+/// The training benchmark allocates and frees tensors of tens of MB every step; mimalloc keeps
+/// their pages mapped for reuse where glibc's malloc hands them back to the kernel and takes a
+/// page fault per 4 KB on the next step (about a fifth of the step time).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     match xtask::run(std::env::args_os()) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, Var};
-use sirenade_common::model_config::{Conditioning, ModelConfig};
+use sirenade_common::model_config::{Activation, Conditioning, ModelConfig};
 
 use super::dual::Dual;
+use super::fused;
 use super::init::{to_tensor, Dist, InitRng};
 use super::init_rules;
+use super::kernels::Kernels;
 use super::layers::{ConcatInputs, ConcatLayer, ConcatRole, Film, FilmLayer, OutputLayer};
 use super::linear::Linear;
 use super::mapping::MappingNetwork;
@@ -48,6 +50,8 @@ pub struct Decoder {
     synthesis: Synthesis,
     output: OutputLayer,
     mask: Option<Tensor>,
+    /// Fused or plain sine layers.
+    kernels: Kernels,
 }
 
 impl Decoder {
@@ -152,7 +156,13 @@ impl Decoder {
             synthesis,
             output,
             mask,
+            kernels: Kernels::default(),
         })
+    }
+
+    /// Chooses fused or plain sine layers (fused by default).
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.kernels = kernels;
     }
 
     /// The configuration this decoder was built from.
@@ -217,10 +227,20 @@ impl Decoder {
         match &self.synthesis {
             Synthesis::Film(layers) => {
                 let film = Film::split(&conditioning)?;
-                for (i, layer) in layers.iter().enumerate() {
-                    h = layer.forward(&h, &film)?;
-                    if i == 0 {
-                        h = self.apply_mask(h)?;
+                let all_sine = layers.iter().all(|l| l.activation == Activation::Sine);
+                let fused = self.kernels == Kernels::Fused && fused::supports(&h.value);
+                if derivative && all_sine && fused {
+                    h = self.run_stacked(layers, &film, &h.value)?;
+                } else {
+                    for (i, layer) in layers.iter().enumerate() {
+                        h = if fused {
+                            layer.forward(&h, &film)?
+                        } else {
+                            layer.forward_plain(&h, &film)?
+                        };
+                        if i == 0 {
+                            h = self.apply_mask(h)?;
+                        }
                     }
                 }
             }
@@ -241,6 +261,30 @@ impl Decoder {
         Ok(Dual {
             value: y.value.squeeze(2)?,
             tangent: y.tangent.map(|d| d.squeeze(2)).transpose()?,
+        })
+    }
+
+    /// The FiLM-sine stack with the tangent carried by the fused layers: values and tangents
+    /// stacked along the point axis (`[B, 2n, width]`) from the first layer to the last, so
+    /// that each layer is one op and one matrix product, then split again.
+    fn run_stacked(
+        &self,
+        layers: &[FilmLayer],
+        film: &Film,
+        t: &Tensor,
+    ) -> candle_core::Result<Dual> {
+        let n = t.dim(1)?;
+        // dt/dt = 1.
+        let mut h = Tensor::cat(&[t, &t.ones_like()?], 1)?;
+        for (i, layer) in layers.iter().enumerate() {
+            h = layer.forward_stacked(&h, film)?;
+            if let (0, Some(mask)) = (i, &self.mask) {
+                h = h.broadcast_mul(mask)?;
+            }
+        }
+        Ok(Dual {
+            value: h.narrow(1, 0, n)?,
+            tangent: Some(h.narrow(1, n, n)?),
         })
     }
 

@@ -18,6 +18,7 @@ mod dual;
 mod fused;
 pub mod init;
 pub mod init_rules;
+mod kernels;
 pub mod layers;
 mod linear;
 mod mapping;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use decoder::{Decoder, NamedVar, ParamGroup};
 pub use dual::Dual;
+pub use kernels::Kernels;
 pub use linear::Linear;
 pub use mapping::MappingNetwork;
 pub use progressive::ProgressiveSchedule;

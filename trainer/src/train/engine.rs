@@ -96,7 +96,8 @@ impl Engine {
     pub fn new(settings: &TrainSettings, config: &ModelConfig, clips: &[Vec<f32>]) -> Result<Self> {
         settings.validate(clips.len())?;
         let device = device_for(&settings.device)?;
-        let decoder = Decoder::new(config, settings.seed, DType::F32, &device)?;
+        let mut decoder = Decoder::new(config, settings.seed, DType::F32, &device)?;
+        decoder.set_kernels(settings.kernels);
         let n = clips.len();
         let latent = config.latent_size;
         let mut rng = epoch_rng(settings.seed, usize::MAX - 1);

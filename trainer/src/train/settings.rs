@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::model::Kernels;
 use crate::optim::OptimizerKind;
 
 /// An impossible setting, found before any work starts.
@@ -149,6 +150,8 @@ pub struct TrainSettings {
     pub checkpoint_every: usize,
     /// `cpu` or `cuda` (needs the `cuda` build).
     pub device: String,
+    /// Fused (default) or plain candle sine layers.
+    pub kernels: Kernels,
 }
 
 impl Default for TrainSettings {
@@ -176,6 +179,7 @@ impl Default for TrainSettings {
             seed: 0,
             checkpoint_every: 25,
             device: "cpu".into(),
+            kernels: Kernels::Fused,
         }
     }
 }

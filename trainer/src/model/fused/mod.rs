@@ -6,8 +6,13 @@
 //! element-wise pass. Everything around it (weight norm, the per-item scale and shift) stays in
 //! plain candle, so gradients reach g, v, b, gamma and beta through candle's autograd. The
 //! plain candle layer ([`super::layers::FilmLayer::forward_plain`], used for other dtypes and
-//! devices and whenever the derivative's tangent is carried) is the tests' reference.
+//! devices) is the tests' reference.
+//!
+//! [`film_sine_dual`] is the variant for the `analytic` derivative loss: the time derivative
+//! (the tangent) rides in the same tensor, stacked under the values, through the same product.
 
+mod dual_kernels;
+mod dual_op;
 mod kernels;
 mod matmul;
 mod op;
@@ -32,5 +37,18 @@ pub fn film_sine(x: &Tensor, w: &Tensor, film: &Tensor) -> Result<Tensor> {
         &w.contiguous()?,
         &film.contiguous()?,
         op::FilmSine::new(keep),
+    )
+}
+
+/// The same layer carrying the time derivative: for stacked X `[B, 2n, in]` (per item, n rows
+/// of values then their n rows of d/dt), gives the stacked `[B, 2n, out]` of
+/// `sin(scale * (x W^T) + shift)` and its d/dt, `cos(..) * scale * (dx/dt W^T)`; differentiable
+/// in all three inputs. One matrix product serves values and tangents.
+pub fn film_sine_dual(stacked: &Tensor, w: &Tensor, film: &Tensor) -> Result<Tensor> {
+    let keep = stacked.track_op() || w.track_op() || film.track_op();
+    stacked.contiguous()?.apply_op3(
+        &w.contiguous()?,
+        &film.contiguous()?,
+        dual_op::FilmSineDual::new(keep),
     )
 }

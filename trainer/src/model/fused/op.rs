@@ -31,7 +31,7 @@ impl FilmSine {
 }
 
 /// The contiguous f32 elements a storage and layout describe.
-fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
+pub(super) fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
     let CpuStorage::F32(data) = storage else {
         return Err(Error::Msg("fused FiLM-sine layer: f32 tensors only".into()));
     };
@@ -42,7 +42,7 @@ fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> 
 }
 
 /// Checks the three shapes against each other.
-fn dims_of(x: &Layout, w: &Layout, film: &Layout) -> Result<Dims> {
+pub(super) fn dims_of(x: &Layout, w: &Layout, film: &Layout) -> Result<Dims> {
     match (x.dims(), w.dims(), film.dims()) {
         (&[items, points, inputs], &[outputs, w_in], &[f_items, 2, f_out])
             if w_in == inputs && f_items == items && f_out == outputs =>

@@ -5,11 +5,11 @@
 use candle_core::{DType, Device, Tensor, Var};
 use sirenade_common::model_config::{Activation, ModelConfig};
 
-use super::film_sine;
+use super::{film_sine, film_sine_dual};
 use crate::model::init::{Dist, InitRng};
 use crate::model::layers::{Film, FilmLayer};
 use crate::model::linear::matmul_last;
-use crate::model::{Decoder, Dual, Linear};
+use crate::model::{Decoder, Dual, Kernels, Linear};
 
 /// Relative tolerance of f32 values and gradients against plain candle in f32.
 const REL_TOL: f32 = 1e-4;
@@ -77,6 +77,64 @@ fn op_matches_plain_candle_in_value_and_gradients() {
 }
 
 #[test]
+fn dual_op_matches_plain_candle_in_value_tangent_and_gradients() {
+    let mut rng = InitRng::new(6);
+    for &(items, points, inputs, outputs) in &[(1, 1, 1, 1), (3, 7, 1, 12), (2, 45, 16, 9)] {
+        let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
+        let dx = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 5.0)).unwrap();
+        let w = Var::from_tensor(&uniform(&mut rng, &[outputs, inputs], 1.0)).unwrap();
+        let film = Var::from_tensor(&uniform(&mut rng, &[items, 2, outputs], 3.0)).unwrap();
+        let probe = uniform(&mut rng, &[items, 2 * points, outputs], 1.0);
+
+        let stacked = Tensor::cat(&[x.as_tensor(), dx.as_tensor()], 1).unwrap();
+        let fused = film_sine_dual(&stacked, &w, &film).unwrap();
+        // The reference: sin(a) and its chain rule cos(a) * scale * (dx W^T), a = scale * (x
+        // W^T) + shift, in plain candle ops.
+        let scale = film.narrow(1, 0, 1).unwrap();
+        let shift = film.narrow(1, 1, 1).unwrap();
+        let a = matmul_last(&x, &w)
+            .unwrap()
+            .broadcast_mul(&scale)
+            .unwrap()
+            .broadcast_add(&shift)
+            .unwrap();
+        let da = matmul_last(&dx, &w).unwrap().broadcast_mul(&scale).unwrap();
+        let tangent = a.cos().unwrap().mul(&da).unwrap();
+        let plain = Tensor::cat(&[&a.sin().unwrap(), &tangent], 1).unwrap();
+        let shape = (items, points, inputs, outputs);
+        assert!(rel_err(&fused, &plain) < REL_TOL, "value {shape:?}");
+
+        let g_fused = (fused * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g_plain = (plain * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, var) in [("x", &x), ("dx", &dx), ("W", &w), ("film", &film)] {
+            let a = g_fused.get(var).expect("fused gradient");
+            let b = g_plain.get(var).expect("plain gradient");
+            let err = rel_err(a, b);
+            assert!(err < REL_TOL, "d/d{name} {shape:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn dual_op_rejects_an_odd_stack() {
+    let x = Tensor::zeros((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
+    let w = Tensor::zeros((5, 4), DType::F32, &Device::Cpu).unwrap();
+    let film = Tensor::zeros((2, 2, 5), DType::F32, &Device::Cpu).unwrap();
+    let err = film_sine_dual(&x, &w, &film).unwrap_err().to_string();
+    assert!(err.contains("3 stacked rows per item"), "{err}");
+}
+
+#[test]
 fn film_layer_fused_matches_its_plain_form() {
     let mut rng = InitRng::new(8);
     let (items, points, inputs, outputs, latent) = (3, 11, 10, 8, 20);
@@ -124,7 +182,8 @@ fn film_layer_fused_matches_its_plain_form() {
 
 #[test]
 fn f32_decoder_matches_the_f64_reference() {
-    // The f32 decoder runs every sine FiLM layer fused; the f64 one is plain candle throughout.
+    // The f32 decoder runs every sine FiLM layer fused (with the tangent stacked when the
+    // derivative is asked for), or plain when told; the f64 one is plain candle throughout.
     // Its first layer's omega (1760) puts pre-activations near 3000, where one f32 rounding
     // step (2.4e-4) already moves the sine by as much, so the tolerance here is looser.
     const DECODER_TOL: f64 = 2e-3;
@@ -133,42 +192,72 @@ fn f32_decoder_matches_the_f64_reference() {
     let (items, points) = (2, 50);
     let z = rng.sample(Dist::Normal { std: 0.5 }, items * config.latent_size);
     let t = rng.sample(Dist::symmetric(1.0), items * points);
-    let mut results = Vec::new();
-    for dtype in [DType::F32, DType::F64] {
-        let decoder = Decoder::new(&config, 4, dtype, &Device::Cpu).unwrap();
-        let to = |v: &[f64], dims: (usize, usize)| {
-            Tensor::from_vec(v.to_vec(), dims, &Device::Cpu)
+    let cases = [
+        (Kernels::Fused, false),
+        (Kernels::Fused, true),
+        (Kernels::Plain, true),
+    ];
+    for (kernels, derivative) in cases {
+        let f32 = decoder_outputs_and_gradients(&config, DType::F32, kernels, &z, &t, derivative);
+        let f64 = decoder_outputs_and_gradients(&config, DType::F64, kernels, &z, &t, derivative);
+        for ((name, a), (_, b)) in f32.iter().zip(&f64) {
+            let diff: f64 = (a - b)
                 .unwrap()
-                .to_dtype(dtype)
+                .abs()
                 .unwrap()
-        };
-        let y = decoder
-            .forward(
-                &to(&z, (items, config.latent_size)),
-                &to(&t, (items, points)),
-            )
-            .unwrap();
-        let grads = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-        let mut tensors = vec![("output".to_string(), y.to_dtype(DType::F64).unwrap())];
-        for v in decoder.named_vars() {
-            let g = grads.get(v.var.as_tensor()).expect("gradient");
-            tensors.push((v.name, g.to_dtype(DType::F64).unwrap()));
+                .max_all()
+                .unwrap()
+                .to_scalar()
+                .unwrap();
+            let scale: f64 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
+            assert!(
+                diff <= DECODER_TOL * scale.max(1e-12),
+                "{name} ({kernels:?}, derivative {derivative}): {diff} vs {scale}"
+            );
         }
-        results.push(tensors);
     }
-    for ((name, a), (_, b)) in results[0].iter().zip(&results[1]) {
-        let diff: f64 = (a - b)
+}
+
+/// A fresh decoder's output (and, with `derivative`, its d/dt) for latents z and coordinates
+/// t, then the gradients of every variable of `sum(y^2) + sum((dy/dt)^2) / 1e6` (the tangent
+/// is about a thousand times the value), all as f64 with names.
+fn decoder_outputs_and_gradients(
+    config: &ModelConfig,
+    dtype: DType,
+    kernels: Kernels,
+    z: &[f64],
+    t: &[f64],
+    derivative: bool,
+) -> Vec<(String, Tensor)> {
+    let (items, points) = (2, t.len() / 2);
+    let mut decoder = Decoder::new(config, 4, dtype, &Device::Cpu).unwrap();
+    decoder.set_kernels(kernels);
+    let to = |v: &[f64], dims: (usize, usize)| {
+        Tensor::from_vec(v.to_vec(), dims, &Device::Cpu)
             .unwrap()
-            .abs()
+            .to_dtype(dtype)
             .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar()
-            .unwrap();
-        let scale: f64 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
-        assert!(
-            diff <= DECODER_TOL * scale.max(1e-12),
-            "{name}: {diff} vs {scale}"
-        );
+    };
+    let z = to(z, (items, config.latent_size));
+    let t = to(t, (items, points));
+    let mut tensors = Vec::new();
+    let objective = if derivative {
+        let (y, dy) = decoder.forward_with_derivative(&z, &t).unwrap();
+        let objective = (y.sqr().unwrap().sum_all().unwrap()
+            + (dy.sqr().unwrap().sum_all().unwrap() * 1e-6).unwrap())
+        .unwrap();
+        tensors.push(("output".to_string(), y.to_dtype(DType::F64).unwrap()));
+        tensors.push(("derivative".to_string(), dy.to_dtype(DType::F64).unwrap()));
+        objective
+    } else {
+        let y = decoder.forward(&z, &t).unwrap();
+        tensors.push(("output".to_string(), y.to_dtype(DType::F64).unwrap()));
+        y.sqr().unwrap().sum_all().unwrap()
+    };
+    let grads = objective.backward().unwrap();
+    for v in decoder.named_vars() {
+        let g = grads.get(v.var.as_tensor()).expect("gradient");
+        tensors.push((v.name, g.to_dtype(DType::F64).unwrap()));
     }
+    tensors
 }
