@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sirenade_common::model_config::ModelConfig;
 use sirenade_common::CLIP_LEN;
 
-use super::batches::{epoch_batches, epoch_rng, gather};
+use super::batches::{epoch_batches, epoch_rng, gather, Batch};
 use super::objective::Objective;
 use super::settings::TrainSettings;
 use crate::model::{Decoder, ParamGroup, ProgressiveSchedule};
@@ -187,12 +187,7 @@ impl Engine {
         for (step, b) in batches.iter().enumerate() {
             let (rows, t, target) = gather(&self.targets, b, s.stride(), s.points)?;
             let z = self.latents.as_tensor().index_select(&rows, 0)?;
-            let (pred, dpred) = if self.objective.needs_analytic_derivative() {
-                let (y, dy) = self.decoder.forward_with_derivative(&z, &t)?;
-                (y, Some(dy))
-            } else {
-                (self.decoder.forward(&z, &t)?, None)
-            };
+            let (pred, dpred) = self.predict(&z, &t)?;
             let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
             let loss: f64 = terms.total.to_dtype(DType::F64)?.to_scalar()?;
             if !loss.is_finite() {
@@ -227,6 +222,43 @@ impl Engine {
             lr: self.synthesis_opt.learning_rate(),
             coordinate_samples: coords,
         }))
+    }
+
+    /// The decoder's output for latents z at coordinates t, with its exact time derivative when
+    /// the objective uses it.
+    fn predict(&self, z: &Tensor, t: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
+        Ok(if self.objective.needs_analytic_derivative() {
+            let (y, dy) = self.decoder.forward_with_derivative(z, t)?;
+            (y, Some(dy))
+        } else {
+            (self.decoder.forward(z, t)?, None)
+        })
+    }
+
+    /// The training objective over every sample of every clip, per item: each phase
+    /// `0..stride` in turn over all items (in batches of the run's size), averaged. Unlike an
+    /// epoch's loss it draws no random phases, so two calls differ only by what training
+    /// changed in between. Nothing is updated.
+    pub fn full_loss(&self) -> Result<f64> {
+        let s = &self.settings;
+        let items: Vec<u32> = (0..self.targets.dim(0)? as u32).collect();
+        let (mut sum, mut count) = (0.0, 0usize);
+        for phase in 0..s.stride() as u32 {
+            for chunk in items.chunks(s.batch) {
+                let b = Batch {
+                    items: chunk.to_vec(),
+                    phases: vec![phase; chunk.len()],
+                };
+                let (rows, t, target) = gather(&self.targets, &b, s.stride(), s.points)?;
+                let z = self.latents.as_tensor().index_select(&rows, 0)?.detach();
+                let (pred, dpred) = self.predict(&z, &t)?;
+                let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
+                let loss: f64 = terms.total.to_dtype(DType::F64)?.to_scalar()?;
+                sum += loss * chunk.len() as f64;
+                count += chunk.len();
+            }
+        }
+        Ok(sum / count as f64)
     }
 
     /// Every tensor of the state (decoder, latents, optimiser moments) and the counters.
