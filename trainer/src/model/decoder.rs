@@ -227,20 +227,27 @@ impl Decoder {
         match &self.synthesis {
             Synthesis::Film(layers) => {
                 let film = Film::split(&conditioning)?;
-                let all_sine = layers.iter().all(|l| l.activation == Activation::Sine);
                 let fused = self.kernels == Kernels::Fused && fused::supports(&h.value);
-                if derivative && all_sine && fused {
-                    h = self.run_stacked(layers, &film, &h.value)?;
-                } else {
-                    for (i, layer) in layers.iter().enumerate() {
-                        h = if fused {
-                            layer.forward(&h, &film)?
-                        } else {
-                            layer.forward_plain(&h, &film)?
-                        };
-                        if i == 0 {
-                            h = self.apply_mask(h)?;
-                        }
+                let all_sine = layers.iter().all(|l| l.activation == Activation::Sine);
+                let linear_readout = self.output.activation == Activation::None;
+                // A mask is folded into the second layer's weights, so a one-layer network
+                // with one runs layer by layer.
+                let foldable = self.mask.is_none() || layers.len() > 1;
+                if fused && all_sine && linear_readout && foldable {
+                    let y = self.run_fused_network(layers, &film, &h.value, derivative)?;
+                    return Ok(Dual {
+                        value: y.value.squeeze(2)?,
+                        tangent: y.tangent.map(|d| d.squeeze(2)).transpose()?,
+                    });
+                }
+                for (i, layer) in layers.iter().enumerate() {
+                    h = if fused {
+                        layer.forward(&h, &film)?
+                    } else {
+                        layer.forward_plain(&h, &film)?
+                    };
+                    if i == 0 {
+                        h = self.apply_mask(h)?;
                     }
                 }
             }
@@ -264,27 +271,53 @@ impl Decoder {
         })
     }
 
-    /// The FiLM-sine stack with the tangent carried by the fused layers: values and tangents
-    /// stacked along the point axis (`[B, 2n, width]`) from the first layer to the last, so
-    /// that each layer is one op and one matrix product, then split again.
-    fn run_stacked(
+    /// An all-sine FiLM network with a linear readout as one fused op
+    /// (`fused::film_sine_network`), giving `[B, n, 1]`: the layers' weights, the readout's
+    /// weight and bias, and the per-item scales and shifts packed; the progressive mask (if any)
+    /// folded into the second layer's weights (`W_1 (m x) = (W_1 diag m) x`); with
+    /// `derivative` the tangent (dt/dt = 1 at the input) stacked under the values along the
+    /// point axis.
+    fn run_fused_network(
         &self,
         layers: &[FilmLayer],
         film: &Film,
         t: &Tensor,
+        derivative: bool,
     ) -> candle_core::Result<Dual> {
         let n = t.dim(1)?;
-        // dt/dt = 1.
-        let mut h = Tensor::cat(&[t, &t.ones_like()?], 1)?;
+        let x = if derivative {
+            Tensor::cat(&[t, &t.ones_like()?], 1)?
+        } else {
+            t.clone()
+        };
+        let mut weights = Vec::with_capacity(layers.len());
+        let mut films = Vec::with_capacity(2 * layers.len());
         for (i, layer) in layers.iter().enumerate() {
-            h = layer.forward_stacked(&h, film)?;
-            if let (0, Some(mask)) = (i, &self.mask) {
-                h = h.broadcast_mul(mask)?;
+            let mut w = layer.linear.weight()?;
+            if let (1, Some(mask)) = (i, &self.mask) {
+                w = w.broadcast_mul(&mask.unsqueeze(0)?)?;
             }
+            weights.push(w.flatten_all()?);
+            let (scale, shift) = layer.scale_shift(film)?;
+            films.push(scale);
+            films.push(shift);
         }
-        Ok(Dual {
-            value: h.narrow(1, 0, n)?,
-            tangent: Some(h.narrow(1, n, n)?),
+        weights.push(self.output.linear.weight()?.flatten_all()?);
+        weights.push(self.output.linear.bias().clone());
+        let weights = Tensor::cat(&weights, 0)?;
+        let film = Tensor::cat(&films, 2)?.squeeze(1)?;
+        let widths = layers
+            .iter()
+            .map(|l| l.omega.dim(0))
+            .collect::<candle_core::Result<_>>()?;
+        let h = fused::film_sine_network(&x, &weights, &film, widths, derivative)?;
+        Ok(if derivative {
+            Dual {
+                value: h.narrow(1, 0, n)?,
+                tangent: Some(h.narrow(1, n, n)?),
+            }
+        } else {
+            Dual::plain(h)
         })
     }
 

@@ -44,8 +44,8 @@ impl FilmLayer {
     ///
     /// A sine layer without a tangent on f32 CPU tensors runs as one fused op
     /// (`fused::film_sine`); everything else, and the tests' reference, is
-    /// [`FilmLayer::forward_plain`]. (With a tangent, the decoder runs whole sine stacks through
-    /// [`FilmLayer::forward_stacked`].)
+    /// [`FilmLayer::forward_plain`]. (The decoder runs all-sine networks as one fused op of its
+    /// own, with or without the tangent.)
     pub fn forward(&self, x: &Dual, film: &Film) -> Result<Dual> {
         if self.activation == Activation::Sine && x.tangent.is_none() && fused::supports(&x.value) {
             let (scale, shift) = self.scale_shift(film)?;
@@ -54,15 +54,6 @@ impl FilmLayer {
             return Ok(Dual::plain(fused::film_sine(&x.value, &w, &packed)?));
         }
         self.forward_plain(x, film)
-    }
-
-    /// The fused sine layer on stacked values and tangents `[B, 2n, in]` (per item, n value
-    /// rows then their n d/dt rows; see `fused::film_sine_dual`), giving `[B, 2n, out]`. For
-    /// f32 CPU tensors and sine layers only: the decoder checks both before choosing it.
-    pub fn forward_stacked(&self, stacked: &Tensor, film: &Film) -> Result<Tensor> {
-        let (scale, shift) = self.scale_shift(film)?;
-        let packed = Tensor::cat(&[&scale, &shift], 1)?;
-        fused::film_sine_dual(stacked, &self.linear.weight()?, &packed)
     }
 
     /// The layer in plain candle ops, for any dtype and device.
@@ -81,7 +72,7 @@ impl FilmLayer {
     }
 
     /// The per-item scale `omega + gamma` and shift `(omega + gamma) * b + beta`, `[B, 1, out]`.
-    fn scale_shift(&self, film: &Film) -> Result<(Tensor, Tensor)> {
+    pub fn scale_shift(&self, film: &Film) -> Result<(Tensor, Tensor)> {
         let out = self.omega.dim(0)?;
         let scale = film.gamma.narrow(2, 0, out)?.broadcast_add(&self.omega)?;
         let shift = scale

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::kernels::Dims;
 use super::matmul::{matmul, threads, MatRef};
+use super::pool;
 use super::sincos::sin_cos;
 
 /// Value rows handed to one rayon task (with their tangent rows).
@@ -46,7 +47,7 @@ fn vectorised<R>(f: impl FnOnce() -> R) -> R {
 pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
     let (out, n) = (d.outputs, d.points);
     let rows = 2 * d.rows();
-    let mut product = vec![0.0; rows * out];
+    let mut product = pool::take(rows * out);
     matmul(
         &mut product,
         MatRef::row_major(x, rows, d.inputs),
@@ -54,8 +55,8 @@ pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
         false,
         threads(),
     );
-    let mut output = vec![0.0; rows * out];
-    let mut cos = vec![0.0; d.rows() * out];
+    let mut output = pool::take(rows * out);
+    let mut cos = pool::take(d.rows() * out);
     let per_item = n * out;
     let block = MIN_ROWS_PER_TASK * out;
     output
@@ -170,7 +171,7 @@ pub fn backward(
         });
     let grad_p = MatRef::row_major(grad, rows, out);
     let grad_x = want_x.then(|| {
-        let mut gx = vec![0.0; rows * d.inputs];
+        let mut gx = pool::take(rows * d.inputs);
         matmul(
             &mut gx,
             grad_p,

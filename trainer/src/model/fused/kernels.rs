@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use super::matmul::{matmul, threads, MatRef};
+use super::pool;
 use super::sincos::sin_cos;
 
 /// Rows handed to one rayon task in the element-wise passes (and summed together in the
@@ -64,7 +65,7 @@ fn vectorised<R>(f: impl FnOnce() -> R) -> R {
 /// shift per item).
 pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
     let (rows, out) = (d.rows(), d.outputs);
-    let mut product = vec![0.0; rows * out];
+    let mut product = pool::take(rows * out);
     matmul(
         &mut product,
         MatRef::row_major(x, rows, d.inputs),
@@ -72,8 +73,8 @@ pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
         false,
         threads(),
     );
-    let mut sin = vec![0.0; rows * out];
-    let mut cos = vec![0.0; rows * out];
+    let mut sin = pool::take(rows * out);
+    let mut cos = pool::take(rows * out);
     sin.par_chunks_mut(out)
         .zip(cos.par_chunks_mut(out))
         .zip(product.par_chunks(out))
@@ -140,7 +141,7 @@ pub fn backward(
         });
     let grad_p = MatRef::row_major(grad, rows, out);
     let grad_x = want_x.then(|| {
-        let mut gx = vec![0.0; rows * d.inputs];
+        let mut gx = pool::take(rows * d.inputs);
         let w = MatRef::row_major(w, out, d.inputs);
         matmul(&mut gx, grad_p, w, false, threads());
         gx

@@ -8,14 +8,20 @@
 //! plain candle layer ([`super::layers::FilmLayer::forward_plain`], used for other dtypes and
 //! devices) is the tests' reference.
 //!
-//! [`film_sine_dual`] is the variant for the `analytic` derivative loss: the time derivative
-//! (the tangent) rides in the same tensor, stacked under the values, through the same product.
+//! [`film_sine_network`] runs a whole synthesis network of sine layers and its linear readout
+//! as one op (the decoder's path for all-sine FiLM networks, where candle's autograd would
+//! otherwise allocate and add a zero gradient per activation), optionally with the time
+//! derivative (the tangent, for the `analytic` loss) stacked under the values so that one
+//! product per layer serves both. The single-layer op serves networks that mix sine and
+//! LeakyReLU layers.
 
 mod dual_kernels;
-mod dual_op;
 mod kernels;
 mod matmul;
+mod network_op;
 mod op;
+mod pool;
+mod readout;
 mod sincos;
 
 #[cfg(test)]
@@ -40,15 +46,25 @@ pub fn film_sine(x: &Tensor, w: &Tensor, film: &Tensor) -> Result<Tensor> {
     )
 }
 
-/// The same layer carrying the time derivative: for stacked X `[B, 2n, in]` (per item, n rows
-/// of values then their n rows of d/dt), gives the stacked `[B, 2n, out]` of
-/// `sin(scale * (x W^T) + shift)` and its d/dt, `cos(..) * scale * (dx/dt W^T)`; differentiable
-/// in all three inputs. One matrix product serves values and tangents.
-pub fn film_sine_dual(stacked: &Tensor, w: &Tensor, film: &Tensor) -> Result<Tensor> {
-    let keep = stacked.track_op() || w.track_op() || film.track_op();
-    stacked.contiguous()?.apply_op3(
-        &w.contiguous()?,
+/// A whole all-sine synthesis network as one op: for x `[B, rows, in]`, the layers' weights
+/// packed in order (`[out_l, in_l]` row-major each) followed by the readout's weight
+/// `[widths.last()]` and bias (`[P]` in all), and the layers' film packed per item (`scale_l`
+/// then `shift_l` for each layer, `[B, F]`, F = 2 Σ out_l), gives the amplitudes
+/// `[B, rows, 1]`. With `tangent`, each item's rows are n values followed by their n time
+/// derivatives, carried through every layer (the `analytic` loss; the readout adds its bias to
+/// value rows only); one matrix product per layer serves both. Differentiable in all three
+/// inputs.
+pub fn film_sine_network(
+    x: &Tensor,
+    weights: &Tensor,
+    film: &Tensor,
+    widths: Vec<usize>,
+    tangent: bool,
+) -> Result<Tensor> {
+    let keep = x.track_op() || weights.track_op() || film.track_op();
+    x.contiguous()?.apply_op3(
+        &weights.contiguous()?,
         &film.contiguous()?,
-        dual_op::FilmSineDual::new(keep),
+        network_op::FilmSineNetwork::new(widths, tangent, keep),
     )
 }

@@ -5,12 +5,20 @@ use std::sync::OnceLock;
 use candle_core::{CpuStorage, CustomOp3, Error, Layout, Result, Shape, Storage, Tensor};
 
 use super::kernels::{self, Dims};
+use super::pool;
 
 /// What the forward keeps for the backward.
 struct Saved {
     dims: Dims,
     cos: Vec<f32>,
     product: Vec<f32>,
+}
+
+impl Drop for Saved {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.cos));
+        pool::give(std::mem::take(&mut self.product));
+    }
 }
 
 /// `sin(scale * (x W^T) + shift)` for x `[B, n, in]`, W `[out, in]`, film `[B, 2, out]`.
@@ -42,7 +50,7 @@ pub(super) fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<
 }
 
 /// Checks the three shapes against each other.
-pub(super) fn dims_of(x: &Layout, w: &Layout, film: &Layout) -> Result<Dims> {
+fn dims_of(x: &Layout, w: &Layout, film: &Layout) -> Result<Dims> {
     match (x.dims(), w.dims(), film.dims()) {
         (&[items, points, inputs], &[outputs, w_in], &[f_items, 2, f_out])
             if w_in == inputs && f_items == items && f_out == outputs =>

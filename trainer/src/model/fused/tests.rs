@@ -3,9 +3,9 @@
 //! through a whole decoder against the same decoder in f64.
 
 use candle_core::{DType, Device, Tensor, Var};
-use sirenade_common::model_config::{Activation, ModelConfig};
+use sirenade_common::model_config::{Activation, ModelConfig, Progressive};
 
-use super::{film_sine, film_sine_dual};
+use super::{film_sine, film_sine_network};
 use crate::model::init::{Dist, InitRng};
 use crate::model::layers::{Film, FilmLayer};
 use crate::model::linear::matmul_last;
@@ -76,62 +76,162 @@ fn op_matches_plain_candle_in_value_and_gradients() {
     }
 }
 
-#[test]
-fn dual_op_matches_plain_candle_in_value_tangent_and_gradients() {
-    let mut rng = InitRng::new(6);
-    for &(items, points, inputs, outputs) in &[(1, 1, 1, 1), (3, 7, 1, 12), (2, 45, 16, 9)] {
-        let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
-        let dx = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 5.0)).unwrap();
-        let w = Var::from_tensor(&uniform(&mut rng, &[outputs, inputs], 1.0)).unwrap();
-        let film = Var::from_tensor(&uniform(&mut rng, &[items, 2, outputs], 3.0)).unwrap();
-        let probe = uniform(&mut rng, &[items, 2 * points, outputs], 1.0);
+/// A random stack of `widths.len()` layers on inputs of width `inputs`: each layer's weight
+/// `[out, in]` and film `[items, 2, out]` as variables.
+fn random_stack(
+    rng: &mut InitRng,
+    items: usize,
+    inputs: usize,
+    widths: &[usize],
+) -> Vec<(Var, Var)> {
+    let mut fan_in = inputs;
+    widths
+        .iter()
+        .map(|&out| {
+            let w = Var::from_tensor(&uniform(rng, &[out, fan_in], 1.5 / fan_in as f64)).unwrap();
+            let film = Var::from_tensor(&uniform(rng, &[items, 2, out], 3.0)).unwrap();
+            fan_in = out;
+            (w, film)
+        })
+        .collect()
+}
 
-        let stacked = Tensor::cat(&[x.as_tensor(), dx.as_tensor()], 1).unwrap();
-        let fused = film_sine_dual(&stacked, &w, &film).unwrap();
-        // The reference: sin(a) and its chain rule cos(a) * scale * (dx W^T), a = scale * (x
-        // W^T) + shift, in plain candle ops.
+/// The network in plain candle ops, layer by layer, then the readout `h w^T + b` (`w`
+/// `[1, width]`): values and, given `dx`, their tangents (`cos(a) * scale * (dh W^T)` through
+/// each layer, `dh w^T` at the readout), concatenated like the fused op's output.
+fn plain_network(
+    x: &Tensor,
+    dx: Option<&Tensor>,
+    layers: &[(Var, Var)],
+    readout: &(Var, Var),
+) -> Tensor {
+    let (mut h, mut dh) = (x.clone(), dx.cloned());
+    for (w, film) in layers {
         let scale = film.narrow(1, 0, 1).unwrap();
         let shift = film.narrow(1, 1, 1).unwrap();
-        let a = matmul_last(&x, &w)
+        let a = matmul_last(&h, w)
             .unwrap()
             .broadcast_mul(&scale)
             .unwrap()
             .broadcast_add(&shift)
             .unwrap();
-        let da = matmul_last(&dx, &w).unwrap().broadcast_mul(&scale).unwrap();
-        let tangent = a.cos().unwrap().mul(&da).unwrap();
-        let plain = Tensor::cat(&[&a.sin().unwrap(), &tangent], 1).unwrap();
-        let shape = (items, points, inputs, outputs);
-        assert!(rel_err(&fused, &plain) < REL_TOL, "value {shape:?}");
+        dh = dh.map(|d| {
+            let da = matmul_last(&d, w).unwrap().broadcast_mul(&scale).unwrap();
+            a.cos().unwrap().mul(&da).unwrap()
+        });
+        h = a.sin().unwrap();
+    }
+    let (w, b) = readout;
+    let y = matmul_last(&h, w).unwrap().broadcast_add(b).unwrap();
+    match dh {
+        Some(d) => Tensor::cat(&[&y, &matmul_last(&d, w).unwrap()], 1).unwrap(),
+        None => y,
+    }
+}
 
-        let g_fused = (fused * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
+#[test]
+fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
+    let mut rng = InitRng::new(6);
+    let cases: [(usize, usize, usize, &[usize]); 4] = [
+        (1, 1, 1, &[1]),
+        (3, 7, 1, &[12, 9, 5]),
+        (2, 45, 4, &[8, 8]),
+        (2, 70, 1, &[16, 16, 16, 3]),
+    ];
+    for (items, points, inputs, widths) in cases {
+        for tangent in [false, true] {
+            let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
+            let dx = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 5.0)).unwrap();
+            let layers = random_stack(&mut rng, items, inputs, widths);
+            let width = *widths.last().unwrap();
+            let readout = (
+                Var::from_tensor(&uniform(&mut rng, &[1, width], 1.0)).unwrap(),
+                Var::from_tensor(&uniform(&mut rng, &[1], 1.0)).unwrap(),
+            );
+            let rows = if tangent { 2 * points } else { points };
+            let probe = uniform(&mut rng, &[items, rows, 1], 1.0);
+
+            let input = if tangent {
+                Tensor::cat(&[x.as_tensor(), dx.as_tensor()], 1).unwrap()
+            } else {
+                x.as_tensor().clone()
+            };
+            let weights: Vec<Tensor> = layers
+                .iter()
+                .map(|(w, _)| w.flatten_all().unwrap())
+                .collect();
+            let films: Vec<Tensor> = layers
+                .iter()
+                .map(|(_, f)| f.flatten_from(1).unwrap())
+                .collect();
+            let mut weights = weights;
+            weights.push(readout.0.flatten_all().unwrap());
+            weights.push(readout.1.as_tensor().clone());
+            let fused = film_sine_network(
+                &input,
+                &Tensor::cat(&weights, 0).unwrap(),
+                &Tensor::cat(&films, 1).unwrap(),
+                widths.to_vec(),
+                tangent,
+            )
             .unwrap();
-        let g_plain = (plain * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, var) in [("x", &x), ("dx", &dx), ("W", &w), ("film", &film)] {
-            let a = g_fused.get(var).expect("fused gradient");
-            let b = g_plain.get(var).expect("plain gradient");
-            let err = rel_err(a, b);
-            assert!(err < REL_TOL, "d/d{name} {shape:?}: {err}");
+            let plain = plain_network(&x, tangent.then_some(dx.as_tensor()), &layers, &readout);
+            let case = (items, points, inputs, widths, tangent);
+            assert!(rel_err(&fused, &plain) < REL_TOL, "value {case:?}");
+
+            let g_fused = (fused * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let g_plain = (plain * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let mut vars = vec![("x".to_string(), x.clone())];
+            if tangent {
+                vars.push(("dx".to_string(), dx.clone()));
+            }
+            for (l, (w, f)) in layers.iter().enumerate() {
+                vars.push((format!("W{l}"), w.clone()));
+                vars.push((format!("film{l}"), f.clone()));
+            }
+            vars.push(("readout w".to_string(), readout.0.clone()));
+            vars.push(("readout b".to_string(), readout.1.clone()));
+            for (name, var) in vars {
+                let a = g_fused.get(&var).expect("fused gradient");
+                let b = g_plain.get(&var).expect("plain gradient");
+                let err = rel_err(a, b);
+                assert!(err < REL_TOL, "d/d{name} {case:?}: {err}");
+            }
         }
     }
 }
 
 #[test]
-fn dual_op_rejects_an_odd_stack() {
-    let x = Tensor::zeros((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
-    let w = Tensor::zeros((5, 4), DType::F32, &Device::Cpu).unwrap();
-    let film = Tensor::zeros((2, 2, 5), DType::F32, &Device::Cpu).unwrap();
-    let err = film_sine_dual(&x, &w, &film).unwrap_err().to_string();
+fn network_op_rejects_inputs_that_do_not_fit_its_layers() {
+    let zeros = |dims: &[usize]| Tensor::zeros(dims, DType::F32, &Device::Cpu).unwrap();
+    let run = |x: &[usize], w: &[usize], f: &[usize], tangent: bool| {
+        film_sine_network(&zeros(x), &zeros(w), &zeros(f), vec![5, 2], tangent)
+            .unwrap_err()
+            .to_string()
+    };
+    // Two layers 4 -> 5 -> 2 and a readout: 20 + 10 + 2 + 1 weights, 2 * (5 + 2) film
+    // entries per item.
+    let err = run(&[2, 3, 4], &[33], &[2, 14], true);
     assert!(err.contains("3 stacked rows per item"), "{err}");
+    let err = run(&[2, 3, 4], &[30], &[2, 14], false);
+    assert!(
+        err.contains("weights [30]") && err.contains("[33]"),
+        "{err}"
+    );
+    let err = run(&[2, 3, 4], &[33], &[3, 14], false);
+    assert!(err.contains("film [3, 14]"), "{err}");
+    let err = run(&[2, 3], &[33], &[2, 14], false);
+    assert!(err.contains("do not fit [B, rows, in]"), "{err}");
 }
 
 #[test]
@@ -192,14 +292,21 @@ fn f32_decoder_matches_the_f64_reference() {
     let (items, points) = (2, 50);
     let z = rng.sample(Dist::Normal { std: 0.5 }, items * config.latent_size);
     let t = rng.sample(Dist::symmetric(1.0), items * points);
+    // The progressive variant's first-layer mask is folded into the second layer's weights.
+    let progressive = ModelConfig {
+        progressive: Some(Progressive { groups: 4 }),
+        ..config.clone()
+    };
     let cases = [
-        (Kernels::Fused, false),
-        (Kernels::Fused, true),
-        (Kernels::Plain, true),
+        (&config, Kernels::Fused, false),
+        (&config, Kernels::Fused, true),
+        (&config, Kernels::Plain, true),
+        (&progressive, Kernels::Fused, false),
+        (&progressive, Kernels::Fused, true),
     ];
-    for (kernels, derivative) in cases {
-        let f32 = decoder_outputs_and_gradients(&config, DType::F32, kernels, &z, &t, derivative);
-        let f64 = decoder_outputs_and_gradients(&config, DType::F64, kernels, &z, &t, derivative);
+    for (config, kernels, derivative) in cases {
+        let f32 = decoder_outputs_and_gradients(config, DType::F32, kernels, &z, &t, derivative);
+        let f64 = decoder_outputs_and_gradients(config, DType::F64, kernels, &z, &t, derivative);
         for ((name, a), (_, b)) in f32.iter().zip(&f64) {
             let diff: f64 = (a - b)
                 .unwrap()
@@ -212,7 +319,8 @@ fn f32_decoder_matches_the_f64_reference() {
             let scale: f64 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
             assert!(
                 diff <= DECODER_TOL * scale.max(1e-12),
-                "{name} ({kernels:?}, derivative {derivative}): {diff} vs {scale}"
+                "{name} ({kernels:?}, derivative {derivative}, progressive {}): {diff} vs {scale}",
+                config.progressive.is_some()
             );
         }
     }
@@ -232,6 +340,12 @@ fn decoder_outputs_and_gradients(
     let (items, points) = (2, t.len() / 2);
     let mut decoder = Decoder::new(config, 4, dtype, &Device::Cpu).unwrap();
     decoder.set_kernels(kernels);
+    if config.progressive.is_some() {
+        // Some units off, some fading in, some on.
+        let width = config.layers[0].width;
+        let mask: Vec<f64> = (0..width).map(|i| (i % 3) as f64 / 2.0).collect();
+        decoder.set_progressive_mask(&mask).unwrap();
+    }
     let to = |v: &[f64], dims: (usize, usize)| {
         Tensor::from_vec(v.to_vec(), dims, &Device::Cpu)
             .unwrap()
