@@ -8,7 +8,7 @@ use sirenade_common::model_config::ModelConfig;
 use sirenade_common::preset::{DataSummary, LatentSpace, Preset, PresetInfo, TrainingSummary};
 use sirenade_common::SAMPLE_RATE;
 use sirenade_trainer::export_cmd::folded_layers;
-use sirenade_trainer::model::Decoder;
+use sirenade_trainer::model::{Decoder, Kernels};
 
 /// The models of the benchmark: the bench's name and the trainer's model name.
 pub const MODELS: [(&str, &str); 3] = [
@@ -19,7 +19,8 @@ pub const MODELS: [(&str, &str); 3] = [
 
 /// One benchmarked network in both forms.
 pub struct BenchModel {
-    /// The candle decoder, freshly initialised.
+    /// The candle decoder, freshly initialised, with plain candle layers (the trainer's fused
+    /// ops are this project's own kernels, not candle's forward).
     pub decoder: Decoder,
     /// The same weights, folded, for the evaluator.
     pub weights: NetworkWeights,
@@ -31,7 +32,8 @@ impl BenchModel {
     /// Builds `model` (a trainer model name) with the trainer's initialisation from `seed`.
     pub fn new(model: &str, seed: u64) -> Result<BenchModel> {
         let config = ModelConfig::named(model)?;
-        let decoder = Decoder::new(&config, seed, DType::F32, &Device::Cpu)?;
+        let mut decoder = Decoder::new(&config, seed, DType::F32, &Device::Cpu)?;
+        decoder.set_kernels(Kernels::Plain);
         let dim = config.latent_size;
         let preset = Preset {
             info: PresetInfo {
