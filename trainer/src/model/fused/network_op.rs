@@ -205,13 +205,16 @@ impl CustomOp3 for FilmSineNetwork {
                 (r.sin, r.cos, r.product)
             };
             saved.outputs.push(output);
-            if !self.keep && l >= 1 {
-                // Without a backward only the latest input is still needed.
-                pool::give(std::mem::take(&mut saved.outputs[l - 1]));
-            }
             if self.keep {
                 saved.cos.push(cos);
                 saved.products.push(product);
+            } else {
+                // Without a backward only the latest output is still needed.
+                pool::give(cos);
+                pool::give(product);
+                if l >= 1 {
+                    pool::give(std::mem::take(&mut saved.outputs[l - 1]));
+                }
             }
         }
         let rows = l1.dims()[1];
