@@ -227,13 +227,13 @@ impl Decoder {
         match &self.synthesis {
             Synthesis::Film(layers) => {
                 let film = Film::split(&conditioning)?;
-                let fused = self.kernels == Kernels::Fused && fused::supports(&h.value);
+                let use_fused = self.kernels == Kernels::Fused && fused::supports(&h.value);
                 let all_sine = layers.iter().all(|l| l.activation == Activation::Sine);
                 let linear_readout = self.output.activation == Activation::None;
                 // A mask is folded into the second layer's weights, so a one-layer network
                 // with one runs layer by layer.
                 let foldable = self.mask.is_none() || layers.len() > 1;
-                if fused && all_sine && linear_readout && foldable {
+                if use_fused && all_sine && linear_readout && foldable {
                     let y = self.run_fused_network(layers, &film, &h.value, derivative)?;
                     return Ok(Dual {
                         value: y.value.squeeze(2)?,
@@ -241,7 +241,7 @@ impl Decoder {
                     });
                 }
                 for (i, layer) in layers.iter().enumerate() {
-                    h = if fused {
+                    h = if use_fused {
                         layer.forward(&h, &film)?
                     } else {
                         layer.forward_plain(&h, &film)?

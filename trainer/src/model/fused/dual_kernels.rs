@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::Dims;
+use super::kernels::{vectorised, Dims};
 use super::matmul::{matmul, threads, MatRef};
 use super::pool;
 use super::sincos::sin_cos;
@@ -34,12 +34,6 @@ pub struct Backward {
     pub weight: Vec<f32>,
     /// dL/d(scale, shift), `[items, 2, out]` like the film input.
     pub film: Vec<f32>,
-}
-
-/// Runs `f` with the best SIMD instruction set this CPU has enabled.
-#[inline(always)]
-fn vectorised<R>(f: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(f)
 }
 
 /// The forward pass for stacked X `[items, 2n, in]` (`d.points` = n), W `[out, in]` and film

@@ -57,7 +57,7 @@ pub struct Backward {
 /// Runs `f` with the best SIMD instruction set this CPU has enabled, so that the element-wise
 /// loops it inlines vectorise.
 #[inline(always)]
-fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+pub(super) fn vectorised<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(f)
 }
 
