@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::{vectorised, Dims};
+use super::kernels::{vectorised, Backward, Dims};
 use super::matmul::{matmul, threads, MatRef};
 use super::pool;
 use super::sincos::sin_cos;
@@ -24,16 +24,6 @@ pub struct Forward {
     pub cos: Vec<f32>,
     /// `p = X W^T`, stacked like the input, `[items, 2n, out]`.
     pub product: Vec<f32>,
-}
-
-/// The backward pass's results.
-pub struct Backward {
-    /// dL/dX, stacked `[items, 2n, in]`, when asked for.
-    pub x: Option<Vec<f32>>,
-    /// dL/dW `[out, in]`.
-    pub weight: Vec<f32>,
-    /// dL/d(scale, shift), `[items, 2, out]` like the film input.
-    pub film: Vec<f32>,
 }
 
 /// The forward pass for stacked X `[items, 2n, in]` (`d.points` = n), W `[out, in]` and film
@@ -108,7 +98,7 @@ fn activate_row(
 
 /// The backward pass: from the stacked dL/dY `[items, 2n, out]` (overwritten with dL/dP), the
 /// forward's stacked output (for the sines), cosines and product, the gradients of the stacked
-/// X (when `want_x`), W and the film.
+/// X (when `want_x`; stacked `[items, 2n, in]` like X), W and the film.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: Dims,

@@ -44,9 +44,9 @@ pub struct Forward {
     pub product: Vec<f32>,
 }
 
-/// The backward pass's results.
+/// The backward pass's results (of this layer and of the tangent-carrying one).
 pub struct Backward {
-    /// dL/dx `[R, in]`, when asked for.
+    /// dL/dx, shaped like x (`[R, in]`, or the stacked rows), when asked for.
     pub x: Option<Vec<f32>>,
     /// dL/dW `[out, in]`.
     pub weight: Vec<f32>,
