@@ -8,8 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::{vectorised, Backward, Dims};
-use super::matmul::{matmul, threads, MatRef};
+use super::kernels::{product, product_grads, vectorised, Backward, Dims};
 use super::pool;
 use super::sincos::sin_cos;
 
@@ -31,14 +30,7 @@ pub struct Forward {
 pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
     let (out, n) = (d.outputs, d.points);
     let rows = 2 * d.rows();
-    let mut product = pool::take(rows * out);
-    matmul(
-        &mut product,
-        MatRef::row_major(x, rows, d.inputs),
-        MatRef::row_major(w, out, d.inputs).t(),
-        false,
-        threads(),
-    );
+    let product = product(x, w, d.inputs);
     let mut output = pool::take(rows * out);
     let mut cos = pool::take(d.rows() * out);
     let per_item = n * out;
@@ -112,7 +104,6 @@ pub fn backward(
     want_x: bool,
 ) -> Backward {
     let (out, n) = (d.outputs, d.points);
-    let rows = 2 * d.rows();
     let per_item = n * out;
     let block = MIN_ROWS_PER_TASK * out;
     let mut grad_film = vec![0.0; d.items * 2 * out];
@@ -153,26 +144,7 @@ pub fn backward(
                 gf.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
         });
-    let grad_p = MatRef::row_major(grad, rows, out);
-    let grad_x = want_x.then(|| {
-        let mut gx = pool::take(rows * d.inputs);
-        matmul(
-            &mut gx,
-            grad_p,
-            MatRef::row_major(w, out, d.inputs),
-            false,
-            threads(),
-        );
-        gx
-    });
-    let mut grad_w = vec![0.0; out * d.inputs];
-    matmul(
-        &mut grad_w,
-        grad_p.t(),
-        MatRef::row_major(x, rows, d.inputs),
-        false,
-        threads(),
-    );
+    let (grad_x, grad_w) = product_grads(grad, x, w, d.inputs, want_x);
     Backward {
         x: grad_x,
         weight: grad_w,

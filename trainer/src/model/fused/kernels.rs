@@ -65,14 +65,7 @@ pub(super) fn vectorised<R>(f: impl FnOnce() -> R) -> R {
 /// shift per item).
 pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
     let (rows, out) = (d.rows(), d.outputs);
-    let mut product = pool::take(rows * out);
-    matmul(
-        &mut product,
-        MatRef::row_major(x, rows, d.inputs),
-        MatRef::row_major(w, out, d.inputs).t(),
-        false,
-        threads(),
-    );
+    let product = product(x, w, d.inputs);
     let mut sin = pool::take(rows * out);
     let mut cos = pool::take(rows * out);
     sin.par_chunks_mut(out)
@@ -109,7 +102,7 @@ pub fn backward(
     film: &[f32],
     want_x: bool,
 ) -> Backward {
-    let (rows, out, per_item) = (d.rows(), d.outputs, d.points * d.outputs);
+    let (out, per_item) = (d.outputs, d.points * d.outputs);
     let mut grad_film = vec![0.0; d.items * 2 * out];
     grad_film
         .par_chunks_mut(2 * out)
@@ -139,21 +132,51 @@ pub fn backward(
                 gf.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
         });
-    let grad_p = MatRef::row_major(grad, rows, out);
-    let grad_x = want_x.then(|| {
-        let mut gx = pool::take(rows * d.inputs);
-        let w = MatRef::row_major(w, out, d.inputs);
-        matmul(&mut gx, grad_p, w, false, threads());
-        gx
-    });
-    let mut grad_w = vec![0.0; out * d.inputs];
-    let x = MatRef::row_major(x, rows, d.inputs);
-    matmul(&mut grad_w, grad_p.t(), x, false, threads());
+    let (grad_x, grad_w) = product_grads(grad, x, w, d.inputs, want_x);
     Backward {
         x: grad_x,
         weight: grad_w,
         film: grad_film,
     }
+}
+
+/// `p = x W^T` for x `[R, inputs]` and W `[out, inputs]`, `[R, out]` in a pooled buffer.
+pub(super) fn product(x: &[f32], w: &[f32], inputs: usize) -> Vec<f32> {
+    let out = w.len() / inputs.max(1);
+    let rows = x.len() / inputs.max(1);
+    let mut p = pool::take(rows * out);
+    matmul(
+        &mut p,
+        MatRef::row_major(x, rows, inputs),
+        MatRef::row_major(w, out, inputs).t(),
+        false,
+        threads(),
+    );
+    p
+}
+
+/// The gradients through `p = x W^T` from dL/dp `[R, out]`: dL/dx = dL/dp W (a pooled
+/// buffer, when `want_x`) and dL/dW = (dL/dp)^T x, for x `[R, inputs]` and W `[out, inputs]`.
+pub(super) fn product_grads(
+    grad_p: &[f32],
+    x: &[f32],
+    w: &[f32],
+    inputs: usize,
+    want_x: bool,
+) -> (Option<Vec<f32>>, Vec<f32>) {
+    let out = w.len() / inputs.max(1);
+    let rows = grad_p.len() / out.max(1);
+    let grad_p = MatRef::row_major(grad_p, rows, out);
+    let grad_x = want_x.then(|| {
+        let mut gx = pool::take(rows * inputs);
+        let w = MatRef::row_major(w, out, inputs);
+        matmul(&mut gx, grad_p, w, false, threads());
+        gx
+    });
+    let mut grad_w = vec![0.0; out * inputs];
+    let x = MatRef::row_major(x, rows, inputs);
+    matmul(&mut grad_w, grad_p.t(), x, false, threads());
+    (grad_x, grad_w)
 }
 
 /// One row of the backward's element-wise part. With `ga = g cos(a)`: adds `ga p` to the

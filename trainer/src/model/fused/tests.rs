@@ -32,6 +32,26 @@ fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
     diff.to_scalar::<f32>().unwrap() / scale.to_scalar::<f32>().unwrap().max(1e-30)
 }
 
+/// Asserts that `fused` and `plain` agree in value and, for the objective
+/// `sum(output * probe)`, in the gradient of every named variable (each to [`REL_TOL`]).
+fn assert_same_values_and_gradients(
+    fused: &Tensor,
+    plain: &Tensor,
+    probe: &Tensor,
+    vars: &[(&str, &Var)],
+    case: &str,
+) {
+    assert!(rel_err(fused, plain) < REL_TOL, "value {case}");
+    let grads = |y: &Tensor| (y * probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let (g_fused, g_plain) = (grads(fused), grads(plain));
+    for (name, var) in vars {
+        let a = g_fused.get(var).expect("fused gradient");
+        let b = g_plain.get(var).expect("plain gradient");
+        let err = rel_err(a, b);
+        assert!(err < REL_TOL, "d/d{name} {case}: {err}");
+    }
+}
+
 #[test]
 fn op_matches_plain_candle_in_value_and_gradients() {
     let mut rng = InitRng::new(5);
@@ -52,27 +72,9 @@ fn op_matches_plain_candle_in_value_and_gradients() {
             .unwrap()
             .sin()
             .unwrap();
-        let shape = (items, points, inputs, outputs);
-        assert!(rel_err(&fused, &plain) < REL_TOL, "value {shape:?}");
-
-        let g_fused = (fused * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g_plain = (plain * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, var) in [("x", &x), ("W", &w), ("film", &film)] {
-            let a = g_fused.get(var).expect("fused gradient");
-            let b = g_plain.get(var).expect("plain gradient");
-            let err = rel_err(a, b);
-            assert!(err < REL_TOL, "d/d{name} {shape:?}: {err}");
-        }
+        let vars = [("x", &x), ("W", &w), ("film", &film)];
+        let case = format!("{:?}", (items, points, inputs, outputs));
+        assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case);
     }
 }
 
@@ -156,7 +158,7 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
             } else {
                 x.as_tensor().clone()
             };
-            let weights: Vec<Tensor> = layers
+            let mut weights: Vec<Tensor> = layers
                 .iter()
                 .map(|(w, _)| w.flatten_all().unwrap())
                 .collect();
@@ -164,7 +166,6 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
                 .iter()
                 .map(|(_, f)| f.flatten_from(1).unwrap())
                 .collect();
-            let mut weights = weights;
             weights.push(readout.0.flatten_all().unwrap());
             weights.push(readout.1.as_tensor().clone());
             let fused = film_sine_network(
@@ -176,21 +177,6 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
             )
             .unwrap();
             let plain = plain_network(&x, tangent.then_some(dx.as_tensor()), &layers, &readout);
-            let case = (items, points, inputs, widths, tangent);
-            assert!(rel_err(&fused, &plain) < REL_TOL, "value {case:?}");
-
-            let g_fused = (fused * &probe)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            let g_plain = (plain * &probe)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
             let mut vars = vec![("x".to_string(), x.clone())];
             if tangent {
                 vars.push(("dx".to_string(), dx.clone()));
@@ -201,12 +187,9 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
             }
             vars.push(("readout w".to_string(), readout.0.clone()));
             vars.push(("readout b".to_string(), readout.1.clone()));
-            for (name, var) in vars {
-                let a = g_fused.get(&var).expect("fused gradient");
-                let b = g_plain.get(&var).expect("plain gradient");
-                let err = rel_err(a, b);
-                assert!(err < REL_TOL, "d/d{name} {case:?}: {err}");
-            }
+            let vars: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
+            let case = format!("{:?}", (items, points, inputs, widths, tangent));
+            assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case);
         }
     }
 }
@@ -256,28 +239,10 @@ fn film_layer_fused_matches_its_plain_form() {
 
     let fused = layer.forward(&x, &film).unwrap().value;
     let plain = layer.forward_plain(&x, &film).unwrap().value;
-    assert!(rel_err(&fused, &plain) < REL_TOL);
-
-    let g_fused = (fused * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
-    let g_plain = (plain * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
     let mut vars = layer.linear.vars();
     vars.push(("mapping", mapping));
-    for (name, var) in vars {
-        let a = g_fused.get(&var).expect("fused gradient");
-        let b = g_plain.get(&var).expect("plain gradient");
-        let err = rel_err(a, b);
-        assert!(err < REL_TOL, "d/d{name}: {err}");
-    }
+    let vars: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (*n, v)).collect();
+    assert_same_values_and_gradients(&fused, &plain, &probe, &vars, "FiLM layer");
 }
 
 #[test]
