@@ -40,6 +40,18 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// Rows `start .. start + len` of a row-major matrix (`col_stride` 1).
+    ///
+    /// Panics if the range reaches past the last row.
+    pub fn row_range(self, start: usize, len: usize) -> Self {
+        assert!(start + len <= self.rows, "row range out of bounds");
+        Self {
+            data: &self.data[(start * self.row_stride).min(self.data.len())..],
+            rows: len,
+            ..self
+        }
+    }
+
     /// Whether every element lies inside `data`.
     fn in_bounds(&self) -> bool {
         self.rows == 0

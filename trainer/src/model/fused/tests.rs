@@ -55,7 +55,10 @@ fn assert_same_values_and_gradients(
 #[test]
 fn op_matches_plain_candle_in_value_and_gradients() {
     let mut rng = InitRng::new(5);
-    for &(items, points, inputs, outputs) in &[(1, 1, 1, 1), (3, 7, 1, 12), (2, 33, 16, 9)] {
+    // The last case has more rows than one partial product of dL/dW (4,500 > 2,048), with a
+    // remainder.
+    let cases = [(1, 1, 1, 1), (3, 7, 1, 12), (2, 33, 16, 9), (3, 1500, 4, 5)];
+    for (items, points, inputs, outputs) in cases {
         let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
         let w = Var::from_tensor(&uniform(&mut rng, &[outputs, inputs], 1.0)).unwrap();
         let film = Var::from_tensor(&uniform(&mut rng, &[items, 2, outputs], 3.0)).unwrap();
@@ -134,11 +137,13 @@ fn plain_network(
 #[test]
 fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
     let mut rng = InitRng::new(6);
-    let cases: [(usize, usize, usize, &[usize]); 4] = [
+    // The last case's stacked rows (2 x 2 x 1100) span three partial products of dL/dW.
+    let cases: [(usize, usize, usize, &[usize]); 5] = [
         (1, 1, 1, &[1]),
         (3, 7, 1, &[12, 9, 5]),
         (2, 45, 4, &[8, 8]),
         (2, 70, 1, &[16, 16, 16, 3]),
+        (2, 1100, 1, &[6, 4]),
     ];
     for (items, points, inputs, widths) in cases {
         for tangent in [false, true] {
