@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use gemm::Parallelism;
 
 use super::matmul::{matmul, threads, MatRef};
+use super::panels::{self, PackedB};
 use super::pool;
 use super::sincos::sin_cos;
 
@@ -147,13 +148,17 @@ pub(super) fn product(x: &[f32], w: &[f32], inputs: usize) -> Vec<f32> {
     let out = w.len() / inputs.max(1);
     let rows = x.len() / inputs.max(1);
     let mut p = pool::take(rows * out);
-    matmul(
-        &mut p,
-        MatRef::row_major(x, rows, inputs),
-        MatRef::row_major(w, out, inputs).t(),
-        false,
-        threads(),
-    );
+    if panels::available() && out > 0 && inputs > 0 {
+        panels::multiply(&mut p, x, &PackedB::transposed(w, out, inputs));
+    } else {
+        matmul(
+            &mut p,
+            MatRef::row_major(x, rows, inputs),
+            MatRef::row_major(w, out, inputs).t(),
+            false,
+            threads(),
+        );
+    }
     p
 }
 
@@ -171,8 +176,17 @@ pub(super) fn product_grads(
     let grad_p = MatRef::row_major(grad_p, rows, out);
     let grad_x = want_x.then(|| {
         let mut gx = pool::take(rows * inputs);
-        let w = MatRef::row_major(w, out, inputs);
-        matmul(&mut gx, grad_p, w, false, threads());
+        if panels::available() && out > 0 && inputs > 0 {
+            panels::multiply(&mut gx, grad_p.data, &PackedB::plain(w, out, inputs));
+        } else {
+            matmul(
+                &mut gx,
+                grad_p,
+                MatRef::row_major(w, out, inputs),
+                false,
+                threads(),
+            );
+        }
         gx
     });
     (grad_x, weight_grad(grad_p, x, inputs))

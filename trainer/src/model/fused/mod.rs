@@ -20,6 +20,7 @@ mod kernels;
 mod matmul;
 mod network_op;
 mod op;
+mod panels;
 mod pool;
 mod readout;
 mod sincos;

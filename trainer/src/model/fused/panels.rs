@@ -1,0 +1,288 @@
+//! `C = A B` for a long row-major A (the fused layers' activations or their gradients) and a
+//! small B packed once into column panels (a layer's weights): an AVX-512F register-tile
+//! kernel for the forward's `x W^T` and the backward's `(dL/dp) W`.
+//!
+//! Each tile is 6 rows of A by one panel of up to 4 vectors of 16 columns of B: 24
+//! accumulators in zmm registers; every step of the reduction loads the panel's row once and
+//! broadcasts 6 elements of A. Rows are handed to the threads in small groups, so a group's A
+//! stays in the core's L1 while it sweeps the panels. On this project's Zen 4 VM it runs at
+//! 175–196 GFLOP/s on 2 threads where the `gemm` crate's general kernel reaches 175 when the
+//! machine is quiet, and holds up far better when other jobs share the caches (175 against
+//! 110–130). Each element is one dot product summed in index order, so results do not depend
+//! on the thread count. Where AVX-512F is missing, [`available`] is false and the callers use
+//! `gemm`.
+
+use rayon::prelude::*;
+
+use super::pool;
+
+/// f32 lanes of one zmm vector.
+const LANES: usize = 16;
+/// Columns of one panel: four vectors.
+const PANEL: usize = 4 * LANES;
+/// Rows of A in one register tile.
+const TILE_ROWS: usize = 6;
+/// Rows of A handed to one thread at a time (four tiles).
+const ROWS_PER_TASK: usize = 4 * TILE_ROWS;
+
+/// Whether this CPU runs the panel kernel.
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// B `[k, n]` packed as column panels: panel `j` holds columns `64 j ..` as `k` rows of its
+/// width rounded up to whole vectors (zero-padded). The buffer comes from and returns to the
+/// pool: a fresh one each step would cost page faults.
+pub struct PackedB {
+    data: Vec<f32>,
+    k: usize,
+    n: usize,
+}
+
+impl PackedB {
+    /// Packs `B[i][c] = at(i, c)` for `i < k`, `c < n`.
+    fn pack(k: usize, n: usize, at: impl Fn(usize, usize) -> f32) -> PackedB {
+        let mut data = pool::take(k * n.next_multiple_of(LANES));
+        let mut next = data.iter_mut();
+        for first in (0..n).step_by(PANEL) {
+            let width = (n - first).min(PANEL).next_multiple_of(LANES);
+            for i in 0..k {
+                for c in first..first + width {
+                    if let Some(slot) = next.next() {
+                        *slot = if c < n { at(i, c) } else { 0.0 };
+                    }
+                }
+            }
+        }
+        PackedB { data, k, n }
+    }
+
+    /// B = W^T for a row-major W `[n, k]` (the forward's `x W^T`).
+    pub fn transposed(w: &[f32], n: usize, k: usize) -> PackedB {
+        assert_eq!(w.len(), n * k, "weight size");
+        PackedB::pack(k, n, |i, c| w[c * k + i])
+    }
+
+    /// B = W for a row-major W `[k, n]` (the backward's `(dL/dp) W`).
+    pub fn plain(w: &[f32], k: usize, n: usize) -> PackedB {
+        assert_eq!(w.len(), k * n, "weight size");
+        PackedB::pack(k, n, |i, c| w[i * n + c])
+    }
+}
+
+impl Drop for PackedB {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.data));
+    }
+}
+
+/// `c = a b` for a row-major `a` `[rows, k]` and `c` `[rows, n]`, rows split over rayon's
+/// threads.
+///
+/// Panics if the sizes disagree or this CPU lacks AVX-512F (see [`available`]).
+pub fn multiply(c: &mut [f32], a: &[f32], b: &PackedB) {
+    let (k, n) = (b.k, b.n);
+    assert!(k > 0 && n > 0, "empty product");
+    assert_eq!(a.len() % k, 0, "a is not [rows, k]");
+    let rows = a.len() / k;
+    assert_eq!(c.len(), rows * n, "c is not [rows, n]");
+    assert!(available(), "the panel kernel needs AVX-512F");
+    c.par_chunks_mut(ROWS_PER_TASK * n)
+        .zip(a.par_chunks(ROWS_PER_TASK * k))
+        .for_each(|(c, a)| {
+            // SAFETY: AVX-512F is available (asserted above); `a` holds whole rows of `k`
+            // and `c` the same number of rows of `n`, and `b` was packed for `k` and `n`.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                avx512::rows(c, a, b)
+            };
+        });
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{PackedB, LANES, PANEL, TILE_ROWS};
+
+    /// `c = a b` for whole rows of `a` `[rows, k]` into `c` `[rows, n]`, panel by panel.
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `a.len() = rows·k`, `c.len() = rows·n` for `b`'s k and n.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn rows(c: &mut [f32], a: &[f32], b: &PackedB) {
+        let (k, n) = (b.k, b.n);
+        let rows = a.len() / k;
+        let mut panel = b.data.as_ptr();
+        for first in (0..n).step_by(PANEL) {
+            let width = (n - first).min(PANEL);
+            let vectors = width.div_ceil(LANES);
+            let tail = match width % LANES {
+                0 => __mmask16::MAX,
+                w => (1 << w) - 1,
+            };
+            for r in (0..rows).step_by(TILE_ROWS) {
+                let t = Tile {
+                    a: a.as_ptr().add(r * k),
+                    k,
+                    panel,
+                    stride: vectors * LANES,
+                    c: c.as_mut_ptr().add(r * n + first),
+                    n,
+                    tail,
+                };
+                match ((rows - r).min(TILE_ROWS), vectors) {
+                    (6, 4) => t.run::<6, 4>(),
+                    (6, 3) => t.run::<6, 3>(),
+                    (6, 2) => t.run::<6, 2>(),
+                    (6, 1) => t.run::<6, 1>(),
+                    (m, v) => t.remainder(m, v),
+                }
+            }
+            panel = panel.add(k * vectors * LANES);
+        }
+    }
+
+    /// One register tile's operands.
+    struct Tile {
+        /// The tile's first row of A (row stride `k`).
+        a: *const f32,
+        /// The reduction length.
+        k: usize,
+        /// The panel (row stride `stride`).
+        panel: *const f32,
+        /// The panel's padded width.
+        stride: usize,
+        /// The tile's first element of C (row stride `n`).
+        c: *mut f32,
+        /// C's row stride.
+        n: usize,
+        /// Which lanes of the tile's last vector lie inside C.
+        tail: __mmask16,
+    }
+
+    impl Tile {
+        /// The last rows of A (fewer than a tile) or a panel of fewer vectors.
+        #[inline(always)]
+        unsafe fn remainder(&self, rows: usize, vectors: usize) {
+            match (rows, vectors) {
+                (5, 4) => self.run::<5, 4>(),
+                (5, 3) => self.run::<5, 3>(),
+                (5, 2) => self.run::<5, 2>(),
+                (5, _) => self.run::<5, 1>(),
+                (4, 4) => self.run::<4, 4>(),
+                (4, 3) => self.run::<4, 3>(),
+                (4, 2) => self.run::<4, 2>(),
+                (4, _) => self.run::<4, 1>(),
+                (3, 4) => self.run::<3, 4>(),
+                (3, 3) => self.run::<3, 3>(),
+                (3, 2) => self.run::<3, 2>(),
+                (3, _) => self.run::<3, 1>(),
+                (2, 4) => self.run::<2, 4>(),
+                (2, 3) => self.run::<2, 3>(),
+                (2, 2) => self.run::<2, 2>(),
+                (2, _) => self.run::<2, 1>(),
+                (_, 4) => self.run::<1, 4>(),
+                (_, 3) => self.run::<1, 3>(),
+                (_, 2) => self.run::<1, 2>(),
+                (_, _) => self.run::<1, 1>(),
+            }
+        }
+
+        /// `M` rows by `NV` vectors, accumulated over the whole reduction and stored once.
+        /// Indexed loops with constant bounds, so that they unroll and the accumulators stay
+        /// in registers.
+        #[inline(always)]
+        #[allow(clippy::needless_range_loop)]
+        unsafe fn run<const M: usize, const NV: usize>(&self) {
+            debug_assert!(M <= TILE_ROWS && NV * LANES <= self.stride);
+            let mut acc = [[_mm512_setzero_ps(); NV]; M];
+            for i in 0..self.k {
+                let row = self.panel.add(i * self.stride);
+                let mut b = [_mm512_setzero_ps(); NV];
+                for v in 0..NV {
+                    b[v] = _mm512_loadu_ps(row.add(v * LANES));
+                }
+                for r in 0..M {
+                    let x = _mm512_set1_ps(*self.a.add(r * self.k + i));
+                    for v in 0..NV {
+                        acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                    }
+                }
+            }
+            for r in 0..M {
+                let dst = self.c.add(r * self.n);
+                for v in 0..NV {
+                    let mask = if v + 1 == NV {
+                        self.tail
+                    } else {
+                        __mmask16::MAX
+                    };
+                    _mm512_mask_storeu_ps(dst.add(v * LANES), mask, acc[r][v]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{available, multiply, PackedB};
+
+    /// Deterministic values in [-1, 1).
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7919 + seed * 104_729) % 2000) as f32 / 1000.0 - 1.0)
+            .collect()
+    }
+
+    /// Every tile shape and column remainder against an f64 product: within 1e-6 per term
+    /// summed (terms are products of values in [-1, 1), summed in f32). On a CPU without
+    /// AVX-512F the kernel is never used, and there is nothing to test.
+    #[test]
+    fn matches_an_f64_product_for_every_tile_and_panel_shape() {
+        if !available() {
+            return;
+        }
+        for (rows, k, n) in [
+            (1, 1, 1),
+            (5, 3, 15),
+            (6, 7, 16),
+            (7, 1, 17),
+            (13, 20, 64),
+            (25, 9, 65),
+            (49, 33, 96),
+            (30, 256, 130),
+            (100, 300, 256),
+        ] {
+            let a = values(rows * k, 1);
+            let w = values(n * k, 2);
+            let mut c = vec![f32::NAN; rows * n];
+            multiply(&mut c, &a, &PackedB::transposed(&w, n, k));
+            let mut c_plain = vec![f32::NAN; rows * n];
+            let w_t: Vec<f32> = (0..k * n).map(|e| w[(e % n) * k + e / n]).collect();
+            multiply(&mut c_plain, &a, &PackedB::plain(&w_t, k, n));
+            for r in 0..rows {
+                for col in 0..n {
+                    let exact: f64 = (0..k)
+                        .map(|i| f64::from(a[r * k + i]) * f64::from(w[col * k + i]))
+                        .sum();
+                    for (got, form) in [(c[r * n + col], "W^T"), (c_plain[r * n + col], "W")] {
+                        let err = (f64::from(got) - exact).abs();
+                        assert!(
+                            err <= 1e-6 * k as f64,
+                            "{form} {rows}x{k}x{n} ({r}, {col}): {got} vs {exact}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
