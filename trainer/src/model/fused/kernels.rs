@@ -143,12 +143,37 @@ pub fn backward(
     }
 }
 
+/// Which code multiplies by a layer's weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Products {
+    /// The AVX-512 panel kernel ([`panels`]).
+    Panels,
+    /// The `gemm` crate.
+    Gemm,
+}
+
+impl Products {
+    /// The fastest this CPU runs: the panel kernel where AVX-512F is present.
+    pub(super) fn best() -> Products {
+        if panels::available() {
+            Products::Panels
+        } else {
+            Products::Gemm
+        }
+    }
+}
+
 /// `p = x W^T` for x `[R, inputs]` and W `[out, inputs]`, `[R, out]` in a pooled buffer.
 pub(super) fn product(x: &[f32], w: &[f32], inputs: usize) -> Vec<f32> {
+    product_by(Products::best(), x, w, inputs)
+}
+
+/// [`product`] computed by `by`.
+fn product_by(by: Products, x: &[f32], w: &[f32], inputs: usize) -> Vec<f32> {
     let out = w.len() / inputs.max(1);
     let rows = x.len() / inputs.max(1);
     let mut p = pool::take(rows * out);
-    if panels::available() && out > 0 && inputs > 0 {
+    if by == Products::Panels && out > 0 && inputs > 0 {
         panels::multiply(&mut p, x, &PackedB::transposed(w, out, inputs));
     } else {
         matmul(
@@ -162,6 +187,26 @@ pub(super) fn product(x: &[f32], w: &[f32], inputs: usize) -> Vec<f32> {
     p
 }
 
+/// dL/dx = dL/dp W `[R, inputs]` in a pooled buffer, for dL/dp `[R, out]` and W
+/// `[out, inputs]`, computed by `by`.
+fn input_grad_by(by: Products, grad_p: &[f32], w: &[f32], inputs: usize) -> Vec<f32> {
+    let out = w.len() / inputs.max(1);
+    let rows = grad_p.len() / out.max(1);
+    let mut gx = pool::take(rows * inputs);
+    if by == Products::Panels && out > 0 && inputs > 0 {
+        panels::multiply(&mut gx, grad_p, &PackedB::plain(w, out, inputs));
+    } else {
+        matmul(
+            &mut gx,
+            MatRef::row_major(grad_p, rows, out),
+            MatRef::row_major(w, out, inputs),
+            false,
+            threads(),
+        );
+    }
+    gx
+}
+
 /// The gradients through `p = x W^T` from dL/dp `[R, out]`: dL/dx = dL/dp W (a pooled
 /// buffer, when `want_x`) and dL/dW = (dL/dp)^T x, for x `[R, inputs]` and W `[out, inputs]`.
 pub(super) fn product_grads(
@@ -171,25 +216,11 @@ pub(super) fn product_grads(
     inputs: usize,
     want_x: bool,
 ) -> (Option<Vec<f32>>, Vec<f32>) {
+    let grad_x = want_x.then(|| input_grad_by(Products::best(), grad_p, w, inputs));
     let out = w.len() / inputs.max(1);
     let rows = grad_p.len() / out.max(1);
-    let grad_p = MatRef::row_major(grad_p, rows, out);
-    let grad_x = want_x.then(|| {
-        let mut gx = pool::take(rows * inputs);
-        if panels::available() && out > 0 && inputs > 0 {
-            panels::multiply(&mut gx, grad_p.data, &PackedB::plain(w, out, inputs));
-        } else {
-            matmul(
-                &mut gx,
-                grad_p,
-                MatRef::row_major(w, out, inputs),
-                false,
-                threads(),
-            );
-        }
-        gx
-    });
-    (grad_x, weight_grad(grad_p, x, inputs))
+    let grad_w = weight_grad(MatRef::row_major(grad_p, rows, out), x, inputs);
+    (grad_x, grad_w)
 }
 
 /// Rows of one partial product of dL/dW: each is a single-threaded product of its own, and
@@ -251,5 +282,54 @@ fn pull_back_row(acc: &mut [f32], g: &mut [f32], c: &[f32], p: &[f32], scale: &[
         *gk += ga * p;
         *gh += ga;
         *g = ga * k;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{input_grad_by, product_by, Products};
+
+    /// Deterministic values in [-1, 1).
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7919 + seed * 104_729) % 2000) as f32 / 1000.0 - 1.0)
+            .collect()
+    }
+
+    /// Both ways of multiplying by the weights (where this CPU runs both) agree to 1e-5 per
+    /// term: the panel kernel on AVX-512 machines, `gemm` on the others.
+    #[test]
+    fn panel_kernel_and_gemm_agree() {
+        if Products::best() == Products::Gemm {
+            return;
+        }
+        for (rows, inputs, out) in [(1, 1, 1), (7, 1, 12), (100, 96, 96), (61, 256, 200)] {
+            let x = values(rows * inputs, 1);
+            let w = values(out * inputs, 2);
+            let g = values(rows * out, 3);
+            let cases = [
+                (
+                    product_by(Products::Panels, &x, &w, inputs),
+                    product_by(Products::Gemm, &x, &w, inputs),
+                    inputs,
+                ),
+                (
+                    input_grad_by(Products::Panels, &g, &w, inputs),
+                    input_grad_by(Products::Gemm, &g, &w, inputs),
+                    out,
+                ),
+            ];
+            for (panels, gemm, terms) in cases {
+                let worst = panels
+                    .iter()
+                    .zip(&gemm)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(
+                    worst <= 1e-5 * terms as f32,
+                    "{rows}x{inputs}x{out}: {worst}"
+                );
+            }
+        }
     }
 }
