@@ -288,13 +288,7 @@ fn pull_back_row(acc: &mut [f32], g: &mut [f32], c: &[f32], p: &[f32], scale: &[
 #[cfg(test)]
 mod tests {
     use super::{input_grad_by, product_by, Products};
-
-    /// Deterministic values in [-1, 1).
-    fn values(len: usize, seed: usize) -> Vec<f32> {
-        (0..len)
-            .map(|i| ((i * 7919 + seed * 104_729) % 2000) as f32 / 1000.0 - 1.0)
-            .collect()
-    }
+    use crate::model::fused::tests::values;
 
     /// Both ways of multiplying by the weights (where this CPU runs both) agree to 1e-5 per
     /// term: the panel kernel on AVX-512 machines, `gemm` on the others.

@@ -24,6 +24,14 @@ fn uniform(rng: &mut InitRng, dims: &[usize], bound: f64) -> Tensor {
         .unwrap()
 }
 
+/// `len` deterministic values in [-1, 1), a different sequence for each `seed`: inputs for the
+/// products' tests, which compare against f64 sums.
+pub(super) fn values(len: usize, seed: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i * 7919 + seed * 104_729) % 2000) as f32 / 1000.0 - 1.0)
+        .collect()
+}
+
 /// max |a - b| / max |b|, over all elements.
 fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.dims(), b.dims());
