@@ -1,5 +1,7 @@
 //! A fused FiLM-sine layer for f32 tensors on the CPU: `sin(scale * (x W^T) + shift)` as one
-//! candle custom op, with a hand-written backward over SIMD matrix products (the `gemm` crate).
+//! candle custom op, with a hand-written backward over SIMD matrix products (an AVX-512 panel
+//! kernel of our own for the products with the weights, the `gemm` crate for the rest and on
+//! CPUs without AVX-512).
 //!
 //! The forward computes sine and cosine of each pre-activation once and keeps the cosine and
 //! `x W^T` for the backward, which then needs two matrix products (for x and W) and one
