@@ -15,6 +15,7 @@
 //! - [`optim`]: AdaBelief, Adam and ReduceLROnPlateau over candle variables.
 //! - [`model_cmd`]: `trainer model info`, the layer table of a named model.
 
+pub mod allocator;
 pub mod bundled;
 pub mod cli;
 pub mod data_cmd;
