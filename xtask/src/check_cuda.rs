@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::workspace_root;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 
@@ -46,14 +47,6 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
         .with_context(|| format!("cannot start {what}"))?;
     ensure!(status.success(), "{what} failed ({status})");
     Ok(())
-}
-
-/// The workspace root (the parent of this crate's folder).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
 }
 
 /// Finds `site-packages/nvidia/cu13` inside the virtualenv.

@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod host_check;
 
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -44,6 +45,14 @@ enum Command {
     Bundle(bundle::BundleArgs),
     /// Render the bundled VST3 in Ardour's headless Lua session and check the recording.
     HostCheck(host_check::HostCheckArgs),
+}
+
+/// The workspace root (the parent of this crate's folder).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Parses the arguments (the first being the program name) and runs the task.

@@ -1,21 +1,40 @@
 //! `cargo xtask bench engine`: the real-time evaluator's single-thread throughput per model and
-//! block size, against this core's measured FP32 peak and candle's CPU forward.
+//! block size, against this core's measured FP32 peak, candle's CPU forward and ONNX Runtime.
+//!
+//! The ONNX Runtime baseline (`xtask/python/engine_onnxruntime.py`, one thread) runs the same
+//! folded weights and latents, which this benchmark hands it in a safetensors file; its
+//! output on a check block must match the evaluator's (within [`ORT_CHECK_TOLERANCE`]) or the
+//! benchmark fails, so both sides are known to compute the same function.
 
-use anyhow::Result;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use clap::Args;
+use safetensors::tensor::{Dtype, TensorView};
 use serde::Serialize;
-use sirenade_common::evaluator::Evaluator;
+use serde_json::json;
+use sirenade_common::evaluator::{Activation, Evaluator, NetworkWeights};
 
 use super::clock;
 use super::models::{BenchModel, MODELS};
-use super::peak;
+use super::{peak, python};
 
 /// Block sizes measured.
 const BLOCKS: [usize; 4] = [1, 16, 64, 256];
 
 /// The host rate voices are counted at.
 const HOST_RATE: f64 = 48_000.0;
+
+/// Start and step of the coordinates every measured block walks along (one 16 kHz clip).
+const T0: f64 = -1.0;
+const DT: f64 = 2.0 / 16_000.0;
+
+/// Largest difference allowed between ONNX Runtime's and the evaluator's output on the check
+/// block: both evaluate the same f32 network with different summation orders and sines; the
+/// first layer's arguments reach thousands, so a few 1e-5 of difference are expected.
+pub const ORT_CHECK_TOLERANCE: f64 = 2e-3;
 
 /// Arguments of `cargo xtask bench engine`.
 #[derive(Debug, Clone, Args)]
@@ -26,6 +45,10 @@ pub struct EngineArgs {
     /// Seconds of measurement per figure.
     #[arg(long, default_value_t = 0.5)]
     pub seconds: f64,
+    /// Python interpreter with onnxruntime 1.32 and onnx for the ONNX Runtime baseline
+    /// (default: `target/bench-venv/bin/python` when `scripts/bench-venv.sh` has made it).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
 }
 
 /// One model at one block size.
@@ -47,6 +70,11 @@ pub struct EngineResult {
     pub candle_samples_per_s: f64,
     /// `samples_per_s / candle_samples_per_s`.
     pub speedup_vs_candle: f64,
+    /// ONNX Runtime (one thread) on the same network, samples per CPU second, when its
+    /// baseline ran.
+    pub ort_samples_per_s: Option<f64>,
+    /// `samples_per_s / ort_samples_per_s`.
+    pub speedup_vs_ort: Option<f64>,
 }
 
 /// The whole report.
@@ -60,6 +88,10 @@ pub struct EngineReport {
     pub fma_gflops: f64,
     /// The evaluator's kernel.
     pub isa: String,
+    /// The ONNX Runtime version of the baseline, when it ran.
+    pub onnxruntime: Option<String>,
+    /// Largest difference between ONNX Runtime's and the evaluator's check block, over models.
+    pub ort_check_max_abs: Option<f64>,
     /// Per model and block.
     pub results: Vec<EngineResult>,
 }
@@ -68,9 +100,11 @@ pub struct EngineReport {
 pub fn bench_engine(args: &EngineArgs) -> Result<String> {
     // candle's CPU kernels read this for their thread count: one thread, like the evaluator.
     std::env::set_var("RAYON_NUM_THREADS", "1");
+    let interpreter = python::interpreter(args.python.as_deref())?;
     let peak = peak::measure(args.seconds);
     let mut results = Vec::new();
     let mut isa = String::new();
+    let mut models = Vec::new();
     for (seed, (name, model)) in MODELS.into_iter().enumerate() {
         let m = BenchModel::new(model, seed as u64)?;
         let mut ev = Evaluator::new(m.weights.clone())?;
@@ -90,32 +124,189 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
                 peak_fraction: gflops / peak.best(),
                 candle_samples_per_s,
                 speedup_vs_candle: samples_per_s / candle_samples_per_s,
+                ort_samples_per_s: None,
+                speedup_vs_ort: None,
             });
         }
+        models.push((name, m, ev));
     }
-    let report = EngineReport {
+    let mut report = EngineReport {
         peak_gflops: peak.best(),
         sgemm_gflops: peak.sgemm,
         fma_gflops: peak.fma,
         isa,
+        onnxruntime: None,
+        ort_check_max_abs: None,
         results,
     };
+    if let Some(py) = &interpreter {
+        onnxruntime_baseline(py, args.seconds, &mut models, &mut report)?;
+    }
     if args.json {
         return Ok(serde_json::to_string_pretty(&report)? + "\n");
     }
-    Ok(table(&report))
+    let mut text = table(&report);
+    if interpreter.is_none() {
+        text += &python::missing_note("ONNX Runtime");
+        text += "\n";
+    }
+    Ok(text)
+}
+
+/// Runs the ONNX Runtime baseline on the same networks and latents, checks that it computes
+/// what the evaluator computes, and fills in its rates.
+fn onnxruntime_baseline(
+    py: &Path,
+    seconds: f64,
+    models: &mut [(&'static str, BenchModel, Evaluator)],
+    report: &mut EngineReport,
+) -> Result<()> {
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let file = dir.path().join("engine-models.safetensors");
+    write_models(&file, models)?;
+    let blocks: Vec<String> = BLOCKS.iter().map(|b| b.to_string()).collect();
+    let out = python::run_script(
+        py,
+        "engine_onnxruntime.py",
+        &[
+            file.display().to_string(),
+            "--blocks".into(),
+            blocks.join(","),
+            "--seconds".into(),
+            seconds.to_string(),
+        ],
+    )?;
+    let mut worst = 0.0f64;
+    for (name, _, ev) in models.iter_mut() {
+        let theirs: Vec<f64> = serde_json::from_value(out["check"][*name].clone())
+            .with_context(|| format!("the ONNX Runtime baseline returned no check for {name}"))?;
+        let mut ours = vec![0.0f32; theirs.len()];
+        ev.render_f64(T0, DT, &mut ours);
+        let diff = ours
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (f64::from(*a) - b).abs())
+            .fold(0.0, f64::max);
+        if diff.is_nan() || diff > ORT_CHECK_TOLERANCE {
+            bail!("ONNX Runtime's {name} output differs from the evaluator's by {diff:e} (limit {ORT_CHECK_TOLERANCE:e}): the baseline does not compute the same network");
+        }
+        worst = worst.max(diff);
+    }
+    for r in out["results"].as_array().into_iter().flatten() {
+        let (Some(model), Some(block), Some(rate)) = (
+            r["model"].as_str(),
+            r["block"].as_u64(),
+            r["samples_per_s"].as_f64(),
+        ) else {
+            bail!("malformed ONNX Runtime result {r}");
+        };
+        if let Some(x) = report
+            .results
+            .iter_mut()
+            .find(|x| x.model == model && x.block as u64 == block)
+        {
+            x.ort_samples_per_s = Some(rate);
+            x.speedup_vs_ort = Some(x.samples_per_s / rate);
+        }
+    }
+    report.onnxruntime = out["onnxruntime"].as_str().map(str::to_string);
+    report.ort_check_max_abs = Some(worst);
+    Ok(())
+}
+
+/// Writes each model's folded weights and latent as f32 tensors named `MODEL.mapping.I.*`,
+/// `MODEL.layer.K.{weight,bias,omega}` and `MODEL.latent`, with the layer structure and the
+/// clock of the check block in the metadata.
+fn write_models(file: &Path, models: &[(&'static str, BenchModel, Evaluator)]) -> Result<()> {
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut push = |name: String, shape: Vec<usize>, v: &[f32]| {
+        let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        tensors.push((name, shape, bytes));
+    };
+    let mut spec = serde_json::Map::new();
+    for (name, m, _) in models {
+        let w: &NetworkWeights = &m.weights;
+        push(format!("{name}.latent"), vec![m.latent.len()], &m.latent);
+        for (i, d) in w.mapping.iter().enumerate() {
+            push(
+                format!("{name}.mapping.{i}.weight"),
+                vec![d.out_features, d.in_features],
+                &d.weight,
+            );
+            push(
+                format!("{name}.mapping.{i}.bias"),
+                vec![d.out_features],
+                &d.bias,
+            );
+        }
+        let mut layers = Vec::new();
+        for (k, l) in w.layers.iter().enumerate() {
+            if l.concat.is_some() {
+                bail!("the ONNX Runtime baseline has no concat conditioning ({name})");
+            }
+            push(
+                format!("{name}.layer.{k}.weight"),
+                vec![l.out_features, l.in_features],
+                &l.weight,
+            );
+            push(
+                format!("{name}.layer.{k}.bias"),
+                vec![l.out_features],
+                &l.bias,
+            );
+            push(
+                format!("{name}.layer.{k}.omega"),
+                vec![l.out_features],
+                &l.omega,
+            );
+            layers.push(json!({"activation": activation_name(l.activation), "film": l.film}));
+        }
+        spec.insert(
+            name.to_string(),
+            json!({"mapping_layers": w.mapping.len(), "layers": layers}),
+        );
+    }
+    let order: Vec<&str> = models.iter().map(|(n, _, _)| *n).collect();
+    spec.insert("order".into(), json!(order));
+    let views = tensors
+        .iter()
+        .map(|(n, shape, bytes)| {
+            Ok((
+                n.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), bytes)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+    let metadata = HashMap::from([
+        (
+            "models".to_string(),
+            serde_json::Value::Object(spec).to_string(),
+        ),
+        ("t0".to_string(), T0.to_string()),
+        ("dt".to_string(), DT.to_string()),
+    ]);
+    safetensors::serialize_to_file(views, Some(metadata), file)
+        .with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// The activation's name in the baseline script.
+fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Sine => "sine",
+        Activation::LeakyRelu => "leaky_relu",
+        Activation::Identity => "none",
+    }
 }
 
 /// Renders blocks of `block` samples along a clip, wrapping at its end.
 fn evaluator_rate(ev: &mut Evaluator, block: usize, seconds: f64) -> f64 {
     let mut out = vec![0.0f32; block];
-    let dt = 2.0 / 16_000.0;
-    let mut t = -1.0f32;
+    let mut t = T0;
     clock::rate(seconds, || {
-        ev.render(t, dt, &mut out);
-        t += block as f32 * dt;
+        ev.render_f64(t, DT, &mut out);
+        t += block as f64 * DT;
         if t > 1.0 {
-            t = -1.0;
+            t = T0;
         }
         block
     })
@@ -146,8 +337,13 @@ fn table(r: &EngineReport) -> String {
         "single-thread FP32 peak {:.1} GFLOP/s (SGEMM {:.1}, FMA loop {:.1}); evaluator kernel {}\n",
         r.peak_gflops, r.sgemm_gflops, r.fma_gflops, r.isa
     );
+    if let (Some(v), Some(d)) = (&r.onnxruntime, r.ort_check_max_abs) {
+        s += &format!(
+            "ONNX Runtime {v}, one thread (its output matches the evaluator's within {d:.1e})\n"
+        );
+    }
     s += &format!(
-        "{:<6} {:>5} {:>13} {:>10} {:>8} {:>7} {:>13} {:>9}\n",
+        "{:<6} {:>5} {:>11} {:>10} {:>8} {:>7} {:>12} {:>8} {:>11} {:>8}\n",
         "model",
         "block",
         "samples/s",
@@ -155,11 +351,14 @@ fn table(r: &EngineReport) -> String {
         "GFLOP/s",
         "of peak",
         "candle smp/s",
-        "speed-up"
+        "vs candle",
+        "ORT smp/s",
+        "vs ORT"
     );
+    let dash = || "–".to_string();
     for x in &r.results {
         s += &format!(
-            "{:<6} {:>5} {:>13.0} {:>10.2} {:>8.1} {:>6.1}% {:>13.0} {:>8.1}x\n",
+            "{:<6} {:>5} {:>11.0} {:>10.2} {:>8.1} {:>6.1}% {:>12.0} {:>8.1}x {:>11} {:>8}\n",
             x.model,
             x.block,
             x.samples_per_s,
@@ -167,7 +366,9 @@ fn table(r: &EngineReport) -> String {
             x.gflops,
             100.0 * x.peak_fraction,
             x.candle_samples_per_s,
-            x.speedup_vs_candle
+            x.speedup_vs_candle,
+            x.ort_samples_per_s.map_or_else(dash, |v| format!("{v:.0}")),
+            x.speedup_vs_ort.map_or_else(dash, |v| format!("{v:.2}x")),
         );
     }
     s

@@ -4,13 +4,15 @@
 //! - `train`: training throughput; `engine`: the real-time evaluator per model and block size;
 //!   `plugin`: the bundled plugin in a CLAP host.
 //! - `peak`: this core's single-thread FP32 peak (SGEMM and an FMA loop); `models`: the
-//!   networks the engine benchmark runs; `clock`: CPU-time rates.
+//!   networks the engine benchmark runs; `clock`: CPU-time rates; `python`: the PyTorch and
+//!   ONNX Runtime baselines' interpreter and scripts.
 
 mod clock;
 mod engine;
 mod models;
 mod peak;
 mod plugin;
+mod python;
 mod train;
 
 use anyhow::Result;

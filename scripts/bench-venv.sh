@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the benchmarks' Python baselines into target/bench-venv: PyTorch for `cargo xtask
+# bench train` and ONNX Runtime for `cargo xtask bench engine`, pinned to the versions the
+# issues' reference figures name. Not part of the main job or the tests (PyPI's torch wheel
+# brings its CUDA libraries: about 4 GB). Idempotent: rebuilt only when the pins change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH_VENV=target/bench-venv
+BENCH_PINS=(torch==2.15.0 adabelief-pytorch==0.2.0 onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6)
+
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || bash scripts/setup.sh
+stamp="$BENCH_VENV/.sirenade-pins"
+if [ ! -x "$BENCH_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${BENCH_PINS[*]}" ]; then
+  echo "bench-venv: creating $BENCH_VENV with ${BENCH_PINS[*]}"
+  rm -rf "$BENCH_VENV"
+  python3 -m venv "$BENCH_VENV"
+  "$BENCH_VENV/bin/pip" install -q --disable-pip-version-check "${BENCH_PINS[@]}"
+  echo "${BENCH_PINS[*]}" >"$stamp"
+fi
+"$BENCH_VENV/bin/python" -c 'import torch, onnxruntime; print("bench-venv: torch", torch.__version__, "onnxruntime", onnxruntime.__version__)'
