@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::error::EvaluatorError;
 use super::kernel::{self, Chunk, Isa};
-use super::packed::Packed;
+use super::packed::{NarrowStorage, Packed};
 use super::scratch::{Scratch, BLOCK};
 use super::voice::Voice;
 use super::weights::NetworkWeights;
@@ -37,11 +37,20 @@ impl Evaluator {
     /// As [`Evaluator::new`] with a chosen kernel, to compare the ISA levels; fails if this CPU
     /// cannot run it.
     pub fn with_isa(weights: NetworkWeights, isa: Isa) -> Result<Evaluator, EvaluatorError> {
+        Evaluator::with_storage(weights, isa, NarrowStorage::Compact)
+    }
+
+    /// As [`Evaluator::with_isa`] with the narrow panels' storage chosen (tests compare both).
+    pub(crate) fn with_storage(
+        weights: NetworkWeights,
+        isa: Isa,
+        storage: NarrowStorage,
+    ) -> Result<Evaluator, EvaluatorError> {
         if !isa.is_available() {
             return Err(EvaluatorError::IsaUnavailable(isa));
         }
         weights.validate()?;
-        let packed = Packed::new(&weights, isa);
+        let packed = Packed::with_storage(&weights, isa, storage);
         let net = Arc::new(Network { weights, packed });
         Ok(Evaluator::voice_of(net))
     }
@@ -62,6 +71,12 @@ impl Evaluator {
     /// The kernel this evaluator runs.
     pub fn isa(&self) -> Isa {
         self.net.packed.isa
+    }
+
+    /// Whether the few-coordinate kernel reads f16 panels.
+    #[cfg(test)]
+    pub(crate) fn narrow_is_f16(&self) -> bool {
+        matches!(self.net.packed.columns, super::packed::Columns::F16(_))
     }
 
     /// The weights it evaluates.

@@ -16,6 +16,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use serde::Serialize;
 use serde_json::json;
 use sirenade_common::evaluator::{Activation, Evaluator, NetworkWeights};
+use sirenade_common::preset::Precision;
 
 use super::clock;
 use super::models::{BenchModel, MODELS};
@@ -45,6 +46,11 @@ pub struct EngineArgs {
     /// Seconds of measurement per figure.
     #[arg(long, default_value_t = 0.5)]
     pub seconds: f64,
+    /// Precision of the presets measured: `f16` (compact, what `trainer export` writes by
+    /// default and what ships; the evaluator keeps f16 matrices for its few-coordinate kernel)
+    /// or `f32`. ONNX Runtime runs the same values in f32 either way.
+    #[arg(long, default_value = "f16", value_parser = parse_precision)]
+    pub precision: Precision,
     /// Python interpreter with onnxruntime 1.32 and onnx for the ONNX Runtime baseline
     /// (default: `target/bench-venv/bin/python` when `scripts/bench-venv.sh` has made it).
     #[arg(long)]
@@ -88,6 +94,8 @@ pub struct EngineReport {
     pub fma_gflops: f64,
     /// The evaluator's kernel.
     pub isa: String,
+    /// Storage precision of the measured presets (`f16` or `f32`).
+    pub precision: &'static str,
     /// The ONNX Runtime version of the baseline, when it ran.
     pub onnxruntime: Option<String>,
     /// Largest difference between ONNX Runtime's and the evaluator's check block, over models.
@@ -106,7 +114,7 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
     let mut isa = String::new();
     let mut models = Vec::new();
     for (seed, (name, model)) in MODELS.into_iter().enumerate() {
-        let m = BenchModel::new(model, seed as u64)?;
+        let m = BenchModel::new(model, seed as u64, args.precision)?;
         let mut ev = Evaluator::new(m.weights.clone())?;
         isa = ev.isa().to_string();
         ev.prepare(&m.latent)?;
@@ -135,6 +143,10 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
         sgemm_gflops: peak.sgemm,
         fma_gflops: peak.fma,
         isa,
+        precision: match args.precision {
+            Precision::F16 => "f16",
+            Precision::F32 => "f32",
+        },
         onnxruntime: None,
         ort_check_max_abs: None,
         results,
@@ -289,6 +301,15 @@ fn write_models(file: &Path, models: &[(&'static str, BenchModel, Evaluator)]) -
         .with_context(|| format!("cannot write {}", file.display()))
 }
 
+/// `f16` or `f32`.
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    match s {
+        "f16" => Ok(Precision::F16),
+        "f32" => Ok(Precision::F32),
+        _ => Err(format!("precision '{s}' is not f16 or f32")),
+    }
+}
+
 /// The activation's name in the baseline script.
 fn activation_name(a: Activation) -> &'static str {
     match a {
@@ -334,8 +355,8 @@ fn candle_rate(m: &BenchModel, z: &Tensor, block: usize, seconds: f64) -> Result
 
 fn table(r: &EngineReport) -> String {
     let mut s = format!(
-        "single-thread FP32 peak {:.1} GFLOP/s (SGEMM {:.1}, FMA loop {:.1}); evaluator kernel {}\n",
-        r.peak_gflops, r.sgemm_gflops, r.fma_gflops, r.isa
+        "single-thread FP32 peak {:.1} GFLOP/s (SGEMM {:.1}, FMA loop {:.1}); evaluator kernel {}; {} presets\n",
+        r.peak_gflops, r.sgemm_gflops, r.fma_gflops, r.isa, r.precision
     );
     if let (Some(v), Some(d)) = (&r.onnxruntime, r.ort_check_max_abs) {
         s += &format!(

@@ -1,4 +1,4 @@
-//! The AVX2+FMA kernel: 8 lanes, register tile of 6 output rows × 2 ymm (16 coordinates),
+//! The AVX2+FMA (and F16C) kernel: 8 lanes, register tile of 6 output rows × 2 ymm (16 coordinates),
 //! 12 accumulators, leaving ymm registers for the inputs and the broadcast weight.
 
 use std::arch::x86_64::*;
@@ -28,6 +28,10 @@ impl Simd for Avx2 {
     #[inline(always)]
     unsafe fn load(p: *const f32) -> __m256 {
         _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> __m256 {
+        _mm256_cvtph_ps(_mm_loadu_si128(p.cast()))
     }
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: __m256) {
@@ -72,9 +76,9 @@ impl Simd for Avx2 {
 /// Runs the network on one chunk with the AVX2+FMA kernel.
 ///
 /// # Safety
-/// AVX2 and FMA must be available; the chunk's network must have been packed for
+/// AVX2, FMA and F16C must be available; the chunk's network must have been packed for
 /// [`super::Isa::Avx2Fma`] and its scratch and parameters sized for that network.
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
     forward::forward::<Avx2, ROWS, 2>(chunk);
 }
@@ -82,8 +86,8 @@ pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
 /// Applies the sine to every value of `xs` with AVX2+FMA.
 ///
 /// # Safety
-/// AVX2 and FMA must be available.
-#[target_feature(enable = "avx2,fma")]
+/// AVX2, FMA and F16C must be available.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn sin_in_place(xs: &mut [f32]) {
     forward::sin_slice::<Avx2>(xs);
 }
@@ -91,8 +95,8 @@ pub(crate) unsafe fn sin_in_place(xs: &mut [f32]) {
 /// `Σ a[i]·b[i]` with AVX2+FMA.
 ///
 /// # Safety
-/// AVX2 and FMA must be available.
-#[target_feature(enable = "avx2,fma")]
+/// AVX2, FMA and F16C must be available.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
     super::dot::dot::<Avx2>(a, b)
 }

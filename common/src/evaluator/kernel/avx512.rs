@@ -30,6 +30,10 @@ impl Simd for Avx512 {
         _mm512_loadu_ps(p)
     }
     #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> __m512 {
+        _mm512_cvtph_ps(_mm256_loadu_si256(p.cast()))
+    }
+    #[inline(always)]
     unsafe fn store(p: *mut f32, v: __m512) {
         _mm512_storeu_ps(p, v);
     }

@@ -28,7 +28,7 @@ pub(crate) use simd::Simd;
 pub enum Isa {
     /// 16-lane zmm kernel (AVX-512F), 6×64 register tile.
     Avx512,
-    /// 8-lane ymm kernel (AVX2 with FMA), 6×16 register tile.
+    /// 8-lane ymm kernel (AVX2 with FMA and F16C), 6×16 register tile.
     Avx2Fma,
     /// Plain Rust on 8-element arrays, for any CPU.
     Portable,
@@ -56,11 +56,21 @@ impl Isa {
                     && is_x86_feature_detected!("fma")
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            Isa::Avx2Fma => {
+                is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("fma")
+                    && is_x86_feature_detected!("f16c")
+            }
             Isa::Portable => true,
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
+    }
+
+    /// Whether the kernel widens f16 weights in hardware as it loads them (F16C, or AVX-512F's
+    /// `vcvtph2ps`), so that f16 narrow panels cost no more arithmetic than f32 ones.
+    pub(crate) fn loads_f16(self) -> bool {
+        !matches!(self, Isa::Portable)
     }
 
     /// f32 lanes of one vector: the height of the narrow weight panels.

@@ -8,26 +8,33 @@
 //! feature-major activation buffer.
 
 use super::forward::activate;
-use super::simd::Simd;
+use super::simd::{PanelWeight, Simd};
 use crate::evaluator::packed::PackedLayer;
 use crate::evaluator::scratch::BLOCK;
 
-/// Row vectors per tile: four independent accumulators per coordinate hide the FMA latency.
+/// Row vectors per tile for one to three coordinates with 32 vector registers (AVX-512): eight
+/// independent accumulator chains per coordinate, so that FMA latency does not bound the
+/// one-sample case, whose every weight is used once.
+const R_FEW: usize = 8;
+
+/// Row vectors per tile otherwise: four accumulators per coordinate.
 const R: usize = 4;
 
-/// Room for one tile's sums: `R` vectors × 4 coordinates × at most 16 lanes.
-const SUMS: usize = R * 4 * 16;
+/// Room for one tile's sums: at most 16 accumulators of at most 16 lanes (`R` × 4 or `R_FEW`
+/// × 2 coordinates).
+const SUMS: usize = 16 * 16;
 
-/// One dense layer for `n` coordinates (`n ≤ LANES / 2`).
+/// One dense layer for `n` coordinates (`n ≤ LANES / 2`), its panels stored as `W` (f32 or
+/// f16).
 ///
 /// # Safety
-/// `S` must be available; pointers point at this layer's narrow panels and parameter-major
+/// `S` must be available (with F16C for f16 panels); pointers point at this layer's narrow panels and parameter-major
 /// parameters, and at activation buffers of at least `max(k, vectors·LANES)` rows of [`BLOCK`]
 /// values.
 #[inline(always)]
-pub(super) unsafe fn dense<S: Simd, const ACT: u8>(
+pub(super) unsafe fn dense<S: Simd, W: PanelWeight, const ACT: u8>(
     layer: &PackedLayer,
-    columns: *const f32,
+    columns: *const W,
     params: *const f32,
     frac: *const f32,
     n: usize,
@@ -35,22 +42,33 @@ pub(super) unsafe fn dense<S: Simd, const ACT: u8>(
     dst: *mut f32,
 ) {
     let mut v = 0;
+    if S::LANES >= 16 && n < 4 {
+        while v + R_FEW <= layer.vectors {
+            rows::<S, W, R_FEW, ACT>(layer, columns, params, frac, n, src, dst, v);
+            v += R_FEW;
+        }
+    }
     while v + R <= layer.vectors {
-        rows::<S, R, ACT>(layer, columns, params, frac, n, src, dst, v);
+        rows::<S, W, R, ACT>(layer, columns, params, frac, n, src, dst, v);
         v += R;
     }
+    while v + 2 <= layer.vectors {
+        rows::<S, W, 2, ACT>(layer, columns, params, frac, n, src, dst, v);
+        v += 2;
+    }
     while v < layer.vectors {
-        rows::<S, 1, ACT>(layer, columns, params, frac, n, src, dst, v);
+        rows::<S, W, 1, ACT>(layer, columns, params, frac, n, src, dst, v);
         v += 1;
     }
 }
 
-/// Row vectors `v..v + RV` for all `n` coordinates, four (AVX-512), two or one at a time.
+/// Row vectors `v..v + RV` for all `n` coordinates, four (AVX-512, at most four row vectors),
+/// two or one at a time.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn rows<S: Simd, const RV: usize, const ACT: u8>(
+unsafe fn rows<S: Simd, W: PanelWeight, const RV: usize, const ACT: u8>(
     layer: &PackedLayer,
-    columns: *const f32,
+    columns: *const W,
     params: *const f32,
     frac: *const f32,
     n: usize,
@@ -66,21 +84,21 @@ unsafe fn rows<S: Simd, const RV: usize, const ACT: u8>(
     let dst = dst.add(v * S::LANES * BLOCK);
     let mut c = 0;
     // Four coordinates need 16 accumulators + 5 operands: only AVX-512 has the 32 registers.
-    if S::LANES >= 16 {
+    if S::LANES >= 16 && RV <= R {
         while c + 4 <= n {
             let at = (src.add(c), frac.add(c), dst.add(c));
-            tile::<S, RV, 4, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
+            tile::<S, W, RV, 4, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
             c += 4;
         }
     }
     while c + 2 <= n {
         let at = (src.add(c), frac.add(c), dst.add(c));
-        tile::<S, RV, 2, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
+        tile::<S, W, RV, 2, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
         c += 2;
     }
     if c < n {
         let at = (src.add(c), frac.add(c), dst.add(c));
-        tile::<S, RV, 1, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
+        tile::<S, W, RV, 1, ACT>(panel, layer.k, at.0, params, stride, at.1, sums, at.2);
     }
 }
 
@@ -89,8 +107,8 @@ unsafe fn rows<S: Simd, const RV: usize, const ACT: u8>(
 /// tile), then modulated, activated and written row by row.
 #[inline(always)]
 #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
-unsafe fn tile<S: Simd, const RV: usize, const C: usize, const ACT: u8>(
-    panel: *const f32,
+unsafe fn tile<S: Simd, W: PanelWeight, const RV: usize, const C: usize, const ACT: u8>(
+    panel: *const W,
     k: usize,
     src: *const f32,
     params: *const f32,
@@ -103,7 +121,7 @@ unsafe fn tile<S: Simd, const RV: usize, const C: usize, const ACT: u8>(
     let mut acc = [[S::zero(); C]; RV];
     for i in 0..k {
         let w: [S::V; RV] =
-            std::array::from_fn(|r| S::load(panel.add(r * panel_len + i * S::LANES)));
+            std::array::from_fn(|r| W::load::<S>(panel.add(r * panel_len + i * S::LANES)));
         let x = src.add(i * BLOCK);
         for c in 0..C {
             let x = S::splat(*x.add(c));

@@ -26,6 +26,10 @@ impl Simd for Scalar {
         p.read_unaligned()
     }
     #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> f32 {
+        half::f16::from_bits(p.read_unaligned()).to_f32()
+    }
+    #[inline(always)]
     unsafe fn store(p: *mut f32, v: f32) {
         p.write_unaligned(v);
     }
@@ -101,6 +105,10 @@ impl Simd for Portable {
     #[inline(always)]
     unsafe fn load(p: *const f32) -> Self::V {
         p.cast::<Self::V>().read_unaligned()
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> Self::V {
+        std::array::from_fn(|l| half::f16::from_bits(p.add(l).read_unaligned()).to_f32())
     }
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: Self::V) {

@@ -18,6 +18,9 @@ pub(crate) trait Simd {
     unsafe fn splat(x: f32) -> Self::V;
     /// Loads `LANES` values (no alignment needed).
     unsafe fn load(p: *const f32) -> Self::V;
+    /// Loads `LANES` IEEE half-precision values (bit patterns, no alignment needed) widened to
+    /// f32, which is exact.
+    unsafe fn load_f16(p: *const u16) -> Self::V;
     /// Stores `LANES` values (no alignment needed).
     unsafe fn store(p: *mut f32, v: Self::V);
     /// `a + b`.
@@ -36,4 +39,28 @@ pub(crate) trait Simd {
     unsafe fn low_bit_to_sign(v: Self::V) -> Self::V;
     /// `x - q·π` for integral `q`, accurate to a few 1e-8 for `|x| ≤ 1e5`.
     unsafe fn reduce_pi(x: Self::V, q: Self::V) -> Self::V;
+}
+
+/// An element type the narrow weight panels are stored in: f32, or f16 bit patterns when every
+/// weight is an f16 value (see [`Columns`](crate::evaluator::packed::Columns)).
+pub(crate) trait PanelWeight: Copy {
+    /// Loads `S::LANES` weights as f32.
+    ///
+    /// # Safety
+    /// As [`Simd::load`].
+    unsafe fn load<S: Simd>(p: *const Self) -> S::V;
+}
+
+impl PanelWeight for f32 {
+    #[inline(always)]
+    unsafe fn load<S: Simd>(p: *const f32) -> S::V {
+        S::load(p)
+    }
+}
+
+impl PanelWeight for u16 {
+    #[inline(always)]
+    unsafe fn load<S: Simd>(p: *const u16) -> S::V {
+        S::load_f16(p)
+    }
 }

@@ -5,4 +5,5 @@ mod networks;
 mod reference;
 mod sine;
 mod speed;
+mod storage;
 mod validation;
