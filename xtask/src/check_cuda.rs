@@ -3,8 +3,8 @@
 //! A CUDA 13.0 compiler comes from PyPI into a local virtualenv (`target/cuda-venv`): the
 //! cu12 wheels carry no `nvcc` driver, and a newer nvvm emits PTX that a CUDA 13.0 driver
 //! rejects, hence the pins. `PATH`, `CUDA_ROOT`, `CUDA_PATH` and `CUDA_COMPUTE_CAP=90` (H100 /
-//! H200) point the build at it; the binary lands in `target/cuda/release/trainer`, ready to be
-//! carried to a GPU machine.
+//! H200) point the build at it; the binaries land in `target/cuda/release/` (`trainer`, and
+//! `xtask` for the thesis-scale benchmark), ready to be carried to a GPU machine.
 //!
 //! Linking needs `libcuda`, which only a GPU driver installs: the build links against a shim
 //! generated here (one empty function per CUDA driver symbol that `cudarc` references, soname
@@ -126,8 +126,10 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
                 "--release",
                 "-p",
                 "sirenade-trainer",
+                "-p",
+                "xtask",
                 "--features",
-                "cuda",
+                "sirenade-trainer/cuda,xtask/cuda",
             ])
             .args(["--target-dir", "target/cuda"])
             .args(extra)
@@ -145,8 +147,10 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
     write_driver_shim(&root.join("target/cuda/release/deps"), &link)?;
     run(&mut cargo(&[]), "cargo build --features cuda")?;
     println!(
-        "check-cuda: the CUDA build compiles; binary at {}",
-        root.join("target/cuda/release/trainer").display()
+        "check-cuda: the CUDA build compiles; binaries at {} and {} (`xtask bench train \
+         --thesis-scale --device cuda` on a GPU machine)",
+        root.join("target/cuda/release/trainer").display(),
+        root.join("target/cuda/release/xtask").display()
     );
     Ok(())
 }
