@@ -118,8 +118,15 @@ pub fn check_cuda(args: &CheckCudaArgs) -> Result<()> {
             .with_context(|| format!("{}: cannot link", dest.display()))?;
     }
     let lib_path = format!("{}:{lib_path}", link.display());
+    // The toolchain's own rustc (beside its cargo), not rustup's proxy: the proxy picks a
+    // toolchain by directory, and a dependency of candle (macro_rules_attribute) ships a
+    // rust-toolchain.toml naming one that is not installed.
+    let rustc = Path::new(env!("CARGO")).with_file_name("rustc");
     let cargo = |extra: &[&str]| {
         let mut c = Command::new(env!("CARGO"));
+        if rustc.is_file() {
+            c.env("RUSTC", &rustc);
+        }
         c.current_dir(&root)
             .args([
                 "build",

@@ -5,7 +5,9 @@
 //! lanes; here each step of the reduction loads `R` vectors of weights from the narrow panel and
 //! broadcasts `C` inputs, so every lane does useful work. The sums go to a small stack buffer,
 //! are modulated and activated there a vector at a time, then written to their rows of the
-//! feature-major activation buffer.
+//! feature-major activation buffer. Every weight is read once per coordinate, so the panels'
+//! storage matters: f32, or f16 widened as it is loaded ([`PanelWeight`]; see
+//! [`Columns`](crate::evaluator::packed::Columns)).
 
 use super::forward::activate;
 use super::simd::{PanelWeight, Simd};
