@@ -12,6 +12,10 @@ and positions. `fd` takes the forward difference of the prediction on the sample
 reference code); `analytic` takes the network's time derivative by autograd with
 `create_graph=True` (thesis eq. 4.7) against the target's forward difference.
 
+The model's constants (omegas 1760/245, widths, mapping depth) are those of the trainer's
+`pigan` configuration (`ModelConfig::named("pigan")`); the benchmark runs this script for that
+model only.
+
 Prints one JSON line: coord_samples_per_s (batch x points / the median step), seconds_per_step,
 peak_rss_mib, threads, torch version.
 """
