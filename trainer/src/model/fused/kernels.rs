@@ -68,6 +68,23 @@ pub(super) fn vectorised<R>(f: impl FnOnce() -> R) -> R {
 /// shift per item).
 pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
     let (rows, out) = (d.rows(), d.outputs);
+    if Products::best() == Products::Panels && out > 0 && d.inputs > 0 && d.points > 0 {
+        let (mut product, mut sin, mut cos) = (
+            pool::take(rows * out),
+            pool::take(rows * out),
+            pool::take(rows * out),
+        );
+        panels::multiply_activate(
+            &mut product,
+            &mut sin,
+            &mut cos,
+            x,
+            &PackedB::transposed(w, out, d.inputs),
+            film,
+            d.points,
+        );
+        return Forward { sin, cos, product };
+    }
     let product = product(x, w, d.inputs);
     let mut sin = pool::take(rows * out);
     let mut cos = pool::take(rows * out);
@@ -86,7 +103,7 @@ pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
 
 /// One row of the forward's element-wise part: `(s, c) = sincos(scale * p + shift)`.
 #[inline(always)]
-fn activate_row(s: &mut [f32], c: &mut [f32], p: &[f32], scale: &[f32], shift: &[f32]) {
+pub(super) fn activate_row(s: &mut [f32], c: &mut [f32], p: &[f32], scale: &[f32], shift: &[f32]) {
     for ((((s, c), &p), &k), &h) in s.iter_mut().zip(c).zip(p).zip(scale).zip(shift) {
         (*s, *c) = sin_cos(k * p + h);
     }

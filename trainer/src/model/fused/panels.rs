@@ -105,10 +105,57 @@ pub fn multiply(c: &mut [f32], a: &[f32], b: &PackedB) {
         });
 }
 
+/// The forward of a FiLM-sine layer on the panel kernel: `p = a b` as [`multiply`] computes
+/// it, and with it `(sin, cos)` of `scale ⊙ p + shift` for each thread's group of rows right
+/// after its product, while those rows are in L1 (rather than in a second pass that reads `p`
+/// back from memory). Row `r` takes the scale and shift of item `r / points` from `film`
+/// `[items, 2, n]`.
+///
+/// Panics if the sizes disagree or this CPU lacks AVX-512F (see [`available`]).
+pub fn multiply_activate(
+    p: &mut [f32],
+    sin: &mut [f32],
+    cos: &mut [f32],
+    a: &[f32],
+    b: &PackedB,
+    film: &[f32],
+    points: usize,
+) {
+    let (k, n) = (b.k, b.n);
+    assert!(k > 0 && n > 0 && points > 0, "empty product");
+    assert_eq!(a.len() % k, 0, "a is not [rows, k]");
+    let rows = a.len() / k;
+    assert!(
+        p.len() == rows * n && sin.len() == rows * n && cos.len() == rows * n,
+        "p, sin and cos are not [rows, n]"
+    );
+    assert_eq!(
+        film.len(),
+        rows.div_ceil(points) * 2 * n,
+        "film is not [items, 2, n]"
+    );
+    assert!(available(), "the panel kernel needs AVX-512F");
+    p.par_chunks_mut(ROWS_PER_TASK * n)
+        .zip(a.par_chunks(ROWS_PER_TASK * k))
+        .zip(sin.par_chunks_mut(ROWS_PER_TASK * n))
+        .zip(cos.par_chunks_mut(ROWS_PER_TASK * n))
+        .enumerate()
+        .for_each(|(task, (((p, a), sin), cos))| {
+            // SAFETY: AVX-512F is available (asserted above); the chunks hold the same whole
+            // rows of `k` (a) and `n` (p, sin, cos), and `b` was packed for `k` and `n`.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                avx512::rows(p, a, b);
+                avx512::activate(task * ROWS_PER_TASK, p, sin, cos, film, points, n);
+            };
+        });
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
+    use super::super::kernels::activate_row;
     use super::{PackedB, LANES, PANEL, TILE_ROWS};
 
     /// `c = a b` for whole rows of `a` `[rows, k]` into `c` `[rows, n]`, panel by panel.
@@ -146,6 +193,31 @@ mod avx512 {
                 }
             }
             panel = panel.add(k * vectors * LANES);
+        }
+    }
+
+    /// `(sin, cos)(scale ⊙ p + shift)` for the rows of `p` starting at row `first_row`.
+    ///
+    /// # Safety
+    /// AVX-512F must be available.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn activate(
+        first_row: usize,
+        p: &[f32],
+        sin: &mut [f32],
+        cos: &mut [f32],
+        film: &[f32],
+        points: usize,
+        n: usize,
+    ) {
+        let rows = p
+            .chunks_exact(n)
+            .zip(sin.chunks_exact_mut(n))
+            .zip(cos.chunks_exact_mut(n));
+        for (r, ((p, s), c)) in rows.enumerate() {
+            let item = &film[(first_row + r) / points * 2 * n..][..2 * n];
+            let (scale, shift) = item.split_at(n);
+            activate_row(s, c, p, scale, shift);
         }
     }
 
@@ -233,8 +305,52 @@ mod avx512 {
 
 #[cfg(test)]
 mod tests {
-    use super::{available, multiply, PackedB};
+    use super::{available, multiply, multiply_activate, PackedB};
+    use crate::model::fused::kernels::activate_row;
     use crate::model::fused::tests::values;
+
+    /// The fused product-and-sines gives bit for bit what the product followed by a separate
+    /// pass gives, with items that straddle the threads' row groups (7 points per item against
+    /// groups of 24 rows) and a last item cut short.
+    #[test]
+    fn multiply_activate_equals_the_two_passes() {
+        if !available() {
+            return;
+        }
+        for (rows, k, n, points) in [(61, 33, 40, 7), (100, 256, 96, 25), (5, 1, 17, 5)] {
+            let a = values(rows * k, 7);
+            let w = values(n * k, 8);
+            let items = rows.div_ceil(points);
+            let film: Vec<f32> = values(items * 2 * n, 9).iter().map(|v| 30.0 * v).collect();
+            let b = PackedB::transposed(&w, n, k);
+            let (mut p, mut s, mut c) = (
+                vec![0.0; rows * n],
+                vec![0.0; rows * n],
+                vec![0.0; rows * n],
+            );
+            multiply_activate(&mut p, &mut s, &mut c, &a, &b, &film, points);
+            let mut p2 = vec![0.0; rows * n];
+            multiply(&mut p2, &a, &b);
+            let (mut s2, mut c2) = (vec![0.0; rows * n], vec![0.0; rows * n]);
+            for r in 0..rows {
+                let item = &film[r / points * 2 * n..][..2 * n];
+                let span = r * n..(r + 1) * n;
+                activate_row(
+                    &mut s2[span.clone()],
+                    &mut c2[span.clone()],
+                    &p2[span],
+                    &item[..n],
+                    &item[n..],
+                );
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&p), bits(&p2), "{rows}x{k}x{n}: products");
+            // Both evaluate the same scalar formula, vectorised or not; Rust contracts no
+            // multiply-add into an FMA, so the bits agree.
+            assert_eq!(bits(&s), bits(&s2), "{rows}x{k}x{n}: sines");
+            assert_eq!(bits(&c), bits(&c2), "{rows}x{k}x{n}: cosines");
+        }
+    }
 
     /// Every tile shape and column remainder against an f64 product: within 1e-6 per term
     /// summed (terms are products of values in [-1, 1), summed in f32). On a CPU without
