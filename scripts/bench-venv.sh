@@ -10,12 +10,5 @@ BENCH_VENV=target/bench-venv
 BENCH_PINS=(torch==2.15.0 adabelief-pytorch==0.2.0 onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6)
 
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || bash scripts/setup.sh
-stamp="$BENCH_VENV/.sirenade-pins"
-if [ ! -x "$BENCH_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${BENCH_PINS[*]}" ]; then
-  echo "bench-venv: creating $BENCH_VENV with ${BENCH_PINS[*]}"
-  rm -rf "$BENCH_VENV"
-  python3 -m venv "$BENCH_VENV"
-  "$BENCH_VENV/bin/pip" install -q --disable-pip-version-check "${BENCH_PINS[@]}"
-  echo "${BENCH_PINS[*]}" >"$stamp"
-fi
+bash scripts/pinned-venv.sh "$BENCH_VENV" "${BENCH_PINS[@]}"
 "$BENCH_VENV/bin/python" -c 'import torch, onnxruntime; print("bench-venv: torch", torch.__version__, "onnxruntime", onnxruntime.__version__)'

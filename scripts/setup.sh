@@ -37,14 +37,7 @@ if [ $((${#need[@]} + ${#need_norec[@]})) -gt 0 ]; then
   fi
 fi
 
-# The virtualenv is rebuilt only when its pins change (the stamp file records them).
-stamp="$HOST_VENV/.sirenade-pins"
-if [ ! -x "$HOST_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${HOST_PINS[*]}" ]; then
-  echo "setup: creating $HOST_VENV with ${HOST_PINS[*]}"
-  rm -rf "$HOST_VENV"
-  python3 -m venv "$HOST_VENV"
-  "$HOST_VENV/bin/pip" install -q --disable-pip-version-check "${HOST_PINS[@]}"
-  echo "${HOST_PINS[*]}" >"$stamp"
-fi
+# The virtualenv is rebuilt only when its pins change.
+bash scripts/pinned-venv.sh "$HOST_VENV" "${HOST_PINS[@]}"
 
 command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found (install Rust with rustup)" >&2; exit 1; }

@@ -230,28 +230,37 @@ fn onnxruntime_baseline(
     Ok(())
 }
 
+/// One f32 tensor to write: name, shape, values.
+type Tensor32<'a> = (String, Vec<usize>, &'a [f32]);
+
+/// Pushes `PREFIX.weight` `[out, in]` and `PREFIX.bias` `[out]` of a dense map.
+fn push_dense<'a>(
+    tensors: &mut Vec<Tensor32<'a>>,
+    prefix: String,
+    shape: [usize; 2],
+    weight: &'a [f32],
+    bias: &'a [f32],
+) {
+    tensors.push((format!("{prefix}.weight"), shape.to_vec(), weight));
+    tensors.push((format!("{prefix}.bias"), vec![shape[0]], bias));
+}
+
 /// Writes each model's folded weights and latent as f32 tensors named `MODEL.mapping.I.*`,
 /// `MODEL.layer.K.{weight,bias,omega}` and `MODEL.latent`, with the layer structure and the
 /// clock of the check block in the metadata.
 fn write_models(file: &Path, models: &[(&'static str, BenchModel, Evaluator)]) -> Result<()> {
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    let mut push = |name: String, shape: Vec<usize>, v: &[f32]| {
-        let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-        tensors.push((name, shape, bytes));
-    };
+    let mut tensors: Vec<Tensor32> = Vec::new();
     let mut spec = serde_json::Map::new();
     for (name, m, _) in models {
         let w: &NetworkWeights = &m.weights;
-        push(format!("{name}.latent"), vec![m.latent.len()], &m.latent);
+        tensors.push((format!("{name}.latent"), vec![m.latent.len()], &m.latent));
         for (i, d) in w.mapping.iter().enumerate() {
-            push(
-                format!("{name}.mapping.{i}.weight"),
-                vec![d.out_features, d.in_features],
+            let shape = [d.out_features, d.in_features];
+            push_dense(
+                &mut tensors,
+                format!("{name}.mapping.{i}"),
+                shape,
                 &d.weight,
-            );
-            push(
-                format!("{name}.mapping.{i}.bias"),
-                vec![d.out_features],
                 &d.bias,
             );
         }
@@ -260,21 +269,19 @@ fn write_models(file: &Path, models: &[(&'static str, BenchModel, Evaluator)]) -
             if l.concat.is_some() {
                 bail!("the ONNX Runtime baseline has no concat conditioning ({name})");
             }
-            push(
-                format!("{name}.layer.{k}.weight"),
-                vec![l.out_features, l.in_features],
+            let shape = [l.out_features, l.in_features];
+            push_dense(
+                &mut tensors,
+                format!("{name}.layer.{k}"),
+                shape,
                 &l.weight,
-            );
-            push(
-                format!("{name}.layer.{k}.bias"),
-                vec![l.out_features],
                 &l.bias,
             );
-            push(
+            tensors.push((
                 format!("{name}.layer.{k}.omega"),
                 vec![l.out_features],
                 &l.omega,
-            );
+            ));
             layers.push(json!({"activation": activation_name(l.activation), "film": l.film}));
         }
         spec.insert(
@@ -284,14 +291,14 @@ fn write_models(file: &Path, models: &[(&'static str, BenchModel, Evaluator)]) -
     }
     let order: Vec<&str> = models.iter().map(|(n, _, _)| *n).collect();
     spec.insert("order".into(), json!(order));
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
     let views = tensors
         .iter()
-        .map(|(n, shape, bytes)| {
-            Ok((
-                n.clone(),
-                TensorView::new(Dtype::F32, shape.clone(), bytes)?,
-            ))
-        })
+        .zip(&bytes)
+        .map(|((n, shape, _), b)| Ok((n.clone(), TensorView::new(Dtype::F32, shape.clone(), b)?)))
         .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
     let metadata = HashMap::from([
         (

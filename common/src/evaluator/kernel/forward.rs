@@ -7,9 +7,9 @@
 //! modulation, its per-sample ramp and the activation (the sine included) to each tile right
 //! after its reduction, while it is in L1. The first layer runs in f64 ([`super::first`]).
 
-use super::simd::{PanelWeight, Simd};
+use super::simd::Simd;
 use super::{first, narrow, wide};
-use crate::evaluator::packed::{Columns, Packed, PackedLayer};
+use crate::evaluator::packed::Packed;
 use crate::evaluator::scratch::{Scratch, BLOCK};
 use crate::evaluator::sine::sin_v;
 use crate::evaluator::weights::{Activation, SYNTH_LEAKY_SLOPE};
@@ -73,26 +73,7 @@ pub(crate) unsafe fn forward<S: Simd, const M: usize, const NV: usize>(chunk: Ch
         }
         if narrow {
             let p = params_soa.as_ptr().add(layer.soa);
-            match &net.columns {
-                Columns::F32(c) => narrow_layer::<S, f32>(
-                    layer,
-                    c.as_ptr().add(layer.column),
-                    p,
-                    frac,
-                    n,
-                    src,
-                    dst,
-                ),
-                Columns::F16(c) => narrow_layer::<S, u16>(
-                    layer,
-                    c.as_ptr().add(layer.column),
-                    p,
-                    frac,
-                    n,
-                    src,
-                    dst,
-                ),
-            }
+            narrow::layer::<S>(layer, &net.columns, p, frac, n, src, dst);
         } else {
             let panels = net.panels.as_ptr().add(layer.panel);
             let p = params.as_ptr().add(layer.param);
@@ -111,31 +92,6 @@ pub(crate) unsafe fn forward<S: Simd, const M: usize, const NV: usize>(chunk: Ch
         std::mem::swap(&mut src, &mut dst);
     }
     std::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), n);
-}
-
-/// One layer through the narrow kernel, with its activation and panel storage chosen.
-///
-/// # Safety
-/// As [`narrow::dense`].
-#[inline(always)]
-unsafe fn narrow_layer<S: Simd, W: PanelWeight>(
-    layer: &PackedLayer,
-    columns: *const W,
-    params: *const f32,
-    frac: *const f32,
-    n: usize,
-    src: *const f32,
-    dst: *mut f32,
-) {
-    match layer.activation {
-        Activation::Sine => narrow::dense::<S, W, SINE>(layer, columns, params, frac, n, src, dst),
-        Activation::LeakyRelu => {
-            narrow::dense::<S, W, LEAKY>(layer, columns, params, frac, n, src, dst)
-        }
-        Activation::Identity => {
-            narrow::dense::<S, W, IDENTITY>(layer, columns, params, frac, n, src, dst)
-        }
-    }
 }
 
 /// The activation `ACT` on one vector.

@@ -9,10 +9,11 @@
 //! storage matters: f32, or f16 widened as it is loaded ([`PanelWeight`]; see
 //! [`Columns`](crate::evaluator::packed::Columns)).
 
-use super::forward::activate;
+use super::forward::{activate, IDENTITY, LEAKY, SINE};
 use super::simd::{PanelWeight, Simd};
-use crate::evaluator::packed::PackedLayer;
+use crate::evaluator::packed::{Columns, PackedLayer};
 use crate::evaluator::scratch::BLOCK;
+use crate::evaluator::weights::Activation;
 
 /// Row vectors per tile for one to three coordinates with 32 vector registers (AVX-512): eight
 /// independent accumulator chains per coordinate, so that FMA latency does not bound the
@@ -26,6 +27,61 @@ const R: usize = 4;
 /// × 2 coordinates).
 const SUMS: usize = 16 * 16;
 
+/// One layer for `n` coordinates (`n ≤ LANES / 2`): picks the kernel for the storage of
+/// `columns` (whose panels for this layer start at `layer.column`) and the layer's activation.
+///
+/// # Safety
+/// As [`dense`], for the panels within `columns`.
+#[inline(always)]
+pub(super) unsafe fn layer<S: Simd>(
+    layer: &PackedLayer,
+    columns: &Columns,
+    params: *const f32,
+    frac: *const f32,
+    n: usize,
+    src: *const f32,
+    dst: *mut f32,
+) {
+    match columns {
+        Columns::F32(c) => by_activation::<S, f32>(
+            layer,
+            c.as_ptr().add(layer.column),
+            params,
+            frac,
+            n,
+            src,
+            dst,
+        ),
+        Columns::F16(c) => by_activation::<S, u16>(
+            layer,
+            c.as_ptr().add(layer.column),
+            params,
+            frac,
+            n,
+            src,
+            dst,
+        ),
+    }
+}
+
+/// [`dense`] with the layer's activation as its constant parameter.
+#[inline(always)]
+unsafe fn by_activation<S: Simd, W: PanelWeight>(
+    layer: &PackedLayer,
+    columns: *const W,
+    params: *const f32,
+    frac: *const f32,
+    n: usize,
+    src: *const f32,
+    dst: *mut f32,
+) {
+    match layer.activation {
+        Activation::Sine => dense::<S, W, SINE>(layer, columns, params, frac, n, src, dst),
+        Activation::LeakyRelu => dense::<S, W, LEAKY>(layer, columns, params, frac, n, src, dst),
+        Activation::Identity => dense::<S, W, IDENTITY>(layer, columns, params, frac, n, src, dst),
+    }
+}
+
 /// One dense layer for `n` coordinates (`n ≤ LANES / 2`), its panels stored as `W` (f32 or
 /// f16).
 ///
@@ -34,7 +90,7 @@ const SUMS: usize = 16 * 16;
 /// parameters, and at activation buffers of at least `max(k, vectors·LANES)` rows of [`BLOCK`]
 /// values.
 #[inline(always)]
-pub(super) unsafe fn dense<S: Simd, W: PanelWeight, const ACT: u8>(
+unsafe fn dense<S: Simd, W: PanelWeight, const ACT: u8>(
     layer: &PackedLayer,
     columns: *const W,
     params: *const f32,

@@ -88,24 +88,40 @@ pub fn forward(d: Dims, x: &[f32], w: &[f32], film: &[f32]) -> Forward {
     let product = product(x, w, d.inputs);
     let mut sin = pool::take(rows * out);
     let mut cos = pool::take(rows * out);
-    sin.par_chunks_mut(out)
-        .zip(cos.par_chunks_mut(out))
-        .zip(product.par_chunks(out))
+    let block = MIN_ROWS_PER_TASK * out.max(1);
+    sin.par_chunks_mut(block)
+        .zip(cos.par_chunks_mut(block))
+        .zip(product.par_chunks(block))
         .enumerate()
-        .with_min_len(MIN_ROWS_PER_TASK)
-        .for_each(|(row, ((s, c), p))| {
-            let item = &film[row / d.points * 2 * out..][..2 * out];
-            let (scale, shift) = item.split_at(out);
-            vectorised(|| activate_row(s, c, p, scale, shift));
+        .for_each(|(task, ((s, c), p))| {
+            let first_row = task * MIN_ROWS_PER_TASK;
+            vectorised(|| activate_rows(first_row, p, s, c, film, d.points, out));
         });
     Forward { sin, cos, product }
 }
 
-/// One row of the forward's element-wise part: `(s, c) = sincos(scale * p + shift)`.
+/// The forward's element-wise part for whole rows of `p` `[.., n]` starting at row
+/// `first_row`: `(sin, cos) = sincos(scale * p + shift)`, row `r` taking the scale and shift
+/// of item `r / points` from `film` `[items, 2, n]`.
 #[inline(always)]
-pub(super) fn activate_row(s: &mut [f32], c: &mut [f32], p: &[f32], scale: &[f32], shift: &[f32]) {
-    for ((((s, c), &p), &k), &h) in s.iter_mut().zip(c).zip(p).zip(scale).zip(shift) {
-        (*s, *c) = sin_cos(k * p + h);
+pub(super) fn activate_rows(
+    first_row: usize,
+    p: &[f32],
+    sin: &mut [f32],
+    cos: &mut [f32],
+    film: &[f32],
+    points: usize,
+    n: usize,
+) {
+    let rows = p
+        .chunks_exact(n)
+        .zip(sin.chunks_exact_mut(n))
+        .zip(cos.chunks_exact_mut(n));
+    for (r, ((p, s), c)) in rows.enumerate() {
+        let (scale, shift) = film[(first_row + r) / points * 2 * n..][..2 * n].split_at(n);
+        for ((((s, c), &p), &k), &h) in s.iter_mut().zip(c).zip(p).zip(scale).zip(shift) {
+            (*s, *c) = sin_cos(k * p + h);
+        }
     }
 }
 

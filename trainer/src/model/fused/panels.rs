@@ -156,7 +156,7 @@ pub fn multiply_activate(
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::super::kernels::activate_row;
+    use super::super::kernels::activate_rows;
     use super::{PackedB, LANES, PANEL, TILE_ROWS};
 
     /// `c = a b` for whole rows of `a` `[rows, k]` into `c` `[rows, n]`, panel by panel.
@@ -211,15 +211,7 @@ mod avx512 {
         points: usize,
         n: usize,
     ) {
-        let rows = p
-            .chunks_exact(n)
-            .zip(sin.chunks_exact_mut(n))
-            .zip(cos.chunks_exact_mut(n));
-        for (r, ((p, s), c)) in rows.enumerate() {
-            let item = &film[(first_row + r) / points * 2 * n..][..2 * n];
-            let (scale, shift) = item.split_at(n);
-            activate_row(s, c, p, scale, shift);
-        }
+        activate_rows(first_row, p, sin, cos, film, points, n);
     }
 
     /// One register tile's operands.
@@ -307,7 +299,7 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::{available, multiply, multiply_activate, PackedB};
-    use crate::model::fused::kernels::activate_row;
+    use crate::model::fused::kernels::activate_rows;
     use crate::model::fused::tests::values;
 
     /// The fused product-and-sines gives bit for bit what the product followed by a separate
@@ -333,17 +325,7 @@ mod tests {
             let mut p2 = vec![0.0; rows * n];
             multiply(&mut p2, &a, &b);
             let (mut s2, mut c2) = (vec![0.0; rows * n], vec![0.0; rows * n]);
-            for r in 0..rows {
-                let item = &film[r / points * 2 * n..][..2 * n];
-                let span = r * n..(r + 1) * n;
-                activate_row(
-                    &mut s2[span.clone()],
-                    &mut c2[span.clone()],
-                    &p2[span],
-                    &item[..n],
-                    &item[n..],
-                );
-            }
+            activate_rows(0, &p2, &mut s2, &mut c2, &film, points, n);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&p), bits(&p2), "{rows}x{k}x{n}: products");
             // Both evaluate the same scalar formula, vectorised or not; Rust contracts no
