@@ -204,7 +204,10 @@ fn onnxruntime_baseline(
             .map(|(a, b)| (f64::from(*a) - b).abs())
             .fold(0.0, f64::max);
         if diff > ORT_CHECK_TOLERANCE {
-            bail!("ONNX Runtime's {name} output differs from the evaluator's by {diff:e} (limit {ORT_CHECK_TOLERANCE:e}): the baseline does not compute the same network");
+            bail!(
+                "ONNX Runtime's {name} output differs from the evaluator's by {diff:e} (limit \
+                 {ORT_CHECK_TOLERANCE:e}): the baseline does not compute the same network"
+            );
         }
         worst = worst.max(diff);
     }

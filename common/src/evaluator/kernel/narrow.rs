@@ -86,9 +86,9 @@ unsafe fn by_activation<S: Simd, W: PanelWeight>(
 /// f16).
 ///
 /// # Safety
-/// `S` must be available (with F16C for f16 panels); pointers point at this layer's narrow panels and parameter-major
-/// parameters, and at activation buffers of at least `max(k, vectors·LANES)` rows of [`BLOCK`]
-/// values.
+/// `S` must be available (with F16C for f16 panels); pointers point at this layer's narrow
+/// panels and parameter-major parameters, and at activation buffers of at least
+/// `max(k, vectors·LANES)` rows of [`BLOCK`] values.
 #[inline(always)]
 unsafe fn dense<S: Simd, W: PanelWeight, const ACT: u8>(
     layer: &PackedLayer,
