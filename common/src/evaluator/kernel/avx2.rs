@@ -1,6 +1,6 @@
 //! The AVX2+FMA (and F16C) kernel: 8 lanes, register tile of 6 output rows × 2 ymm
-//! (16 coordinates),
-//! 12 accumulators, leaving ymm registers for the inputs and the broadcast weight.
+//! (16 coordinates), 12 accumulators, leaving ymm registers for the inputs and the broadcast
+//! weight.
 
 use std::arch::x86_64::*;
 
