@@ -1,5 +1,8 @@
 //! `Preset::from_bytes` on arbitrary bytes: it must return `Ok` or `Err`, never panic, and
-//! whatever it accepts must build an evaluator and render finite samples.
+//! whatever it accepts must build an evaluator and render without a panic. (Finite output is
+//! not asked: weights within the accepted range can still overflow a network, and the voice
+//! engine silences a voice whose output is not finite.) `common/tests/fuzz_corpus.rs` replays
+//! the kept corpus under `cargo test`.
 
 #![no_main]
 

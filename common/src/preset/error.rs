@@ -131,6 +131,18 @@ pub enum Problem {
         /// The value.
         value: f32,
     },
+    /// A finite value beyond [`MAX_MAGNITUDE`](super::MAX_MAGNITUDE).
+    #[error(
+        "tensor {name}[{index}] is {value:e}, beyond ±65504 (the f16 range): not a model's value"
+    )]
+    Magnitude {
+        /// The tensor.
+        name: String,
+        /// The flat index of the first bad value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// An omega that is not finite, positive and at most [`MAX_OMEGA`](super::MAX_OMEGA).
     #[error("tensor {name}[{index}] is omega {value}; omegas must be in (0, 1e5]")]
     Omega {

@@ -50,6 +50,12 @@ pub const MAX_HEADER_BYTES: u64 = 8 * 1024 * 1024;
 /// The largest omega accepted.
 pub const MAX_OMEGA: f32 = 1e5;
 
+/// The largest magnitude accepted for any other value: the f16 range, which a compact preset
+/// cannot exceed anyway. Trained weights, biases and latents are of order one; a finite value
+/// far beyond (a corrupt or hostile f32 file) would drive the network's sums out of any sine's
+/// range and its output to infinity.
+pub const MAX_MAGNITUDE: f32 = 65_504.0;
+
 /// The effective weights of one linear map (weight normalisation folded).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerWeights {

@@ -12,7 +12,7 @@ use super::info::PresetInfo;
 use super::tensors::{self, Kind, Slot};
 use super::{
     LatentSpace, LayerWeights, Preset, FORMAT_NAME, FORMAT_VERSION, MAX_FILE_BYTES,
-    MAX_HEADER_BYTES, MAX_OMEGA, METADATA_KEY, MIN_COMPONENTS,
+    MAX_HEADER_BYTES, MAX_MAGNITUDE, MAX_OMEGA, METADATA_KEY, MIN_COMPONENTS,
 };
 use crate::model_config::ModelConfig;
 use crate::SAMPLE_RATE;
@@ -253,6 +253,15 @@ fn read_tensor(st: &SafeTensors<'_>, slot: &Slot) -> Result<Vec<f32>, Problem> {
             index,
             value: values[index],
         });
+    }
+    if slot.kind != Kind::Omega {
+        if let Some(index) = values.iter().position(|v| v.abs() > MAX_MAGNITUDE) {
+            return Err(Problem::Magnitude {
+                name: slot.name.clone(),
+                index,
+                value: values[index],
+            });
+        }
     }
     if slot.kind == Kind::Omega {
         if let Some(index) = values.iter().position(|&w| !(w > 0.0 && w <= MAX_OMEGA)) {

@@ -277,6 +277,24 @@ fn non_finite_weights_are_rejected() {
 }
 
 #[test]
+fn values_beyond_the_f16_range_are_rejected() {
+    for (tensor, value) in [("synthesis.2.weight", 3.03e32f32), ("mapping.0.bias", -7e4)] {
+        let (json, mut tensors) = parts(&demo_bytes());
+        let w = tensors.get_mut(tensor).unwrap();
+        w.bytes[20..24].copy_from_slice(&value.to_le_bytes());
+        rejects(
+            &assemble(&json, &tensors),
+            &[&format!("tensor {tensor}[5] is {value:e}"), "beyond ±65504"],
+        );
+    }
+    // The f16 maximum itself is a value a compact preset can hold.
+    let (json, mut tensors) = parts(&demo_bytes());
+    let w = tensors.get_mut("synthesis.2.weight").unwrap();
+    w.bytes[20..24].copy_from_slice(&65_504.0f32.to_le_bytes());
+    Preset::from_bytes(&assemble(&json, &tensors)).unwrap();
+}
+
+#[test]
 fn insane_omegas_are_rejected() {
     for value in [0.0f32, -3.0, 2e5] {
         let (json, mut tensors) = parts(&demo_bytes());
