@@ -254,15 +254,6 @@ fn read_tensor(st: &SafeTensors<'_>, slot: &Slot) -> Result<Vec<f32>, Problem> {
             value: values[index],
         });
     }
-    if slot.kind != Kind::Omega {
-        if let Some(index) = values.iter().position(|v| v.abs() > MAX_MAGNITUDE) {
-            return Err(Problem::Magnitude {
-                name: slot.name.clone(),
-                index,
-                value: values[index],
-            });
-        }
-    }
     if slot.kind == Kind::Omega {
         if let Some(index) = values.iter().position(|&w| !(w > 0.0 && w <= MAX_OMEGA)) {
             return Err(Problem::Omega {
@@ -271,6 +262,12 @@ fn read_tensor(st: &SafeTensors<'_>, slot: &Slot) -> Result<Vec<f32>, Problem> {
                 value: values[index],
             });
         }
+    } else if let Some(index) = values.iter().position(|v| v.abs() > MAX_MAGNITUDE) {
+        return Err(Problem::Magnitude {
+            name: slot.name.clone(),
+            index,
+            value: values[index],
+        });
     }
     Ok(values)
 }
