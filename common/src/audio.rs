@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::atomic_file::AtomicFile;
+
 /// Why a WAV file could not be read or written.
 #[derive(Debug, Error)]
 pub enum AudioError {
@@ -233,11 +235,7 @@ pub fn write_wav_channels(
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
+    let tmp = AtomicFile::new(path).map_err(io_err)?;
     let spec = hound::WavSpec {
         channels: u16::try_from(channels.len()).unwrap_or(u16::MAX),
         sample_rate,
@@ -258,7 +256,7 @@ pub fn write_wav_channels(
         },
     };
     {
-        let file = tmp.as_file().try_clone().map_err(io_err)?;
+        let file = tmp.file().try_clone().map_err(io_err)?;
         let mut writer =
             hound::WavWriter::new(std::io::BufWriter::new(file), spec).map_err(hound_err)?;
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
@@ -273,9 +271,7 @@ pub fn write_wav_channels(
         }
         writer.finalize().map_err(hound_err)?;
     }
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
+    tmp.commit().map_err(io_err)
 }
 
 #[cfg(test)]

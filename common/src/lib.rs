@@ -5,10 +5,12 @@
 //! - [`dsp`]: signal helpers shared by the data pipeline, the metrics and the tests
 //!   (band-limited resampling, spectra).
 //! - [`audio`]: WAV decoding of any common bit depth and channel count.
+//! - [`atomic_file`]: files written whole or not at all (temporary file, then rename).
 //! - [`model_config`]: the serde description of a decoder architecture and its named presets.
 //! - [`evaluator`]: the real-time SIMD evaluator of a conditional SIREN (no candle).
 //! - [`preset`]: the `.sirenade` preset file (safetensors + JSON metadata): write, load, validate.
 
+pub mod atomic_file;
 pub mod audio;
 pub mod dataset;
 pub mod dsp;

@@ -1,13 +1,13 @@
 //! Writing a preset: encode, check by loading the bytes back, then replace the file atomically.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use super::error::{PresetError, Problem};
 use super::read::Envelope;
 use super::tensors::{self, Precision};
 use super::{Preset, FORMAT_NAME, FORMAT_VERSION, METADATA_KEY};
+use crate::atomic_file;
 
 impl Preset {
     /// The file's bytes at `precision`. The result is loaded back with
@@ -65,27 +65,11 @@ impl Preset {
         Ok(bytes)
     }
 
-    /// Writes the preset to `path` at `precision`: into a temporary file beside it, renamed into
-    /// place, so a reader never sees a partial file.
+    /// Writes the preset to `path` at `precision` through an
+    /// [`AtomicFile`](crate::atomic_file::AtomicFile), so a reader never sees a partial file.
     pub fn write(&self, path: &Path, precision: Precision) -> Result<(), PresetError> {
         let file = path.display().to_string();
         let bytes = self.to_bytes(precision).map_err(|e| e.problem.at(&file))?;
-        let io = |e: std::io::Error| Problem::Io(e.to_string()).at(&file);
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        // Temporary files are private (0600); a preset is an ordinary readable file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let readable = std::fs::Permissions::from_mode(0o644);
-            tmp.as_file().set_permissions(readable).map_err(io)?;
-        }
-        tmp.write_all(&bytes).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        atomic_file::write(path, &bytes).map_err(|e| Problem::Io(e.to_string()).at(&file))
     }
 }

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use sirenade_common::atomic_file;
 
 use super::engine::Counters;
 
@@ -62,15 +63,8 @@ pub fn save(
     };
     let info = HashMap::from([(META_KEY.to_string(), serde_json::to_string(&meta)?)]);
     let bytes = safetensors::serialize(views, Some(info))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    std::fs::write(tmp.path(), &bytes)
-        .with_context(|| format!("{}: write failed", path.display()))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot move the checkpoint into place", path.display()))?;
-    Ok(())
+    atomic_file::write(path, &bytes)
+        .with_context(|| format!("{}: cannot write the checkpoint", path.display()))
 }
 
 /// Reads a checkpoint written by [`save`], checking its version and fingerprint.

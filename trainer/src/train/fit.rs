@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
+use sirenade_common::atomic_file;
 
 use super::checkpoint;
 use super::engine::{Engine, EpochOutcome};
@@ -70,14 +71,9 @@ fn truncate_log(run: &Path, epoch: usize) -> Result<()> {
                 .is_some_and(|e| (e as usize) < epoch)
         })
         .collect();
-    let tmp = tempfile::NamedTempFile::new_in(run)?;
-    std::fs::write(
-        tmp.path(),
-        kept.iter().map(|l| format!("{l}\n")).collect::<String>(),
-    )?;
-    tmp.persist(&path)
-        .with_context(|| format!("{}: cannot rewrite", path.display()))?;
-    Ok(())
+    let kept: String = kept.iter().map(|l| format!("{l}\n")).collect();
+    atomic_file::write(&path, kept.as_bytes())
+        .with_context(|| format!("{}: cannot rewrite", path.display()))
 }
 
 fn save(engine: &Engine, run: &Path, fingerprint: &str) -> Result<()> {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use sirenade_common::atomic_file::AtomicFile;
 use sirenade_common::dataset::{Dataset, Label};
 use sirenade_common::model_config::ModelConfig;
 
@@ -144,13 +145,11 @@ pub fn items_path(run: &Path) -> PathBuf {
     run.join("items.json")
 }
 
-/// Writes pretty JSON into a temporary file beside `path` and renames it into place.
+/// Writes pretty JSON to `path` through an [`AtomicFile`].
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot write into the folder", dir.display()))?;
-    serde_json::to_writer_pretty(tmp.as_file(), value)?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot move into place", path.display()))?;
-    Ok(())
+    let tmp = AtomicFile::new(path)
+        .with_context(|| format!("{}: cannot write into its folder", path.display()))?;
+    serde_json::to_writer_pretty(tmp.file(), value)?;
+    tmp.commit()
+        .with_context(|| format!("{}: cannot move into place", path.display()))
 }

@@ -12,6 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
 use serde_json::{json, Value};
+use sirenade_common::atomic_file::AtomicFile;
 use sirenade_common::audio::{write_wav, WavFormat};
 use sirenade_common::dataset::{parse_pitch_range, split_list};
 use sirenade_common::SAMPLE_RATE;
@@ -266,18 +267,16 @@ fn note_metadata(index: usize, job: &Job) -> Value {
     })
 }
 
-/// Writes pretty JSON into a temporary file beside `path` and renames it into place.
+/// Writes pretty JSON to `path` through an [`AtomicFile`].
 pub(crate) fn write_json_atomically(path: &Path, value: &Value) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    serde_json::to_writer_pretty(tmp.as_file(), value)
+    let tmp = AtomicFile::new(path)
+        .with_context(|| format!("{}: cannot create a temporary file", path.display()))?;
+    serde_json::to_writer_pretty(tmp.file(), value)
         .with_context(|| format!("{}: write failed", path.display()))?;
-    tmp.persist(path).with_context(|| {
+    tmp.commit().with_context(|| {
         format!(
             "{}: cannot move the finished file into place",
             path.display()
         )
-    })?;
-    Ok(())
+    })
 }
