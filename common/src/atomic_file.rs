@@ -27,7 +27,7 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         Ok(AtomicFile {
-            tmp: NamedTempFile::new_in(dir)?,
+            tmp: NamedTempFile::new_in(dir).map_err(|e| in_folder(e, dir))?,
             path: path.to_path_buf(),
         })
     }
@@ -51,6 +51,18 @@ impl AtomicFile {
         self.tmp.persist(&self.path).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// `tempfile`'s error, whose message ends in the temporary file's random name, restated for
+/// the folder: the callers name the file they were asked to write.
+fn in_folder(e: io::Error, dir: &Path) -> io::Error {
+    let why = match e.kind() {
+        io::ErrorKind::NotFound => "no such folder".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    let message = format!("cannot create a file in {}: {why}", dir.display());
+    io::Error::new(e.kind(), message)
 }
 
 /// Writes `bytes` to `path` through an [`AtomicFile`].
@@ -111,6 +123,13 @@ mod tests {
     #[test]
     fn a_missing_folder_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(write(&dir.path().join("no/such/folder/x.bin"), b"x").is_err());
+        let err = write(&dir.path().join("no/such/folder/x.bin"), b"x").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        let folder = dir.path().join("no/such/folder");
+        let expected = format!(
+            "cannot create a file in {}: no such folder",
+            folder.display()
+        );
+        assert_eq!(err.to_string(), expected);
     }
 }

@@ -235,7 +235,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", sirenade_common::error_line::error_line(&*e));
             ExitCode::FAILURE
         }
     }

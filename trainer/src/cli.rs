@@ -94,7 +94,7 @@ pub fn main() -> std::process::ExitCode {
                 let _ = clap_err.print();
                 return std::process::ExitCode::from(if clap_err.use_stderr() { 2 } else { 0 });
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", sirenade_common::error_line::error_line(&*e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
                 let _ = clap_err.print();
                 return std::process::ExitCode::from(if clap_err.use_stderr() { 2 } else { 0 });
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", sirenade_common::error_line::error_line(&*e));
             std::process::ExitCode::FAILURE
         }
     }
