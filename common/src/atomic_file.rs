@@ -1,6 +1,6 @@
 //! Files that appear whole or not at all, with the permissions of an ordinary new file.
 //!
-//! What Sirenade writes (WAVs, presets, run records, checkpoints, data sets) goes into a
+//! What Sirenade writes (WAVs, presets, run records, checkpoints, data sets, figures) goes into a
 //! temporary file beside its target, is flushed to disk and renamed into place, so neither a
 //! reader nor a crash ever sees half a file. `tempfile` creates that file private (0600); the
 //! finished file gets what `File::create` would have given it (0666 less the process umask),

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use sirenade_common::atomic_file::AtomicFile;
 use sirenade_common::dsp::stft::stft_magnitudes;
 
 /// The TrueType font used for labels (Debian `fonts-dejavu-core`).
@@ -29,12 +31,30 @@ fn ensure_font() -> Result<()> {
         .map_err(|e| anyhow!(e))
 }
 
-/// Draws into a temporary PNG beside `path`, then renames it into place.
-fn atomically(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let tmp = path.with_extension("tmp.png");
-    draw(&tmp)?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("{}: cannot move into place", path.display()))
+/// Draws a `width`×`height` figure in memory, encodes it as an RGB PNG and writes it through
+/// [`AtomicFile`], so that a figure appears whole or not at all, like every other output.
+fn draw_png(
+    path: &Path,
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<()> {
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(plot_err(path))?;
+    }
+    let write = || -> std::io::Result<()> {
+        let file = AtomicFile::new(path)?;
+        let mut encoder = png::Encoder::new(file.file(), width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&pixels)?;
+        writer.finish()?;
+        file.commit()
+    };
+    write().with_context(|| format!("{}: cannot write the figure", path.display()))
 }
 
 fn plot_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
@@ -50,11 +70,10 @@ pub fn waveform(path: &Path, title: &str, original: &[f32], recon: &[f32], n: us
         .chain(&recon[..n])
         .fold(1e-3f32, |m, v| m.max(v.abs()))
         * 1.1;
-    atomically(path, |tmp| {
+    draw_png(path, (1000, 420), |root| {
         let err = plot_err(path);
-        let root = BitMapBackend::new(tmp, (1000, 420)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(12)
             .x_label_area_size(40)
@@ -91,7 +110,6 @@ pub fn waveform(path: &Path, title: &str, original: &[f32], recon: &[f32], n: us
             .border_style(BLACK)
             .draw()
             .map_err(&err)?;
-        root.present().map_err(&err)?;
         Ok(())
     })
 }
@@ -125,9 +143,8 @@ pub fn spectrograms(
         .flat_map(|f| f.iter())
         .fold(-120.0f32, |m, &v| m.max(v));
     let floor = top - 80.0;
-    atomically(path, |tmp| {
+    draw_png(path, (1200, 480), |root| {
         let err = plot_err(path);
-        let root = BitMapBackend::new(tmp, (1200, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
         let root = root.titled(title, (FONT, 22)).map_err(&err)?;
         let panels = root.split_evenly((1, 2));
@@ -167,7 +184,6 @@ pub fn spectrograms(
                 }))
                 .map_err(&err)?;
         }
-        root.present().map_err(&err)?;
         Ok(())
     })
 }

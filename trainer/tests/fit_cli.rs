@@ -228,6 +228,21 @@ fn eval_and_render_cover_every_item() {
     ] {
         assert!(renders.join(name).is_file(), "{name} missing");
     }
+    // Figures are whole PNGs of drawn content, and no temporary file is left behind.
+    for (name, size) in [
+        ("0003-waveform.png", (1000, 420)),
+        ("0003-spectrogram.png", (1200, 480)),
+    ] {
+        let file = std::fs::File::open(renders.join(name)).unwrap();
+        let mut reader = png::Decoder::new(file).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((frame.width, frame.height), size, "{name}");
+        let colours: std::collections::HashSet<&[u8]> =
+            pixels[..frame.buffer_size()].chunks(3).collect();
+        assert!(colours.len() > 20, "{name}: {} colours", colours.len());
+    }
+    assert_eq!(std::fs::read_dir(&renders).unwrap().count(), 8);
     let r = hound::WavReader::open(renders.join("0003-reconstruction.wav")).unwrap();
     assert_eq!(r.spec().sample_rate, 48_000);
     assert_eq!(r.spec().sample_format, hound::SampleFormat::Float);
