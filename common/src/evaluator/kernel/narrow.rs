@@ -23,6 +23,10 @@ const R_FEW: usize = 8;
 /// Row vectors per tile otherwise: four accumulators per coordinate.
 const R: usize = 4;
 
+/// Fewest independent accumulator chains a tile keeps: enough to cover the FMA latency
+/// (four cycles at one or two per cycle) when a tile has few row vectors and coordinates.
+const MIN_CHAINS: usize = 4;
+
 /// Room for one tile's sums: at most 16 accumulators of at most 16 lanes (`R` × 4 or `R_FEW`
 /// × 2 coordinates).
 const SUMS: usize = 16 * 16;
@@ -176,8 +180,12 @@ unsafe fn tile<S: Simd, W: PanelWeight, const RV: usize, const C: usize, const A
     dst: *mut f32,
 ) {
     let panel_len = k * S::LANES;
-    let mut acc = [[S::zero(); C]; RV];
-    for i in 0..k {
+    // One accumulator per row vector and coordinate: a tile of fewer than `MIN_CHAINS` (a
+    // layer's last one or two row vectors, for one coordinate) would wait on the FMA latency
+    // at every input, so it sums interleaved runs of inputs in separate chains instead.
+    let split = MIN_CHAINS.div_ceil(RV * C);
+    let mut acc = [[[S::zero(); C]; RV]; MIN_CHAINS];
+    let step = |acc: &mut [[S::V; C]; RV], i: usize| {
         let w: [S::V; RV] =
             std::array::from_fn(|r| W::load::<S>(panel.add(r * panel_len + i * S::LANES)));
         let x = src.add(i * BLOCK);
@@ -185,6 +193,25 @@ unsafe fn tile<S: Simd, W: PanelWeight, const RV: usize, const C: usize, const A
             let x = S::splat(*x.add(c));
             for r in 0..RV {
                 acc[r][c] = S::mul_add(w[r], x, acc[r][c]);
+            }
+        }
+    };
+    let mut i = 0;
+    while i + split <= k {
+        for (s, acc) in acc.iter_mut().take(split).enumerate() {
+            step(acc, i + s);
+        }
+        i += split;
+    }
+    for (s, i) in (i..k).enumerate() {
+        step(&mut acc[s], i);
+    }
+    let (first, rest) = acc.split_at_mut(1);
+    let acc = &mut first[0];
+    for chain in rest.iter().take(split - 1) {
+        for r in 0..RV {
+            for c in 0..C {
+                acc[r][c] = S::add(acc[r][c], chain[r][c]);
             }
         }
     }
