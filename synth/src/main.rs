@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use sirenade_common::audio::{write_wav_channels, WavFormat};
 use sirenade_synth::engine::controls::db_to_gain;
 use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
-use sirenade_synth::offline::{midi_notes, render_notes_to_end, Note};
+use sirenade_synth::offline::{max_render_frames, midi_notes, render_notes_to_end, Note};
 
 #[derive(Parser)]
 #[command(name = "synth", about = "Sirenade's offline renderer", version)]
@@ -55,7 +55,8 @@ struct RenderArgs {
     /// Velocity of the single note, 0..1.
     #[arg(long, default_value_t = 1.0, conflicts_with = "midi")]
     velocity: f32,
-    /// Hold the single note this many seconds (default: until its clip ends).
+    /// Hold the single note this many seconds (default: until its clip ends; at most the
+    /// longest render: an hour, 46 minutes at 192 kHz).
     #[arg(long, conflicts_with = "midi")]
     hold: Option<f64>,
     /// A standard MIDI file to render instead of one note.
@@ -200,8 +201,17 @@ fn render(args: RenderArgs) -> Result<()> {
             if key > 127 {
                 bail!("--note {key}: MIDI keys are 0 to 127");
             }
+            let longest = max_render_frames(rate) as f64 / f64::from(rate);
             let end = match args.hold {
-                Some(s) if s.is_finite() && s >= 0.0 => Some((s * f64::from(rate)).round() as u64),
+                Some(s) if (0.0..=longest).contains(&s) => {
+                    Some((s * f64::from(rate)).round() as u64)
+                }
+                Some(s) if s > longest => {
+                    bail!(
+                        "--hold {s}: the longest render at {} Hz is {longest:.0} s",
+                        args.rate
+                    )
+                }
                 Some(s) => bail!("--hold {s}: must be a non-negative number of seconds"),
                 None => None,
             };

@@ -38,6 +38,18 @@ pub enum MidiError {
         /// What the parser said.
         reason: String,
     },
+    /// A note starts or ends beyond the longest render (see [`max_render_frames`]).
+    #[error(
+        "{path}: a note at {seconds:.0} s, beyond the longest render at this rate ({limit:.0} s)"
+    )]
+    TooLong {
+        /// The file.
+        path: String,
+        /// When the note starts or ends.
+        seconds: f64,
+        /// The longest render at the requested rate, in seconds.
+        limit: f64,
+    },
     /// The file uses SMPTE time code with a frame rate of zero, or similar nonsense.
     #[error("{path}: unusable timing: {reason}")]
     Timing {
@@ -57,6 +69,21 @@ enum Kind {
 /// Frames of silence kept rendering after the last event, at most, while voices still sound.
 const MAX_TAIL_SECONDS: f64 = 30.0;
 
+/// The longest render, in seconds: an hour of music.
+pub const MAX_RENDER_SECONDS: f64 = 3600.0;
+
+/// Bytes a RIFF (WAV) file's data chunk can hold, less room for its headers.
+const MAX_WAV_DATA_BYTES: u64 = u32::MAX as u64 - 4096;
+
+/// The longest render at `sample_rate`, in frames: [`MAX_RENDER_SECONDS`], and no more than a
+/// stereo 32-bit WAV file holds (4 GB: 46 minutes at 192 kHz). A song's end comes from its
+/// MIDI file, so a corrupt or hostile file (one delta time of 2^28 ticks at the slowest tempo
+/// is 140 years) must meet this limit before the renderer allocates a sample of it.
+pub fn max_render_frames(sample_rate: f32) -> u64 {
+    let by_time = (MAX_RENDER_SECONDS * f64::from(sample_rate)) as u64;
+    by_time.min(MAX_WAV_DATA_BYTES / (2 * 4))
+}
+
 /// Renders `notes` for exactly `frames` frames at `sample_rate` with fixed `controls`;
 /// returns the left and right channels.
 pub fn render_notes(
@@ -70,7 +97,8 @@ pub fn render_notes(
     render_events(&mut engine, &events_of(notes), Some(frames))
 }
 
-/// Renders `notes` until every voice has ended (at most 30 s after the last event).
+/// Renders `notes` until every voice has ended (at most 30 s after the last event, and never
+/// beyond [`max_render_frames`]).
 pub fn render_notes_to_end(
     sound: &Sound,
     controls: &Controls,
@@ -108,7 +136,8 @@ fn render_events(
     let last_event = events.last().map_or(0, |e| e.0);
     let limit = match frames {
         Some(n) => n as u64,
-        None => last_event + (MAX_TAIL_SECONDS * rate) as u64 + u64::from(engine.latency()),
+        None => (last_event + (MAX_TAIL_SECONDS * rate) as u64 + u64::from(engine.latency()))
+            .min(max_render_frames(engine.sample_rate()).max(last_event)),
     };
     let mut left = Vec::new();
     let mut right = Vec::new();
@@ -190,6 +219,18 @@ pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError>
     let mut held: Vec<(u8, u8, usize)> = Vec::new(); // (channel, key, note index)
     let mut notes: Vec<Note> = Vec::new();
     let rate = f64::from(sample_rate);
+    let max_frame = max_render_frames(sample_rate);
+    let within_limit = |frame: u64, seconds: f64| {
+        if frame <= max_frame {
+            Ok(frame)
+        } else {
+            Err(MidiError::TooLong {
+                path: name.clone(),
+                seconds,
+                limit: max_frame as f64 / rate,
+            })
+        }
+    };
     for (tick, _, kind) in timed {
         seconds += (tick - last_tick) as f64 * per_tick;
         last_tick = tick;
@@ -205,7 +246,7 @@ pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError>
                     midly::MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
                         held.push((ch, key.as_int(), notes.len()));
                         notes.push(Note {
-                            start: frame,
+                            start: within_limit(frame, seconds)?,
                             end: None,
                             key: key.as_int(),
                             velocity: f32::from(vel.as_int()) / 127.0,
@@ -218,7 +259,7 @@ pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError>
                             .position(|&(c, k, _)| c == ch && k == key.as_int())
                         {
                             let (_, _, index) = held.remove(pos);
-                            notes[index].end = Some(frame);
+                            notes[index].end = Some(within_limit(frame, seconds)?);
                         }
                     }
                     _ => {}

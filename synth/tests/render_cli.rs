@@ -64,6 +64,45 @@ fn write_midi(path: &Path) {
     smf.save(path).expect("write the MIDI file");
 }
 
+/// One note whose note-off comes 2^28 − 1 ticks later at one tick per beat and the slowest
+/// tempo (16.8 s per beat): 4.5e9 s, as a corrupt or hostile file might say.
+fn write_endless_midi(path: &Path) {
+    use midly::num::{u15, u24, u28, u4, u7};
+    use midly::{
+        Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind,
+    };
+    let note = |delta: u32, on: bool| TrackEvent {
+        delta: u28::new(delta),
+        kind: TrackEventKind::Midi {
+            channel: u4::new(0),
+            message: if on {
+                MidiMessage::NoteOn {
+                    key: u7::new(60),
+                    vel: u7::new(100),
+                }
+            } else {
+                MidiMessage::NoteOff {
+                    key: u7::new(60),
+                    vel: u7::new(0),
+                }
+            },
+        },
+    };
+    let track = vec![
+        TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::max_value())),
+        },
+        note(0, true),
+        note(u28::max_value().as_int(), false),
+    ];
+    let smf = Smf {
+        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(1))),
+        tracks: vec![track],
+    };
+    smf.save(path).expect("write the MIDI file");
+}
+
 #[test]
 fn renders_a_note_of_the_embedded_preset() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,6 +160,8 @@ fn bad_input_gets_a_clear_error() {
     std::fs::write(&garbage, b"not a preset at all").unwrap();
     let bad_midi = dir.path().join("bad.mid");
     std::fs::write(&bad_midi, b"MThd garbage").unwrap();
+    let endless = dir.path().join("endless.mid");
+    write_endless_midi(&endless);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--preset", "/no/such.sirenade"], "/no/such.sirenade"),
         (
@@ -132,6 +173,18 @@ fn bad_input_gets_a_clear_error() {
         (vec!["--item", "9999"], "--item 9999"),
         (vec!["--latent", "1,2,3"], "--latent"),
         (vec!["--latents", "9"], "outside -3..3"),
+        (
+            vec!["--midi", endless.to_str().unwrap()],
+            "endless.mid: a note at 4503599342 s, beyond the longest render at this rate (3600 s)",
+        ),
+        (
+            vec!["--hold", "1e12"],
+            "the longest render at 48000 Hz is 3600 s",
+        ),
+        (
+            vec!["--hold", "2900", "--rate", "192000"],
+            "the longest render at 192000 Hz is 2796 s",
+        ),
     ];
     for (args, needle) in cases {
         let mut all = vec!["render", "--out", out];
