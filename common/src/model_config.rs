@@ -51,6 +51,17 @@ pub enum ConfigError {
         /// Its value.
         value: f64,
     },
+    /// An omega beyond what a preset may hold ([`MAX_OMEGA`](crate::preset::MAX_OMEGA)): such
+    /// a model could be trained but never exported or played.
+    #[error("{what} is {value}: a preset takes omegas up to {max}")]
+    OmegaTooHigh {
+        /// Which omega.
+        what: String,
+        /// Its value.
+        value: f64,
+        /// The largest accepted.
+        max: f64,
+    },
     /// The synthesis network has no layer.
     #[error("the synthesis network needs at least one layer")]
     NoLayers,
@@ -443,6 +454,19 @@ impl ModelConfig {
                 });
             }
         }
+        let max = f64::from(crate::preset::MAX_OMEGA);
+        for (what, value) in [
+            ("omega_first", self.omega_first),
+            ("omega_hidden", self.omega_hidden),
+        ] {
+            if value > max {
+                return Err(ConfigError::OmegaTooHigh {
+                    what: what.to_string(),
+                    value,
+                    max,
+                });
+            }
+        }
         match &self.conditioning {
             Conditioning::Film => {
                 let needed = 2 * self.max_width();
@@ -671,6 +695,13 @@ mod tests {
                 ..base.clone()
             },
             "omega_hidden",
+        );
+        check(
+            ModelConfig {
+                omega_first: 2e5,
+                ..base.clone()
+            },
+            "omega_first is 200000: a preset takes omegas up to 100000",
         );
         let mut narrow = base.clone();
         narrow.mapping.output_size = 300;
