@@ -1,6 +1,7 @@
 //! Rendering without a host: notes (or a MIDI file) through exactly the plugin's voice engine,
 //! so an offline render equals what the plugin plays for the same preset, notes and rate.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -38,6 +39,14 @@ pub enum MidiError {
         /// What the parser said.
         reason: String,
     },
+    /// The file is larger than any MIDI file the renderer takes ([`MAX_MIDI_BYTES`]).
+    #[error("{path}: larger than {limit} bytes, more than any MIDI file this renderer takes")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A note starts or ends beyond the longest render (see [`max_render_frames`]).
     #[error(
         "{path}: a note at {seconds:.0} s, beyond the longest render at this rate ({limit:.0} s)"
@@ -68,6 +77,10 @@ enum Kind {
 
 /// Frames of silence kept rendering after the last event, at most, while voices still sound.
 const MAX_TAIL_SECONDS: f64 = 30.0;
+
+/// The largest MIDI file read: 256 MB, beyond the biggest "black MIDI" songs of millions of
+/// notes, and a bound on what a wrong path (a device, a huge non-MIDI file) can make it read.
+pub const MAX_MIDI_BYTES: u64 = 256 << 20;
 
 /// The longest render, in seconds: an hour of music.
 pub const MAX_RENDER_SECONDS: f64 = 3600.0;
@@ -180,10 +193,20 @@ fn render_events(
 /// frames at `sample_rate`. Velocities are MIDI velocity / 127.
 pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| MidiError::Io {
+    let io = |source| MidiError::Io {
         path: name.clone(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_MIDI_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_MIDI_BYTES {
+        return Err(MidiError::TooLarge {
+            path: name,
+            limit: MAX_MIDI_BYTES,
+        });
+    }
     let smf = midly::Smf::parse(&bytes).map_err(|e| MidiError::Parse {
         path: name.clone(),
         reason: e.to_string(),

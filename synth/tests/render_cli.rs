@@ -178,6 +178,10 @@ fn bad_input_gets_a_clear_error() {
             "endless.mid: a note at 4503599342 s, beyond the longest render at this rate (3600 s)",
         ),
         (
+            vec!["--midi", "/dev/zero"],
+            "/dev/zero: larger than 268435456 bytes",
+        ),
+        (
             vec!["--hold", "1e12"],
             "the longest render at 48000 Hz is 3600 s",
         ),
