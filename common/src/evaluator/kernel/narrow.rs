@@ -180,9 +180,10 @@ unsafe fn tile<S: Simd, W: PanelWeight, const RV: usize, const C: usize, const A
     dst: *mut f32,
 ) {
     let panel_len = k * S::LANES;
-    // One accumulator per row vector and coordinate: a tile of fewer than `MIN_CHAINS` (a
-    // layer's last one or two row vectors, for one coordinate) would wait on the FMA latency
-    // at every input, so it sums interleaved runs of inputs in separate chains instead.
+    // Each row vector and coordinate has its own accumulator. A tile with fewer than
+    // `MIN_CHAINS` of them (a layer's last one or two row vectors, for one coordinate) would
+    // wait on the FMA latency at every input, so it spreads consecutive inputs over `split`
+    // chains and adds the chains at the end.
     let split = MIN_CHAINS.div_ceil(RV * C);
     let mut acc = [[[S::zero(); C]; RV]; MIN_CHAINS];
     let step = |acc: &mut [[S::V; C]; RV], i: usize| {
