@@ -8,8 +8,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sirenade_common::audio::{write_wav_channels, WavFormat};
 use sirenade_synth::engine::controls::db_to_gain;
+use sirenade_synth::engine::controls::MAX_BEND_RANGE;
 use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
-use sirenade_synth::offline::{max_render_frames, midi_notes, render_notes_to_end, Note};
+use sirenade_synth::offline::{max_render_frames, read_midi, render_to_end, Note, Performance};
 
 #[derive(Parser)]
 #[command(name = "synth", about = "Sirenade's offline renderer", version)]
@@ -92,6 +93,9 @@ struct RenderArgs {
     /// Render rate.
     #[arg(long, value_enum, default_value_t = Rate::Host)]
     render_rate: Rate,
+    /// Semitones a full pitch bend of the MIDI file moves its notes, each way (0..24).
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_BEND_RANGE)]
+    bend_range: f32,
     /// Output WAV (32-bit float, stereo).
     #[arg(long)]
     out: PathBuf,
@@ -165,6 +169,12 @@ fn render(args: RenderArgs) -> Result<()> {
         }
         latents[..values.len()].copy_from_slice(&values);
     }
+    if !(0.0..=MAX_BEND_RANGE).contains(&args.bend_range) {
+        bail!(
+            "--bend-range {}: must be between 0 and {MAX_BEND_RANGE} semitones",
+            args.bend_range
+        );
+    }
     let rate = args.rate as f32;
     let controls = Controls {
         sound: item,
@@ -184,14 +194,15 @@ fn render(args: RenderArgs) -> Result<()> {
             Rate::Host => RenderRate::Host,
             Rate::Native => RenderRate::Native,
         },
+        bend_range: args.bend_range,
     };
-    let notes = match &args.midi {
+    let performance = match &args.midi {
         Some(path) => {
-            let notes = midi_notes(path, rate)?;
-            if notes.is_empty() {
+            let performance = read_midi(path, rate)?;
+            if performance.notes.is_empty() {
                 bail!("{}: the MIDI file has no notes", path.display());
             }
-            notes
+            performance
         }
         None => {
             let key = args
@@ -215,15 +226,19 @@ fn render(args: RenderArgs) -> Result<()> {
                 Some(s) => bail!("--hold {s}: must be a non-negative number of seconds"),
                 None => None,
             };
-            vec![Note {
-                start: 0,
-                end,
-                key,
-                velocity: args.velocity,
-            }]
+            Performance {
+                notes: vec![Note {
+                    start: 0,
+                    end,
+                    key,
+                    velocity: args.velocity,
+                    channel: 0,
+                }],
+                changes: Vec::new(),
+            }
         }
     };
-    let [left, right] = render_notes_to_end(&sound, &controls, rate, &notes);
+    let [left, right] = render_to_end(&sound, &controls, rate, &performance);
     write_wav_channels(&args.out, &[&left, &right], args.rate, WavFormat::Float32)?;
     let peak = left.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     println!(
@@ -231,7 +246,7 @@ fn render(args: RenderArgs) -> Result<()> {
         args.out.display(),
         left.len() as f64 / f64::from(rate),
         args.rate,
-        notes.len(),
+        performance.notes.len(),
         peak
     );
     Ok(())

@@ -18,6 +18,43 @@ pub struct Note {
     pub key: u8,
     /// Velocity, 0..1.
     pub velocity: f32,
+    /// MIDI channel (0..16): whose pitch bend and sustain pedal act on the note.
+    pub channel: u8,
+}
+
+/// What a channel message other than a note does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ChannelChange {
+    /// Pitch bend, −1 to 1 (see [`Engine::pitch_bend`]).
+    PitchBend(f32),
+    /// Sustain pedal (CC 64) down or up.
+    Sustain(bool),
+    /// CC 121: centre the bend, lift the pedal.
+    ResetControllers,
+    /// CC 123: release every note.
+    AllNotesOff,
+    /// CC 120: cut every note.
+    AllSoundOff,
+}
+
+/// A channel message at a frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ControlChange {
+    /// Frame at the render rate.
+    pub frame: u64,
+    /// MIDI channel (0..16).
+    pub channel: u8,
+    /// What it does.
+    pub change: ChannelChange,
+}
+
+/// Everything of a MIDI file the engine plays: notes, and the channel messages that shape them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Performance {
+    /// The notes, in order of their note-ons.
+    pub notes: Vec<Note>,
+    /// Pitch bends and controllers, in time order.
+    pub changes: Vec<ControlChange>,
 }
 
 /// Why a MIDI file could not be rendered.
@@ -69,10 +106,27 @@ pub enum MidiError {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Off,
-    On,
+/// One engine call, ordered within a frame: channel messages first (a bend or pedal sent with
+/// a note applies to it), then note-offs, then note-ons.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Change(u8, ChannelChange),
+    Off(Note),
+    On(Note),
+}
+
+impl Event {
+    fn rank(&self) -> u8 {
+        match self {
+            Event::Change(..) => 0,
+            Event::Off(_) => 1,
+            Event::On(_) => 2,
+        }
+    }
+
+    fn is_note(&self) -> bool {
+        !matches!(self, Event::Change(..))
+    }
 }
 
 /// Frames of silence kept rendering after the last event, at most, while voices still sound.
@@ -107,46 +161,80 @@ pub fn render_notes(
     frames: usize,
 ) -> [Vec<f32>; 2] {
     let mut engine = engine_for(sound, controls, sample_rate);
-    render_events(&mut engine, &events_of(notes), Some(frames))
+    render_events(&mut engine, &events_of(notes, &[]), Some(frames))
 }
 
-/// Renders `notes` until every voice has ended (at most 30 s after the last event, and never
-/// beyond [`max_render_frames`]).
-pub fn render_notes_to_end(
+/// Renders a performance (notes and channel messages) for exactly `frames` frames.
+pub fn render_performance(
     sound: &Sound,
     controls: &Controls,
     sample_rate: f32,
-    notes: &[Note],
+    performance: &Performance,
+    frames: usize,
 ) -> [Vec<f32>; 2] {
     let mut engine = engine_for(sound, controls, sample_rate);
-    render_events(&mut engine, &events_of(notes), None)
+    let events = events_of(&performance.notes, &performance.changes);
+    render_events(&mut engine, &events, Some(frames))
+}
+
+/// Renders a performance until every voice has ended (at most 30 s after the last note
+/// event, and never beyond [`max_render_frames`]).
+pub fn render_to_end(
+    sound: &Sound,
+    controls: &Controls,
+    sample_rate: f32,
+    performance: &Performance,
+) -> [Vec<f32>; 2] {
+    let mut engine = engine_for(sound, controls, sample_rate);
+    let events = events_of(&performance.notes, &performance.changes);
+    render_events(&mut engine, &events, None)
 }
 
 fn engine_for(sound: &Sound, controls: &Controls, sample_rate: f32) -> Engine {
     Engine::new(Bank::new(Arc::new(sound.clone())), sample_rate, *controls)
 }
 
-fn events_of(notes: &[Note]) -> Vec<(u64, Kind, Note)> {
-    let mut events: Vec<(u64, Kind, Note)> = Vec::with_capacity(notes.len() * 2);
+fn events_of(notes: &[Note], changes: &[ControlChange]) -> Vec<(u64, Event)> {
+    let mut events = Vec::with_capacity(changes.len() + notes.len() * 2);
+    for c in changes {
+        events.push((c.frame, Event::Change(c.channel, c.change)));
+    }
     for note in notes {
-        events.push((note.start, Kind::On, *note));
+        events.push((note.start, Event::On(*note)));
         if let Some(end) = note.end {
-            events.push((end.max(note.start), Kind::Off, *note));
+            events.push((end.max(note.start), Event::Off(*note)));
         }
     }
-    // Stable: same-frame events keep their order, note-offs before note-ons.
-    events.sort_by_key(|&(frame, kind, _)| (frame, kind));
+    // Stable: same-frame events of one kind keep their order.
+    events.sort_by_key(|(frame, event)| (*frame, event.rank()));
     events
+}
+
+fn apply(engine: &mut Engine, event: &Event) {
+    match *event {
+        Event::On(n) => engine.note_on(n.key, n.velocity, None, n.channel),
+        Event::Off(n) => engine.note_off(n.key, None, n.channel),
+        Event::Change(channel, change) => match change {
+            ChannelChange::PitchBend(bend) => engine.pitch_bend(channel, bend),
+            ChannelChange::Sustain(down) => engine.sustain_pedal(channel, down),
+            ChannelChange::ResetControllers => engine.reset_controllers(channel),
+            ChannelChange::AllNotesOff => engine.all_notes_off(channel),
+            ChannelChange::AllSoundOff => engine.all_sound_off(channel),
+        },
+    }
 }
 
 fn render_events(
     engine: &mut Engine,
-    events: &[(u64, Kind, Note)],
+    events: &[(u64, Event)],
     frames: Option<usize>,
 ) -> [Vec<f32>; 2] {
     const CHUNK: u64 = 4096;
     let rate = f64::from(engine.sample_rate());
-    let last_event = events.last().map_or(0, |e| e.0);
+    // Channel messages after the last note cannot make a sound start: the render ends with
+    // the notes.
+    let last_note = events.iter().rposition(|(_, e)| e.is_note());
+    let last_event = last_note.map_or(0, |i| events[i].0);
     let limit = match frames {
         Some(n) => n as u64,
         None => (last_event + (MAX_TAIL_SECONDS * rate) as u64 + u64::from(engine.latency()))
@@ -158,14 +246,11 @@ fn render_events(
     let mut frame = 0u64;
     let mut last_end = 0u64;
     while frame < limit {
-        while let Some(&(at, kind, note)) = events.get(next) {
-            if at > frame {
+        while let Some((at, event)) = events.get(next) {
+            if *at > frame {
                 break;
             }
-            match kind {
-                Kind::On => engine.note_on(note.key, note.velocity, None, 0),
-                Kind::Off => engine.note_off(note.key, None, 0),
-            }
+            apply(engine, event);
             next += 1;
         }
         let until = events.get(next).map_or(limit, |e| e.0.min(limit));
@@ -176,7 +261,8 @@ fn render_events(
         engine.render(&mut left[start..], &mut right[start..], &[]);
         engine.drain_ended(|_, at| last_end = last_end.max(frame + u64::from(at)));
         frame += len as u64;
-        if frames.is_none() && next == events.len() && engine.active_voices() == 0 {
+        let notes_done = last_note.is_none_or(|i| next > i);
+        if frames.is_none() && notes_done && engine.active_voices() == 0 {
             // Every voice has ended: keep the interpolator's look-ahead, then stop.
             let end = (last_end + u64::from(engine.latency())).max(last_event);
             if frame >= end {
@@ -189,9 +275,10 @@ fn render_events(
     [left, right]
 }
 
-/// The notes of a standard MIDI file (all tracks and channels, tempo changes honoured), in
-/// frames at `sample_rate`. Velocities are MIDI velocity / 127.
-pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError> {
+/// The notes, pitch bends and controllers (sustain pedal, CC 120, 121, 123) of a standard
+/// MIDI file (all tracks and channels, tempo changes honoured), in frames at `sample_rate`.
+/// Velocities are MIDI velocity / 127. Channel messages past the longest render are dropped.
+pub fn read_midi(path: &Path, sample_rate: f32) -> Result<Performance, MidiError> {
     let name = path.display().to_string();
     let io = |source| MidiError::Io {
         path: name.clone(),
@@ -241,6 +328,7 @@ pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError>
     let mut per_tick = seconds_per_tick_at(tempo)?;
     let mut held: Vec<(u8, u8, usize)> = Vec::new(); // (channel, key, note index)
     let mut notes: Vec<Note> = Vec::new();
+    let mut changes: Vec<ControlChange> = Vec::new();
     let rate = f64::from(sample_rate);
     let max_frame = max_render_frames(sample_rate);
     let within_limit = |frame: u64, seconds: f64| {
@@ -273,6 +361,7 @@ pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError>
                             end: None,
                             key: key.as_int(),
                             velocity: f32::from(vel.as_int()) / 127.0,
+                            channel: ch,
                         });
                     }
                     midly::MidiMessage::NoteOn { key, .. }
@@ -285,11 +374,34 @@ pub fn midi_notes(path: &Path, sample_rate: f32) -> Result<Vec<Note>, MidiError>
                             notes[index].end = Some(within_limit(frame, seconds)?);
                         }
                     }
-                    _ => {}
+                    other => {
+                        let change = match other {
+                            midly::MidiMessage::PitchBend { bend } => {
+                                Some(ChannelChange::PitchBend(f32::from(bend.as_int()) / 8192.0))
+                            }
+                            midly::MidiMessage::Controller { controller, value } => {
+                                match controller.as_int() {
+                                    64 => Some(ChannelChange::Sustain(value.as_int() >= 64)),
+                                    120 => Some(ChannelChange::AllSoundOff),
+                                    121 => Some(ChannelChange::ResetControllers),
+                                    123 => Some(ChannelChange::AllNotesOff),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        };
+                        if let Some(change) = change.filter(|_| frame <= max_frame) {
+                            changes.push(ControlChange {
+                                frame,
+                                channel: ch,
+                                change,
+                            });
+                        }
+                    }
                 }
             }
             _ => {}
         }
     }
-    Ok(notes)
+    Ok(Performance { notes, changes })
 }

@@ -32,7 +32,14 @@ fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
             }
             engine.set_controls(&moved);
             engine.render(&mut left, &mut right, &gain);
+            engine.pitch_bend(0, 0.7);
+            engine.sustain_pedal(0, true);
             engine.note_off(50, Some(2), 0);
+            engine.render(&mut left, &mut right, &gain);
+            engine.sustain_pedal(0, false);
+            engine.reset_controllers(0);
+            engine.all_notes_off(0);
+            engine.all_sound_off(1);
             engine.choke(51, None, 0);
             engine.swap_bank(next_bank);
             for _ in 0..20 {

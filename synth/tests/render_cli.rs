@@ -129,7 +129,9 @@ fn midi_files_follow_their_tempo_map() {
     let dir = tempfile::tempdir().unwrap();
     let midi = dir.path().join("song.mid");
     write_midi(&midi);
-    let notes = sirenade_synth::offline::midi_notes(&midi, 48_000.0).unwrap();
+    let notes = sirenade_synth::offline::read_midi(&midi, 48_000.0)
+        .unwrap()
+        .notes;
     assert_eq!(notes.len(), 2);
     assert_eq!(
         (notes[0].start, notes[0].end, notes[0].key),
@@ -149,6 +151,109 @@ fn midi_files_follow_their_tempo_map() {
     let (_, samples) = read_stereo(&out);
     assert!(samples.len() / 2 > 48_000, "the release tail is rendered");
     assert!(samples.iter().all(|x| x.is_finite()));
+}
+
+/// On channel 2: a CC 7 (volume, which the renderer ignores), the wheel full up, the pedal
+/// down, key 60 from 0 to 1 s, the pedal up at 2 s.
+fn write_bent_midi(path: &Path) {
+    use midly::num::{u14, u15, u28, u4, u7};
+    use midly::{Format, Header, MidiMessage, PitchBend, Smf, Timing, TrackEvent, TrackEventKind};
+    let ev = |delta: u32, message| TrackEvent {
+        delta: u28::new(delta),
+        kind: TrackEventKind::Midi {
+            channel: u4::new(2),
+            message,
+        },
+    };
+    let cc = |controller: u8, value: u8| MidiMessage::Controller {
+        controller: u7::new(controller),
+        value: u7::new(value),
+    };
+    let track = vec![
+        ev(0, cc(7, 100)),
+        ev(
+            0,
+            MidiMessage::PitchBend {
+                bend: PitchBend(u14::new(16_383)),
+            },
+        ),
+        ev(0, cc(64, 127)),
+        ev(
+            0,
+            MidiMessage::NoteOn {
+                key: u7::new(60),
+                vel: u7::new(100),
+            },
+        ),
+        ev(
+            960,
+            MidiMessage::NoteOff {
+                key: u7::new(60),
+                vel: u7::new(0),
+            },
+        ),
+        ev(960, cc(64, 0)),
+    ];
+    let smf = Smf {
+        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(480))),
+        tracks: vec![track],
+    };
+    smf.save(path).expect("write the MIDI file");
+}
+
+#[test]
+fn midi_pitch_bend_and_pedal_are_rendered() {
+    use sirenade_synth::offline::{read_midi, ChannelChange, ControlChange};
+    let dir = tempfile::tempdir().unwrap();
+    let midi = dir.path().join("bent.mid");
+    write_bent_midi(&midi);
+    let performance = read_midi(&midi, 48_000.0).unwrap();
+    assert_eq!(performance.notes.len(), 1);
+    assert_eq!(performance.notes[0].channel, 2);
+    assert_eq!(performance.notes[0].end, Some(48_000));
+    let at = |frame, change| ControlChange {
+        frame,
+        channel: 2,
+        change,
+    };
+    assert_eq!(
+        performance.changes,
+        [
+            at(0, ChannelChange::PitchBend(8_191.0 / 8_192.0)),
+            at(0, ChannelChange::Sustain(true)),
+            at(96_000, ChannelChange::Sustain(false)),
+        ]
+    );
+    // The note is held by the pedal past its note-off at 1 s; its clip ends it first. With
+    // the wheel full up over 12 semitones the clip runs at (almost) twice the speed.
+    let length = |range: &str| {
+        let out = dir.path().join(format!("bent-{range}.wav"));
+        let o = synth(&[
+            "render",
+            "--midi",
+            midi.to_str().unwrap(),
+            "--key-tracking",
+            "off",
+            "--bend-range",
+            range,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (_, samples) = read_stereo(&out);
+        let last = samples.iter().rposition(|x| *x != 0.0).unwrap() / 2;
+        assert!(samples.iter().all(|x| x.is_finite()));
+        last
+    };
+    let (unbent, octave) = (length("0"), length("12"));
+    assert!(unbent > 40_000, "unbent clip sounds until {unbent}");
+    let ratio = unbent as f64 / octave as f64;
+    assert!(
+        (1.95..2.05).contains(&ratio),
+        "{unbent} / {octave} = {ratio}"
+    );
+    let o = synth(&["render", "--bend-range", "30", "--out", "x.wav"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bend-range 30"));
 }
 
 #[test]

@@ -26,7 +26,9 @@ use clack_extensions::params::{
 };
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::voice_info::{HostVoiceInfo, HostVoiceInfoImpl, PluginVoiceInfo};
-use clack_host::events::event_types::{NoteEndEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent};
+use clack_host::events::event_types::{
+    MidiEvent, NoteEndEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent,
+};
 use clack_host::prelude::*;
 
 /// The plugin id the host looks for first (Sirenade's CLAP id).
@@ -65,6 +67,13 @@ pub enum Event {
         /// The plain value, in the range the parameter's info declares.
         value: f64,
     },
+    /// A raw three-byte MIDI message on note port 0 (pitch bend, control change).
+    Midi {
+        /// Sample offset of the event.
+        time: u32,
+        /// Status and two data bytes.
+        data: [u8; 3],
+    },
 }
 
 impl Event {
@@ -73,7 +82,8 @@ impl Event {
         match *self {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
-            | Event::ParamValue { time, .. } => time,
+            | Event::ParamValue { time, .. }
+            | Event::Midi { time, .. } => time,
         }
     }
 
@@ -82,7 +92,8 @@ impl Event {
         match &mut self {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
-            | Event::ParamValue { time, .. } => *time = new_time,
+            | Event::ParamValue { time, .. }
+            | Event::Midi { time, .. } => *time = new_time,
         }
         self
     }
@@ -830,6 +841,7 @@ fn fill_event_buffer(buffer: &mut EventBuffer, events: &[Event]) {
                 Pckn::match_all(),
                 value,
             )),
+            Event::Midi { time, data } => buffer.push(&MidiEvent::new(time, 0, data)),
         }
     }
 }

@@ -7,7 +7,7 @@ pub mod plugin_bundle;
 pub mod vst3_host;
 
 /// The plugin's parameter names, in the order hosts list them.
-pub const PARAMETER_NAMES: [&str; 18] = [
+pub const PARAMETER_NAMES: [&str; 19] = [
     "Preset",
     "Sound",
     "Morph to",
@@ -26,4 +26,5 @@ pub const PARAMETER_NAMES: [&str; 18] = [
     "Voices",
     "Key tracking",
     "Render rate",
+    "Bend range",
 ];

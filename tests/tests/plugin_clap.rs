@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use clack_extensions::note_ports::NoteDialects;
 use serde_json::Value;
 use sirenade_synth::engine::{Controls, Sound};
-use sirenade_synth::offline::{render_notes, Note};
+use sirenade_synth::offline::{
+    render_notes, render_performance, ChannelChange, ControlChange, Note, Performance,
+};
 use sirenade_tests::clap_host::{ClapHost, Event, ParamDesc};
 use sirenade_tests::plugin_bundle::clap_bundle;
 use sirenade_tests::PARAMETER_NAMES;
@@ -61,18 +63,21 @@ fn test_notes(frames: usize) -> Vec<Note> {
             end: Some(at(0.55)),
             key: 60,
             velocity: 0.75,
+            channel: 0,
         },
         Note {
             start: at(0.12) + 1,
             end: Some(at(0.7) + 5),
             key: 64,
             velocity: 0.5,
+            channel: 0,
         },
         Note {
             start: at(0.31) + 7,
             end: Some(at(0.8) + 2),
             key: 67,
             velocity: 1.0,
+            channel: 0,
         },
     ]
 }
@@ -356,6 +361,74 @@ fn renders_equal_the_offline_renderer_at_every_rate_and_block_size() {
     }
     host.deactivate().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// MIDI pitch bend and sustain pedal reach the engine exactly as the offline renderer applies
+/// them from a MIDI file: the wheel full up and back to its centre, the pedal holding notes
+/// past their note-offs.
+#[test]
+fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
+    let (_dir, mut host) = load();
+    let sample_rate = 48_000.0;
+    let frames = (sample_rate * RENDER_SECONDS) as usize;
+    let notes = test_notes(frames);
+    let changes = [
+        (100, [0xB0, 64, 127], ChannelChange::Sustain(true)),
+        (
+            2_000,
+            [0xE0, 0x7F, 0x7F],
+            ChannelChange::PitchBend(8_191.0 / 8_192.0),
+        ),
+        (6_000, [0xE0, 0x00, 0x40], ChannelChange::PitchBend(0.0)),
+        (9_000, [0xB0, 64, 0], ChannelChange::Sustain(false)),
+    ];
+    let mut events = note_events(&notes);
+    events.extend(
+        changes
+            .iter()
+            .map(|&(time, data, _)| Event::Midi { time, data }),
+    );
+    let performance = Performance {
+        notes: notes.clone(),
+        changes: changes
+            .iter()
+            .map(|&(frame, _, change)| ControlChange {
+                frame: u64::from(frame),
+                channel: 0,
+                change,
+            })
+            .collect(),
+    };
+    let controls = Controls::default();
+    let offline = render_performance(
+        &Sound::embedded(),
+        &controls,
+        sample_rate as f32,
+        &performance,
+        frames,
+    );
+    let plain = render_notes(
+        &Sound::embedded(),
+        &controls,
+        sample_rate as f32,
+        &notes,
+        frames,
+    );
+    let plugin = host.render(sample_rate, 64, frames, &events).unwrap();
+    assert_finite("bend and pedal", &plugin);
+    let (changed, _) = max_abs_diff(&offline[0], &plain[0]);
+    assert!(
+        changed > 1e-2,
+        "the bend and pedal change the sound ({changed})"
+    );
+    for c in 0..2 {
+        let (diff, at) = max_abs_diff(&plugin[c], &offline[c]);
+        assert!(
+            diff <= 1e-4,
+            "channel {c}: plugin differs from the offline render by {diff} at frame {at}"
+        );
+    }
+    host.deactivate().unwrap();
 }
 
 /// A fixed-seed LCG (Numerical Recipes constants).
@@ -775,6 +848,7 @@ fn a_note_struck_with_a_sound_change_plays_the_new_sound() {
         end: None,
         key: 62,
         velocity: 1.0,
+        channel: 0,
     };
     let want = render_notes(&Sound::embedded(), &controls, 48_000.0, &[note], frames);
     for ch in 0..2 {

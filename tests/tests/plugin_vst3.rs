@@ -154,6 +154,7 @@ fn note_matches_offline_render() {
         end: Some(NOTE_OFF as u64),
         key: KEY,
         velocity: VELOCITY,
+        channel: 0,
     };
     let [ol, or] = render_notes(
         &Sound::embedded(),

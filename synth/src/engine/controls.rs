@@ -25,6 +25,10 @@ pub const DEFAULT_GAIN_DB: f32 = -6.0;
 pub const DEFAULT_ATTACK_MS: f32 = 2.0;
 /// Default `Release`, ms (time to fall 60 dB).
 pub const DEFAULT_RELEASE_MS: f32 = 300.0;
+/// Default `Bend range`, semitones each way: the General MIDI default.
+pub const DEFAULT_BEND_RANGE: f32 = 2.0;
+/// Largest `Bend range`, semitones each way.
+pub const MAX_BEND_RANGE: f32 = 24.0;
 
 /// One block's sound parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +54,8 @@ pub struct Controls {
     pub key_tracking: bool,
     /// `Render rate`.
     pub render_rate: RenderRate,
+    /// `Bend range`: semitones a full pitch-bend moves a note, each way.
+    pub bend_range: f32,
 }
 
 impl Default for Controls {
@@ -65,6 +71,7 @@ impl Default for Controls {
             voices: MAX_VOICES,
             key_tracking: true,
             render_rate: RenderRate::Host,
+            bend_range: DEFAULT_BEND_RANGE,
         }
     }
 }

@@ -50,6 +50,36 @@ impl Bank {
     }
 }
 
+/// MIDI channels, each with its own pitch bend and sustain pedal.
+pub const CHANNELS: usize = 16;
+
+/// What a MIDI channel's controllers say, as they apply to its notes.
+#[derive(Debug, Clone, Copy)]
+struct Channel {
+    /// Pitch bend, −1 (full down) to 1 (full up).
+    bend: f32,
+    /// The speed factor it gives at the current `Bend range`: 2^(bend · range / 12).
+    speed: f64,
+    /// Sustain pedal down.
+    pedal: bool,
+}
+
+impl Channel {
+    const CENTRED: Channel = Channel {
+        bend: 0.0,
+        speed: 1.0,
+        pedal: false,
+    };
+
+    fn set_speed(&mut self, range: f32) {
+        self.speed = if self.bend == 0.0 {
+            1.0
+        } else {
+            (f64::from(self.bend) * f64::from(range) / 12.0).exp2()
+        };
+    }
+}
+
 /// The model's sample rate as f64.
 const NATIVE_RATE: f64 = sirenade_common::SAMPLE_RATE as f64;
 
@@ -72,6 +102,8 @@ pub struct Engine {
     log: EndedLog,
     /// Samples replaced by zero because they were not finite (diagnostics).
     nonfinite_samples: u64,
+    /// Pitch bend and sustain pedal per MIDI channel.
+    channels: [Channel; CHANNELS],
 }
 
 /// Voices that ended since the last [`Engine::drain_ended`], with the sample they ended at.
@@ -135,6 +167,7 @@ impl Engine {
             ages: 0,
             log: EndedLog::new(),
             nonfinite_samples: 0,
+            channels: [Channel::CENTRED; CHANNELS],
         }
     }
 
@@ -167,6 +200,11 @@ impl Engine {
             self.mode = controls.render_rate;
             self.restart_stream();
         }
+        if controls.bend_range != self.controls.bend_range {
+            for channel in &mut self.channels {
+                channel.set_speed(controls.bend_range);
+            }
+        }
         self.controls = *controls;
     }
 
@@ -178,6 +216,7 @@ impl Engine {
         if self.retired.is_none() {
             self.retired = self.fading.take();
         }
+        self.channels = [Channel::CENTRED; CHANNELS];
         self.restart_stream();
     }
 
@@ -280,19 +319,100 @@ impl Engine {
         });
     }
 
-    /// Releases the notes matching the host's note id (when given) or key and channel.
+    /// Releases the notes matching the host's note id (when given) or key and channel; while
+    /// the channel's sustain pedal is down they keep sounding until it comes up.
     pub fn note_off(&mut self, key: u8, voice_id: Option<i32>, channel: u8) {
         let rate = self.voice_rate() as f32;
         let release = self.controls.release_s;
+        let pedal = self.channel(channel).is_some_and(|c| c.pedal);
         for voice in &mut self.bank.voices {
             if voice
                 .start
                 .is_some_and(|s| matches(&s.tag, key, voice_id, channel))
                 && voice.envelope.is_held()
             {
+                if pedal {
+                    voice.pedal_held = true;
+                } else {
+                    voice.envelope.release(release, rate);
+                }
+            }
+        }
+    }
+
+    /// Sets a channel's pitch bend, −1 (down) to 1 (up), `Bend range` semitones at the ends.
+    /// Its notes change speed — their pitch, exactly, by evaluating the function at other
+    /// times — from their next segment on (at most 64 samples later). Out-of-range values are
+    /// clamped, non-finite ones centre the bend.
+    pub fn pitch_bend(&mut self, channel: u8, bend: f32) {
+        let range = self.controls.bend_range;
+        if let Some(c) = self.channel_mut(channel) {
+            c.bend = if bend.is_finite() {
+                bend.clamp(-1.0, 1.0)
+            } else {
+                0.0
+            };
+            c.set_speed(range);
+        }
+    }
+
+    /// Presses or lifts a channel's sustain pedal (MIDI CC 64). Lifting it releases the notes
+    /// whose note-off came while it was down.
+    pub fn sustain_pedal(&mut self, channel: u8, down: bool) {
+        let Some(c) = self.channel_mut(channel) else {
+            return;
+        };
+        c.pedal = down;
+        if down {
+            return;
+        }
+        let rate = self.voice_rate() as f32;
+        let release = self.controls.release_s;
+        for voice in &mut self.bank.voices {
+            if voice.pedal_held && voice.channel() == Some(channel) {
+                voice.pedal_held = false;
+                if voice.envelope.is_held() {
+                    voice.envelope.release(release, rate);
+                }
+            }
+        }
+    }
+
+    /// Centres a channel's pitch bend and lifts its pedal (MIDI CC 121, "reset all
+    /// controllers").
+    pub fn reset_controllers(&mut self, channel: u8) {
+        self.sustain_pedal(channel, false);
+        self.pitch_bend(channel, 0.0);
+    }
+
+    /// Releases every note of a channel, pedal or not (MIDI CC 123, "all notes off").
+    pub fn all_notes_off(&mut self, channel: u8) {
+        let rate = self.voice_rate() as f32;
+        let release = self.controls.release_s;
+        for voice in &mut self.bank.voices {
+            if voice.channel() == Some(channel) && voice.envelope.is_held() {
+                voice.pedal_held = false;
                 voice.envelope.release(release, rate);
             }
         }
+    }
+
+    /// Cuts every note of a channel at once (MIDI CC 120, "all sound off").
+    pub fn all_sound_off(&mut self, channel: u8) {
+        for voice in &mut self.bank.voices {
+            if voice.channel() == Some(channel) {
+                voice.stop();
+            }
+        }
+        self.collect_ended(0);
+    }
+
+    fn channel(&self, channel: u8) -> Option<&Channel> {
+        self.channels.get(usize::from(channel))
+    }
+
+    fn channel_mut(&mut self, channel: u8) -> Option<&mut Channel> {
+        self.channels.get_mut(usize::from(channel))
     }
 
     /// Cuts the matching notes at once (a host's choke).
@@ -401,12 +521,16 @@ impl Engine {
     #[inline]
     fn mix_voices(&mut self, at: u32) -> f32 {
         let c = &self.controls;
+        let channels = &self.channels;
         let mut sum = 0.0;
         for bank in std::iter::once(&mut self.bank).chain(self.fading.as_mut()) {
             let sound = &*bank.sound;
             for voice in &mut bank.voices {
-                if voice.is_active() {
-                    sum += voice.next_sample(sound, c);
+                if let Some(channel) = voice.channel() {
+                    let speed = channels
+                        .get(usize::from(channel))
+                        .map_or(1.0, |ch| ch.speed);
+                    sum += voice.next_sample(sound, c, speed);
                     self.log.note(voice, at);
                 }
             }

@@ -276,3 +276,171 @@ fn a_new_preset_fades_the_old_voices_and_plays_new_notes() {
     );
     assert!(l.iter().any(|&x| x != 0.0));
 }
+
+/// Renders `frames` samples at 48 kHz of one note of item 0's key, calling `at(engine, frame)`
+/// before every 64-sample block (the voices' segment length).
+fn render_with(
+    controls: Controls,
+    key: u8,
+    frames: usize,
+    mut at: impl FnMut(&mut Engine, usize),
+) -> (Vec<f32>, usize) {
+    let mut engine = Engine::new(Bank::new(Arc::new(sound().clone())), 48_000.0, controls);
+    let (mut left, mut right) = (vec![0.0; frames], vec![0.0; frames]);
+    let mut ended_at = frames;
+    for start in (0..frames).step_by(64) {
+        at(&mut engine, start);
+        if start == 0 {
+            engine.note_on(key, 1.0, None, 0);
+        }
+        let end = (start + 64).min(frames);
+        engine.render(&mut left[start..end], &mut right[start..end], &[]);
+        if ended_at == frames && engine.active_voices() == 0 {
+            ended_at = end;
+        }
+    }
+    (left, ended_at)
+}
+
+#[test]
+fn a_full_pitch_bend_transposes_exactly_by_the_bend_range() {
+    let key = sound().item_pitch(0).unwrap();
+    let range_12 = Controls {
+        bend_range: 12.0,
+        ..plain_controls()
+    };
+    let (octave_up, octave_end) = render_with(plain_controls(), key + 12, 48_000, |_, _| {});
+    // Bent before the note, with the range changed after the bend: the new range applies.
+    let (bent, bent_end) = render_with(plain_controls(), key, 48_000, |engine, frame| {
+        if frame == 0 {
+            engine.pitch_bend(0, 1.0);
+            engine.set_controls(&range_12);
+        }
+    });
+    let deviation = bent
+        .iter()
+        .zip(&octave_up)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    let peak = octave_up.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak > 1e-2);
+    // The same clock up to the last bits of 2·2^(12/12) against 2·2^0·2.
+    assert!(
+        deviation <= 1e-5 * peak,
+        "max |Δ| {deviation} (peak {peak})"
+    );
+    assert_eq!(bent_end, octave_end);
+    assert!((24_000..24_100).contains(&bent_end), "ended at {bent_end}");
+}
+
+#[test]
+fn a_bend_mid_note_changes_the_speed_from_the_next_segment_on() {
+    let key = sound().item_pitch(0).unwrap();
+    let controls = Controls {
+        bend_range: 12.0,
+        ..plain_controls()
+    };
+    let (plain, plain_end) = render_with(controls, key, 48_000, |_, _| {});
+    let (bent, bent_end) = render_with(controls, key, 48_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.pitch_bend(0, 1.0);
+        }
+    });
+    assert_eq!(plain[..4_800], bent[..4_800], "untouched before the bend");
+    assert_ne!(
+        plain[4_800..4_864],
+        bent[4_800..4_864],
+        "bent from the next segment"
+    );
+    assert!(
+        (48_000..48_100).contains(&plain_end),
+        "plain ended at {plain_end}"
+    );
+    // 43,200 samples of clip left at double speed: 21,600.
+    let expected = 4_800 + 21_600;
+    assert!(
+        bent_end.abs_diff(expected) <= 64,
+        "bent note ended at {bent_end}, expected about {expected}"
+    );
+    // Bending back down to the centre leaves the first segments exactly as they were.
+    let (back, _) = render_with(controls, key, 48_000, |engine, frame| match frame {
+        0 => engine.pitch_bend(0, 0.5),
+        4_800 => engine.pitch_bend(0, 0.0),
+        _ => {}
+    });
+    assert_ne!(back[..4_800], plain[..4_800]);
+    assert!(back.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
+    let key = sound().item_pitch(0).unwrap();
+    let controls = Controls {
+        release_s: 0.02,
+        ..plain_controls()
+    };
+    let (held, _) = render_with(controls, key, 24_000, |_, _| {});
+    let (pedalled, pedalled_end) =
+        render_with(controls, key, 24_000, |engine, frame| match frame {
+            0 => engine.sustain_pedal(0, true),
+            4_800 => engine.note_off(key, None, 0),
+            9_600 => engine.sustain_pedal(0, false),
+            _ => {}
+        });
+    assert_eq!(
+        held[..9_600],
+        pedalled[..9_600],
+        "the pedal keeps the note as if held"
+    );
+    // Released at the pedal: −80 dB within 27 ms.
+    assert!(
+        pedalled_end <= 9_600 + 48 * 27 + 64,
+        "ended at {pedalled_end}"
+    );
+    let (released, released_end) = render_with(controls, key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.note_off(key, None, 0);
+        }
+    });
+    assert_eq!(held[..4_800], released[..4_800]);
+    assert!(
+        released_end <= 4_800 + 48 * 27 + 64,
+        "ended at {released_end}"
+    );
+    // All notes off releases pedalled notes too; the pedal of another channel does nothing.
+    let (_, off_end) = render_with(controls, key, 24_000, |engine, frame| match frame {
+        0 => {
+            engine.sustain_pedal(0, true);
+            engine.sustain_pedal(1, false);
+        }
+        4_800 => engine.note_off(key, None, 0),
+        6_400 => engine.all_notes_off(0),
+        _ => {}
+    });
+    assert!(off_end <= 6_400 + 48 * 27 + 64, "ended at {off_end}");
+}
+
+#[test]
+fn bend_and_pedal_are_per_channel_and_reset_clears_them() {
+    let key = sound().item_pitch(0).unwrap();
+    let controls = Controls {
+        bend_range: 12.0,
+        ..plain_controls()
+    };
+    let (plain, _) = render_with(controls, key, 9_600, |_, _| {});
+    let (other_channel, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 0 {
+            engine.pitch_bend(3, 1.0);
+            engine.sustain_pedal(3, true);
+        }
+    });
+    assert_eq!(plain, other_channel);
+    let (reset, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 0 {
+            engine.pitch_bend(0, 1.0);
+            engine.reset_controllers(0);
+            engine.pitch_bend(99, 1.0);
+            engine.pitch_bend(0, f32::NAN);
+        }
+    });
+    assert_eq!(plain, reset);
+}

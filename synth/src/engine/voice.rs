@@ -48,9 +48,18 @@ pub(crate) struct Voice {
     segment_pos: usize,
     /// Samples of the clip rendered so far.
     rendered: u64,
-    /// Samples with t < 1, the clip's length at this voice's speed.
-    length: u64,
+    /// Pitch-bend speed factor of the segments since `base_rendered`.
+    speed: f64,
+    /// Model time of sample `base_rendered`: the clock restarts from there whenever the speed
+    /// changes, so an unbent note's times are `t0 + k·dt`, exactly as without bends.
+    base_t: f64,
+    /// Samples rendered when the current speed took effect.
+    base_rendered: u64,
+    /// Samples with t < 1 from `base_rendered` on, at the current speed.
+    base_length: u64,
     primed: bool,
+    /// Released by a note-off while the sustain pedal was down: released when it comes up.
+    pub pedal_held: bool,
     pub start: Option<Start>,
     pub envelope: Envelope,
     /// The note that ended (on its own or silenced), until the engine reports it.
@@ -69,8 +78,12 @@ impl Voice {
             segment_len: 0,
             segment_pos: 0,
             rendered: 0,
-            length: 0,
+            speed: 1.0,
+            base_t: 0.0,
+            base_rendered: 0,
+            base_length: 0,
             primed: false,
+            pedal_held: false,
             start: None,
             envelope: Envelope::done(),
             ended: None,
@@ -85,7 +98,11 @@ impl Voice {
 
     /// Starts a note in this slot.
     pub(crate) fn begin(&mut self, start: Start) {
-        self.length = clip_length(start.t0, start.dt);
+        self.speed = 1.0;
+        self.base_t = start.t0;
+        self.base_rendered = 0;
+        self.base_length = clip_length(start.t0, start.dt);
+        self.pedal_held = false;
         self.rendered = 0;
         self.segment_len = 0;
         self.segment_pos = 0;
@@ -104,9 +121,16 @@ impl Voice {
         }
     }
 
+    /// The MIDI channel of the note playing, if any.
+    pub(crate) fn channel(&self) -> Option<u8> {
+        self.start.map(|s| s.tag.channel)
+    }
+
     /// The next output sample (envelope and velocity applied); 0 once the voice has ended.
+    /// `speed` is the pitch bend's factor on the clip's clock (1: none); it takes effect at
+    /// the next segment.
     #[inline]
-    pub(crate) fn next_sample(&mut self, sound: &Sound, controls: &Controls) -> f32 {
+    pub(crate) fn next_sample(&mut self, sound: &Sound, controls: &Controls, speed: f64) -> f32 {
         let Some(start) = self.start.as_mut() else {
             return 0.0;
         };
@@ -115,7 +139,7 @@ impl Voice {
             return 0.0;
         }
         let amplitude = start.amplitude;
-        if self.segment_pos >= self.segment_len && !self.render_segment(sound, controls) {
+        if self.segment_pos >= self.segment_len && !self.render_segment(sound, controls, speed) {
             self.stop();
             return 0.0;
         }
@@ -130,11 +154,20 @@ impl Voice {
 
     /// Renders the next segment of the clip; false when the clip has ended or the network
     /// produced a non-finite value (the voice is then silenced).
-    fn render_segment(&mut self, sound: &Sound, controls: &Controls) -> bool {
+    fn render_segment(&mut self, sound: &Sound, controls: &Controls, speed: f64) -> bool {
         let Some(start) = self.start.as_ref() else {
             return false;
         };
-        let remaining = self.length.saturating_sub(self.rendered);
+        if speed != self.speed {
+            // Restart the clock where the previous segments left it, at the new speed.
+            self.base_t += (self.rendered - self.base_rendered) as f64 * start.dt * self.speed;
+            self.base_rendered = self.rendered;
+            self.speed = speed;
+            self.base_length = clip_length(self.base_t, start.dt * speed);
+        }
+        let dt = start.dt * self.speed;
+        let since_base = self.rendered - self.base_rendered;
+        let remaining = self.base_length.saturating_sub(since_base);
         let n = remaining.min(BLOCK as u64) as usize;
         if n == 0 {
             return false;
@@ -154,8 +187,7 @@ impl Voice {
             self.evaluator.prepare(&self.latent)
         };
         self.primed = true;
-        let t0 = start.t0 + self.rendered as f64 * start.dt;
-        let dt = start.dt;
+        let t0 = self.base_t + since_base as f64 * dt;
         let out = &mut self.segment[..n];
         self.evaluator.render_f64(t0, dt, out);
         if out.iter().any(|x| !x.is_finite()) {

@@ -71,6 +71,13 @@ impl Default for Sirenade {
     }
 }
 
+/// A pitch bend as nice-plug normalises it (the 14-bit value / 16383) back on MIDI's own scale,
+/// (value − 8192) / 8192: the wheel's centre, 8192, is exactly no bend, as in a MIDI file.
+fn bend_of(normalized: f32) -> f32 {
+    let raw = (normalized.clamp(0.0, 1.0) * 16_383.0).round();
+    (raw - 8_192.0) / 8_192.0
+}
+
 impl Sirenade {
     fn handle_event(engine: &mut Engine, event: NoteEvent<()>) {
         match event {
@@ -105,6 +112,18 @@ impl Sirenade {
                 voice_id.id(),
                 channel.number().unwrap_or(0),
             ),
+            NoteEvent::MidiPitchBend { channel, value, .. } => {
+                engine.pitch_bend(channel, bend_of(value));
+            }
+            NoteEvent::MidiCC {
+                channel, cc, value, ..
+            } => match cc {
+                control_change::DAMPER_PEDAL => engine.sustain_pedal(channel, value >= 0.5),
+                control_change::RESET_ALL_CONTROLLERS => engine.reset_controllers(channel),
+                control_change::ALL_NOTES_OFF => engine.all_notes_off(channel),
+                control_change::ALL_SOUND_OFF => engine.all_sound_off(channel),
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -145,7 +164,7 @@ impl Plugin for Sirenade {
         names: PortNames::const_default(),
     }];
 
-    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
     type Editor = ();
@@ -297,4 +316,24 @@ impl Vst3Plugin for Sirenade {
     const VST3_CLASS_ID: [u8; 16] = *b"SirenadeSynthV01";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
         &[Vst3SubCategory::Instrument, Vst3SubCategory::Synth];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bend_of;
+
+    /// The 14-bit wheel positions a host sends, normalised as nice-plug does.
+    #[test]
+    fn pitch_bend_is_read_on_the_midi_scale() {
+        let of_raw = |raw: u16| bend_of(f32::from(raw) / 16_383.0);
+        assert_eq!(of_raw(8_192), 0.0);
+        assert_eq!(of_raw(0), -1.0);
+        assert_eq!(of_raw(16_383), 8_191.0 / 8_192.0);
+        assert_eq!(of_raw(4_096), -0.5);
+        assert_eq!(bend_of(2.0), 8_191.0 / 8_192.0);
+        assert!(
+            bend_of(f32::NAN).is_nan(),
+            "the engine centres non-finite bends"
+        );
+    }
 }

@@ -10,8 +10,8 @@ use super::preset_folder::{PresetFolder, MAX_SLOT};
 use super::preset_slot::PresetSlot;
 
 use crate::engine::controls::{
-    db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_GAIN_DB, DEFAULT_RELEASE_MS,
-    LATENT_CONTROLS, MAX_VOICES,
+    db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_BEND_RANGE, DEFAULT_GAIN_DB,
+    DEFAULT_RELEASE_MS, LATENT_CONTROLS, MAX_BEND_RANGE, MAX_VOICES,
 };
 
 /// Largest item index `Sound` and `Morph to` offer (presets with more items reach only the
@@ -83,6 +83,9 @@ pub struct SirenadeParams {
     /// Host or native render rate.
     #[id = "render_rate"]
     pub render_rate: EnumParam<RenderRateParam>,
+    /// Semitones a full pitch bend moves the notes, each way.
+    #[id = "bend_range"]
+    pub bend_range: IntParam,
 }
 
 fn item_param(name: &str, names: &ItemNames) -> IntParam {
@@ -192,6 +195,15 @@ impl SirenadeParams {
             ),
             key_tracking: BoolParam::new("Key tracking", true),
             render_rate: EnumParam::new("Render rate", RenderRateParam::Host),
+            bend_range: IntParam::new(
+                "Bend range",
+                DEFAULT_BEND_RANGE as i32,
+                IntRange::Linear {
+                    min: 0,
+                    max: MAX_BEND_RANGE as i32,
+                },
+            )
+            .with_unit(" st"),
         }
     }
 
@@ -223,6 +235,7 @@ impl SirenadeParams {
                 RenderRateParam::Host => RenderRate::Host,
                 RenderRateParam::Native => RenderRate::Native,
             },
+            bend_range: self.bend_range.value() as f32,
         }
     }
 }
