@@ -6,7 +6,7 @@
 use sirenade_synth::engine::{Controls, Sound};
 use sirenade_synth::offline::{render_notes, Note};
 use sirenade_tests::plugin_bundle::vst3_bundle;
-use sirenade_tests::vst3_host::{Event, Vst3Instance, Vst3Module, AUDIO_MODULE_CLASS};
+use sirenade_tests::vst3_host::{Event, ParamInfo, Vst3Instance, Vst3Module, AUDIO_MODULE_CLASS};
 use sirenade_tests::PARAMETER_NAMES;
 use vst3::Steinberg::Vst::{BusDirections_, MediaTypes_};
 
@@ -113,8 +113,20 @@ fn factory_buses_and_parameters() {
             p.id, p.title, p.step_count, p.default_normalized, p.units
         );
     }
-    let titles: Vec<&str> = params.iter().map(|p| p.title.as_str()).collect();
+    // ParameterInfo::kIsHidden: nice-plug registers 16 channels × 130 hidden, read-only
+    // parameters that VST3 hosts route MIDI controllers, channel pressure and pitch bend to
+    // (IMidiMapping); a host shows none of them.
+    let hidden = |p: &&ParamInfo| p.flags & (1 << 4) != 0;
+    let titles: Vec<&str> = params
+        .iter()
+        .filter(|p| !hidden(p))
+        .map(|p| p.title.as_str())
+        .collect();
     assert_eq!(titles, PARAMETER_NAMES);
+    let midi: Vec<&ParamInfo> = params.iter().filter(hidden).collect();
+    assert_eq!(midi.len(), 16 * 130);
+    assert!(midi.iter().all(|p| p.title.starts_with("MIDI Ch. ")));
+    assert!(midi.iter().any(|p| p.title == "MIDI Ch. 1 Pitch Bend"));
 
     // Spot checks of ranges through the controller's conversions.
     let latent = instance.param_by_title("Latent 1").unwrap();
