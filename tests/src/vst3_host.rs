@@ -18,10 +18,11 @@ use vst3::Steinberg::Vst::{
     AudioBusBuffers, AudioBusBuffers__type0, BusDirections_, Event as VstEvent, Event_,
     Event__type0, IAudioProcessor, IAudioProcessorTrait, IComponent, IComponentTrait,
     IConnectionPoint, IConnectionPointTrait, IEditController, IEditControllerTrait, IEventList,
-    IEventListTrait, IHostApplication, IHostApplicationTrait, IParamValueQueue,
-    IParamValueQueueTrait, IParameterChanges, IParameterChangesTrait, MediaTypes_, NoteOffEvent,
-    NoteOnEvent, ParamID, ParamValue, ParameterInfo, ProcessContext, ProcessData, ProcessModes_,
-    ProcessSetup, SpeakerArr, SpeakerArrangement, String128, SymbolicSampleSizes_,
+    IEventListTrait, IHostApplication, IHostApplicationTrait, IMidiMapping, IMidiMappingTrait,
+    IParamValueQueue, IParamValueQueueTrait, IParameterChanges, IParameterChangesTrait,
+    MediaTypes_, NoteOffEvent, NoteOnEvent, ParamID, ParamValue, ParameterInfo, ProcessContext,
+    ProcessData, ProcessModes_, ProcessSetup, SpeakerArr, SpeakerArrangement, String128,
+    SymbolicSampleSizes_,
 };
 use vst3::Steinberg::{
     int32, int64, kInvalidArgument, kResultFalse, kResultOk, tresult, FUnknown, IBStream,
@@ -780,6 +781,21 @@ impl Vst3Instance {
         self.controller
             .as_ref()
             .context("the plugin has no IEditController")
+    }
+
+    /// The parameter a host sends MIDI controller `controller` (0..=127, 128 aftertouch, 129
+    /// pitch bend: `ControllerNumbers`) of `channel` to, as the plugin's `IMidiMapping` says.
+    pub fn midi_controller_param(&self, channel: i16, controller: i16) -> Result<ParamID> {
+        let mapping = self
+            .controller()?
+            .cast::<IMidiMapping>()
+            .context("the controller has no IMidiMapping")?;
+        let mut id: ParamID = 0;
+        // SAFETY: a plain query with a valid out-pointer.
+        let result =
+            unsafe { mapping.getMidiControllerAssignment(0, channel, controller, &mut id) };
+        check(result, "getMidiControllerAssignment")?;
+        Ok(id)
     }
 
     /// Whether the edit controller is a separate object (`getControllerClassId`).

@@ -4,7 +4,9 @@
 //! `GetPluginFactory` by the test host in `sirenade_tests::vst3_host`.
 
 use sirenade_synth::engine::{Controls, Sound};
-use sirenade_synth::offline::{render_notes, Note};
+use sirenade_synth::offline::{
+    render_notes, render_performance, ChannelChange, ControlChange, Note, Performance,
+};
 use sirenade_tests::plugin_bundle::vst3_bundle;
 use sirenade_tests::vst3_host::{Event, ParamInfo, Vst3Instance, Vst3Module, AUDIO_MODULE_CLASS};
 use sirenade_tests::PARAMETER_NAMES;
@@ -177,6 +179,63 @@ fn note_matches_offline_render() {
     );
     let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
     println!("max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
+    assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
+}
+
+/// Pitch bend and the sustain pedal reach the plugin the VST3 way — as changes of the
+/// parameters its `IMidiMapping` assigns to them — and sound as the offline renderer plays the
+/// same MIDI.
+#[test]
+fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
+    let (_dir, module) = load();
+    let mut instance = ready(&module);
+    let bend = instance.midi_controller_param(0, 129).expect("pitch bend");
+    let pedal = instance
+        .midi_controller_param(0, 64)
+        .expect("sustain pedal");
+    assert_ne!(bend, pedal);
+    let bend_at = 20 * BLOCK as u32;
+    let mut events = note_events();
+    events.push(Event::Param {
+        offset: 64,
+        id: pedal,
+        value: 1.0,
+    });
+    events.push(Event::Param {
+        offset: bend_at,
+        id: bend,
+        value: 1.0,
+    });
+    let [left, right] = instance.render(TOTAL, &events).expect("render");
+    let note = Note {
+        start: 0,
+        end: Some(NOTE_OFF as u64),
+        key: KEY,
+        velocity: VELOCITY,
+        channel: 0,
+    };
+    let change = |frame: u32, change| ControlChange {
+        frame: u64::from(frame),
+        channel: 0,
+        change,
+    };
+    let performance = Performance {
+        notes: vec![note],
+        changes: vec![
+            change(64, ChannelChange::Sustain(true)),
+            change(bend_at, ChannelChange::PitchBend(8_191.0 / 8_192.0)),
+        ],
+    };
+    let controls = Controls::default();
+    let rate = SAMPLE_RATE as f32;
+    let [ol, or] = render_performance(&Sound::embedded(), &controls, rate, &performance, TOTAL);
+    let [plain, _] = render_notes(&Sound::embedded(), &controls, rate, &[note], TOTAL);
+    assert!(
+        max_diff(&ol, &plain) > 1e-2,
+        "bend and pedal change the sound"
+    );
+    let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
+    println!("bend and pedal: max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
     assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
 }
 
