@@ -439,14 +439,15 @@ impl ModelConfig {
         if let Some(i) = self.layers.iter().position(|l| l.width == 0) {
             return Err(zero(&format!("layers[{i}].width")));
         }
-        for (what, value) in [
+        let omegas = [
             ("omega_first", self.omega_first),
             ("omega_hidden", self.omega_hidden),
-            (
-                "mapping.output_weight_scale",
-                self.mapping.output_weight_scale,
-            ),
-        ] {
+        ];
+        let weight_scale = (
+            "mapping.output_weight_scale",
+            self.mapping.output_weight_scale,
+        );
+        for (what, value) in omegas.into_iter().chain([weight_scale]) {
             if !(value.is_finite() && value > 0.0) {
                 return Err(ConfigError::BadScale {
                     what: what.to_string(),
@@ -455,10 +456,7 @@ impl ModelConfig {
             }
         }
         let max = f64::from(crate::preset::MAX_OMEGA);
-        for (what, value) in [
-            ("omega_first", self.omega_first),
-            ("omega_hidden", self.omega_hidden),
-        ] {
+        for (what, value) in omegas {
             if value > max {
                 return Err(ConfigError::OmegaTooHigh {
                     what: what.to_string(),

@@ -18,89 +18,110 @@ fn read_stereo(path: &Path) -> (u32, Vec<f32>) {
     (spec.sample_rate, samples)
 }
 
-fn write_midi(path: &Path) {
-    use midly::num::{u15, u24, u28, u4, u7};
+/// Builders for the standard MIDI files these tests write (one track, through `midly`).
+mod midi {
+    use std::path::Path;
+
+    use midly::num::{u14, u15, u24, u28, u4, u7};
     use midly::{
-        Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind,
+        Format, Header, MetaMessage, MidiMessage, PitchBend, Smf, Timing, TrackEvent,
+        TrackEventKind,
     };
-    let ev = |delta: u32, kind| TrackEvent {
-        delta: u28::new(delta),
-        kind,
-    };
-    let note = |on: bool, key: u8| TrackEventKind::Midi {
-        channel: u4::new(0),
-        message: if on {
-            MidiMessage::NoteOn {
-                key: u7::new(key),
-                vel: u7::new(100),
-            }
-        } else {
-            MidiMessage::NoteOff {
-                key: u7::new(key),
-                vel: u7::new(0),
-            }
-        },
-    };
+
+    /// What happens at one point of the track.
+    pub type Kind = TrackEventKind<'static>;
+
+    /// The longest delta time a MIDI file can hold, in ticks.
+    pub const MAX_DELTA: u32 = (1 << 28) - 1;
+
+    /// The slowest tempo a MIDI file can set, in microseconds per beat.
+    pub const SLOWEST_TEMPO: u32 = (1 << 24) - 1;
+
+    /// `kind`, `delta` ticks after the previous event.
+    pub fn at(delta: u32, kind: Kind) -> TrackEvent<'static> {
+        TrackEvent {
+            delta: u28::new(delta),
+            kind,
+        }
+    }
+
+    fn channel(channel: u8, message: MidiMessage) -> Kind {
+        TrackEventKind::Midi {
+            channel: u4::new(channel),
+            message,
+        }
+    }
+
+    /// A note-on at velocity 100.
+    pub fn note_on(ch: u8, key: u8) -> Kind {
+        let (key, vel) = (u7::new(key), u7::new(100));
+        channel(ch, MidiMessage::NoteOn { key, vel })
+    }
+
+    /// A note-off.
+    pub fn note_off(ch: u8, key: u8) -> Kind {
+        let (key, vel) = (u7::new(key), u7::new(0));
+        channel(ch, MidiMessage::NoteOff { key, vel })
+    }
+
+    /// A control change.
+    pub fn controller(ch: u8, controller: u8, value: u8) -> Kind {
+        let (controller, value) = (u7::new(controller), u7::new(value));
+        channel(ch, MidiMessage::Controller { controller, value })
+    }
+
+    /// A pitch bend, 0..=16383 (8192: centred).
+    pub fn bend(ch: u8, value: u16) -> Kind {
+        let bend = PitchBend(u14::new(value));
+        channel(ch, MidiMessage::PitchBend { bend })
+    }
+
+    /// A tempo change.
+    pub fn tempo(microseconds_per_beat: u32) -> Kind {
+        TrackEventKind::Meta(MetaMessage::Tempo(u24::new(microseconds_per_beat)))
+    }
+
+    /// Writes a single-track file of `ticks_per_beat` with `track`.
+    pub fn save(path: &Path, ticks_per_beat: u16, track: Vec<TrackEvent<'static>>) {
+        let smf = Smf {
+            header: Header::new(
+                Format::SingleTrack,
+                Timing::Metrical(u15::new(ticks_per_beat)),
+            ),
+            tracks: vec![track],
+        };
+        smf.save(path).expect("write the MIDI file");
+    }
+}
+
+fn write_midi(path: &Path) {
+    use midi::{at, note_off, note_on, tempo};
     // 480 ticks per beat at 120 bpm (0.5 s per beat), then 60 bpm from tick 480.
     let track = vec![
-        ev(
+        at(0, tempo(500_000)),
+        at(0, note_on(0, 60)),
+        at(480, tempo(1_000_000)),
+        at(0, note_off(0, 60)),
+        at(0, note_on(0, 64)),
+        at(240, note_off(0, 64)),
+        at(
             0,
-            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000))),
+            midly::TrackEventKind::Meta(midly::MetaMessage::EndOfTrack),
         ),
-        ev(0, note(true, 60)),
-        ev(
-            480,
-            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(1_000_000))),
-        ),
-        ev(0, note(false, 60)),
-        ev(0, note(true, 64)),
-        ev(240, note(false, 64)),
-        ev(0, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
     ];
-    let smf = Smf {
-        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(480))),
-        tracks: vec![track],
-    };
-    smf.save(path).expect("write the MIDI file");
+    midi::save(path, 480, track);
 }
 
 /// One note whose note-off comes 2^28 − 1 ticks later at one tick per beat and the slowest
 /// tempo (16.8 s per beat): 4.5e9 s, as a corrupt or hostile file might say.
 fn write_endless_midi(path: &Path) {
-    use midly::num::{u15, u24, u28, u4, u7};
-    use midly::{
-        Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind,
-    };
-    let note = |delta: u32, on: bool| TrackEvent {
-        delta: u28::new(delta),
-        kind: TrackEventKind::Midi {
-            channel: u4::new(0),
-            message: if on {
-                MidiMessage::NoteOn {
-                    key: u7::new(60),
-                    vel: u7::new(100),
-                }
-            } else {
-                MidiMessage::NoteOff {
-                    key: u7::new(60),
-                    vel: u7::new(0),
-                }
-            },
-        },
-    };
+    use midi::{at, note_off, note_on, tempo, MAX_DELTA, SLOWEST_TEMPO};
     let track = vec![
-        TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::max_value())),
-        },
-        note(0, true),
-        note(u28::max_value().as_int(), false),
+        at(0, tempo(SLOWEST_TEMPO)),
+        at(0, note_on(0, 60)),
+        at(MAX_DELTA, note_off(0, 60)),
     ];
-    let smf = Smf {
-        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(1))),
-        tracks: vec![track],
-    };
-    smf.save(path).expect("write the MIDI file");
+    midi::save(path, 1, track);
 }
 
 #[test]
@@ -156,49 +177,16 @@ fn midi_files_follow_their_tempo_map() {
 /// On channel 2: a CC 7 (volume, which the renderer ignores), the wheel full up, the pedal
 /// down, key 60 from 0 to 1 s, the pedal up at 2 s.
 fn write_bent_midi(path: &Path) {
-    use midly::num::{u14, u15, u28, u4, u7};
-    use midly::{Format, Header, MidiMessage, PitchBend, Smf, Timing, TrackEvent, TrackEventKind};
-    let ev = |delta: u32, message| TrackEvent {
-        delta: u28::new(delta),
-        kind: TrackEventKind::Midi {
-            channel: u4::new(2),
-            message,
-        },
-    };
-    let cc = |controller: u8, value: u8| MidiMessage::Controller {
-        controller: u7::new(controller),
-        value: u7::new(value),
-    };
+    use midi::{at, bend, controller, note_off, note_on};
     let track = vec![
-        ev(0, cc(7, 100)),
-        ev(
-            0,
-            MidiMessage::PitchBend {
-                bend: PitchBend(u14::new(16_383)),
-            },
-        ),
-        ev(0, cc(64, 127)),
-        ev(
-            0,
-            MidiMessage::NoteOn {
-                key: u7::new(60),
-                vel: u7::new(100),
-            },
-        ),
-        ev(
-            960,
-            MidiMessage::NoteOff {
-                key: u7::new(60),
-                vel: u7::new(0),
-            },
-        ),
-        ev(960, cc(64, 0)),
+        at(0, controller(2, 7, 100)),
+        at(0, bend(2, 16_383)),
+        at(0, controller(2, 64, 127)),
+        at(0, note_on(2, 60)),
+        at(960, note_off(2, 60)),
+        at(960, controller(2, 64, 0)),
     ];
-    let smf = Smf {
-        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(480))),
-        tracks: vec![track],
-    };
-    smf.save(path).expect("write the MIDI file");
+    midi::save(path, 480, track);
 }
 
 #[test]

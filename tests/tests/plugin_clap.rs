@@ -399,21 +399,9 @@ fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
             })
             .collect(),
     };
-    let controls = Controls::default();
-    let offline = render_performance(
-        &Sound::embedded(),
-        &controls,
-        sample_rate as f32,
-        &performance,
-        frames,
-    );
-    let plain = render_notes(
-        &Sound::embedded(),
-        &controls,
-        sample_rate as f32,
-        &notes,
-        frames,
-    );
+    let (sound, controls, rate) = (Sound::embedded(), Controls::default(), sample_rate as f32);
+    let offline = render_performance(&sound, &controls, rate, &performance, frames);
+    let plain = render_notes(&sound, &controls, rate, &notes, frames);
     let plugin = host.render(sample_rate, 64, frames, &events).unwrap();
     assert_finite("bend and pedal", &plugin);
     let (changed, _) = max_abs_diff(&offline[0], &plain[0]);

@@ -54,6 +54,18 @@ fn note_events() -> Vec<Event> {
     ]
 }
 
+/// The note of [`note_events`] as the offline renderer takes it. nice-plug's VST3 wrapper
+/// passes `NoteOnEvent::velocity` through unchanged, so the velocity is exactly the same.
+fn offline_note() -> Note {
+    Note {
+        start: 0,
+        end: Some(NOTE_OFF as u64),
+        key: KEY,
+        velocity: VELOCITY,
+        channel: 0,
+    }
+}
+
 fn peak(x: &[f32]) -> f32 {
     x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
 }
@@ -161,20 +173,11 @@ fn note_matches_offline_render() {
     // The note is released at 0.5 s; with the default 300 ms release the last 0.5 s is quiet.
     assert!(rms(&left[..NOTE_OFF as usize]) > 10.0 * rms(&left[TOTAL - 12_000..]));
 
-    // nice-plug's VST3 wrapper passes `NoteOnEvent::velocity` through unchanged, so the
-    // offline renderer gets exactly the same velocity.
-    let note = Note {
-        start: 0,
-        end: Some(NOTE_OFF as u64),
-        key: KEY,
-        velocity: VELOCITY,
-        channel: 0,
-    };
     let [ol, or] = render_notes(
         &Sound::embedded(),
         &Controls::default(),
         SAMPLE_RATE as f32,
-        &[note],
+        &[offline_note()],
         TOTAL,
     );
     let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
@@ -207,13 +210,7 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
         value: 1.0,
     });
     let [left, right] = instance.render(TOTAL, &events).expect("render");
-    let note = Note {
-        start: 0,
-        end: Some(NOTE_OFF as u64),
-        key: KEY,
-        velocity: VELOCITY,
-        channel: 0,
-    };
+    let note = offline_note();
     let change = |frame: u32, change| ControlChange {
         frame: u64::from(frame),
         channel: 0,

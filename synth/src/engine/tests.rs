@@ -302,13 +302,27 @@ fn render_with(
     (left, ended_at)
 }
 
-#[test]
-fn a_full_pitch_bend_transposes_exactly_by_the_bend_range() {
-    let key = sound().item_pitch(0).unwrap();
-    let range_12 = Controls {
+/// The pitch of item 0, which the bend and pedal tests play.
+fn item0_key() -> u8 {
+    sound().item_pitch(0).unwrap()
+}
+
+/// [`plain_controls`] with a bend range of an octave each way.
+fn octave_bend_controls() -> Controls {
+    Controls {
         bend_range: 12.0,
         ..plain_controls()
-    };
+    }
+}
+
+/// Frames within which a 20 ms release has reached −80 dB and its voice has been reported
+/// (27 ms at 48 kHz, plus one 64-sample block of [`render_with`]).
+const RELEASE_20MS_FRAMES: usize = 48 * 27 + 64;
+
+#[test]
+fn a_full_pitch_bend_transposes_exactly_by_the_bend_range() {
+    let key = item0_key();
+    let range_12 = octave_bend_controls();
     let (octave_up, octave_end) = render_with(plain_controls(), key + 12, 48_000, |_, _| {});
     // Bent before the note, with the range changed after the bend: the new range applies.
     let (bent, bent_end) = render_with(plain_controls(), key, 48_000, |engine, frame| {
@@ -334,11 +348,8 @@ fn a_full_pitch_bend_transposes_exactly_by_the_bend_range() {
 
 #[test]
 fn a_bend_mid_note_changes_the_speed_from_the_next_segment_on() {
-    let key = sound().item_pitch(0).unwrap();
-    let controls = Controls {
-        bend_range: 12.0,
-        ..plain_controls()
-    };
+    let key = item0_key();
+    let controls = octave_bend_controls();
     let (plain, plain_end) = render_with(controls, key, 48_000, |_, _| {});
     let (bent, bent_end) = render_with(controls, key, 48_000, |engine, frame| {
         if frame == 4_800 {
@@ -361,7 +372,7 @@ fn a_bend_mid_note_changes_the_speed_from_the_next_segment_on() {
         bent_end.abs_diff(expected) <= 64,
         "bent note ended at {bent_end}, expected about {expected}"
     );
-    // Bending back down to the centre leaves the first segments exactly as they were.
+    // A half bend from the start, then back to the centre: the start differs, all is finite.
     let (back, _) = render_with(controls, key, 48_000, |engine, frame| match frame {
         0 => engine.pitch_bend(0, 0.5),
         4_800 => engine.pitch_bend(0, 0.0),
@@ -373,7 +384,7 @@ fn a_bend_mid_note_changes_the_speed_from_the_next_segment_on() {
 
 #[test]
 fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
-    let key = sound().item_pitch(0).unwrap();
+    let key = item0_key();
     let controls = Controls {
         release_s: 0.02,
         ..plain_controls()
@@ -393,7 +404,7 @@ fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
     );
     // Released at the pedal: −80 dB within 27 ms.
     assert!(
-        pedalled_end <= 9_600 + 48 * 27 + 64,
+        pedalled_end <= 9_600 + RELEASE_20MS_FRAMES,
         "ended at {pedalled_end}"
     );
     let (released, released_end) = render_with(controls, key, 24_000, |engine, frame| {
@@ -403,7 +414,7 @@ fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
     });
     assert_eq!(held[..4_800], released[..4_800]);
     assert!(
-        released_end <= 4_800 + 48 * 27 + 64,
+        released_end <= 4_800 + RELEASE_20MS_FRAMES,
         "ended at {released_end}"
     );
     // All notes off releases pedalled notes too; the pedal of another channel does nothing.
@@ -416,16 +427,13 @@ fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
         6_400 => engine.all_notes_off(0),
         _ => {}
     });
-    assert!(off_end <= 6_400 + 48 * 27 + 64, "ended at {off_end}");
+    assert!(off_end <= 6_400 + RELEASE_20MS_FRAMES, "ended at {off_end}");
 }
 
 #[test]
 fn bend_and_pedal_are_per_channel_and_reset_clears_them() {
-    let key = sound().item_pitch(0).unwrap();
-    let controls = Controls {
-        bend_range: 12.0,
-        ..plain_controls()
-    };
+    let key = item0_key();
+    let controls = octave_bend_controls();
     let (plain, _) = render_with(controls, key, 9_600, |_, _| {});
     let (other_channel, _) = render_with(controls, key, 9_600, |engine, frame| {
         if frame == 0 {
