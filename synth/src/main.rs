@@ -93,7 +93,7 @@ struct RenderArgs {
     /// Render rate.
     #[arg(long, value_enum, default_value_t = Rate::Host)]
     render_rate: Rate,
-    /// Semitones a full pitch bend of the MIDI file moves its notes, each way (0..24).
+    /// Semitones a full pitch bend of the MIDI file moves its notes, each way (0..48).
     #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_BEND_RANGE)]
     bend_range: f32,
     /// Output WAV (32-bit float, stereo).
@@ -234,7 +234,7 @@ fn render(args: RenderArgs) -> Result<()> {
                     velocity: args.velocity,
                     channel: 0,
                 }],
-                changes: Vec::new(),
+                ..Performance::default()
             }
         }
     };

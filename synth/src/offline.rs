@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::engine::{Bank, Controls, Engine, Sound};
+use crate::engine::{Bank, Controls, Engine, NoteSelector, Sound};
 
 /// One note, in frames at the render rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,13 +48,39 @@ pub struct ControlChange {
     pub change: ChannelChange,
 }
 
-/// Everything of a MIDI file the engine plays: notes, and the channel messages that shape them.
+/// What a note expression sets (as CLAP and VST3 hosts send them; see
+/// [`Engine::note_tuning`], [`Engine::note_volume`], [`Engine::note_pan`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ExpressionValue {
+    /// Tuning in semitones, −120..120.
+    Tuning(f32),
+    /// Volume as a gain ratio, 0..4.
+    Volume(f32),
+    /// Pan, −1 (left) to 1 (right).
+    Pan(f32),
+}
+
+/// A note expression at a frame, for the sounding notes it addresses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoteExpression {
+    /// Frame at the render rate.
+    pub frame: u64,
+    /// The notes it addresses (notes rendered here have no note ids: channel and key).
+    pub notes: NoteSelector,
+    /// What it sets.
+    pub value: ExpressionValue,
+}
+
+/// Everything the engine is told besides its controls: notes, the channel messages that shape
+/// them (what a MIDI file holds), and per-note expressions (what a CLAP or VST3 host may add).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Performance {
     /// The notes, in order of their note-ons.
     pub notes: Vec<Note>,
     /// Pitch bends and controllers, in time order.
     pub changes: Vec<ControlChange>,
+    /// Note expressions, in time order.
+    pub expressions: Vec<NoteExpression>,
 }
 
 /// Why a MIDI file could not be rendered.
@@ -107,12 +133,14 @@ pub enum MidiError {
 }
 
 /// One engine call, ordered within a frame: channel messages first (a bend or pedal sent with
-/// a note applies to it), then note-offs, then note-ons.
+/// a note applies to it), then note-offs, then note-ons, then note expressions (which address
+/// sounding notes, so one sent with a note-on applies to that note).
 #[derive(Debug, Clone, Copy)]
 enum Event {
     Change(u8, ChannelChange),
     Off(Note),
     On(Note),
+    Expression(NoteSelector, ExpressionValue),
 }
 
 impl Event {
@@ -121,11 +149,12 @@ impl Event {
             Event::Change(..) => 0,
             Event::Off(_) => 1,
             Event::On(_) => 2,
+            Event::Expression(..) => 3,
         }
     }
 
     fn is_note(&self) -> bool {
-        !matches!(self, Event::Change(..))
+        matches!(self, Event::On(_) | Event::Off(_))
     }
 }
 
@@ -161,10 +190,11 @@ pub fn render_notes(
     frames: usize,
 ) -> [Vec<f32>; 2] {
     let mut engine = engine_for(sound, controls, sample_rate);
-    render_events(&mut engine, &events_of(notes, &[]), Some(frames))
+    render_events(&mut engine, &events_of(notes, &[], &[]), Some(frames))
 }
 
-/// Renders a performance (notes and channel messages) for exactly `frames` frames.
+/// Renders a performance (notes, channel messages, note expressions) for exactly `frames`
+/// frames.
 pub fn render_performance(
     sound: &Sound,
     controls: &Controls,
@@ -173,7 +203,11 @@ pub fn render_performance(
     frames: usize,
 ) -> [Vec<f32>; 2] {
     let mut engine = engine_for(sound, controls, sample_rate);
-    let events = events_of(&performance.notes, &performance.changes);
+    let events = events_of(
+        &performance.notes,
+        &performance.changes,
+        &performance.expressions,
+    );
     render_events(&mut engine, &events, Some(frames))
 }
 
@@ -186,7 +220,11 @@ pub fn render_to_end(
     performance: &Performance,
 ) -> [Vec<f32>; 2] {
     let mut engine = engine_for(sound, controls, sample_rate);
-    let events = events_of(&performance.notes, &performance.changes);
+    let events = events_of(
+        &performance.notes,
+        &performance.changes,
+        &performance.expressions,
+    );
     render_events(&mut engine, &events, None)
 }
 
@@ -194,10 +232,17 @@ fn engine_for(sound: &Sound, controls: &Controls, sample_rate: f32) -> Engine {
     Engine::new(Bank::new(Arc::new(sound.clone())), sample_rate, *controls)
 }
 
-fn events_of(notes: &[Note], changes: &[ControlChange]) -> Vec<(u64, Event)> {
-    let mut events = Vec::with_capacity(changes.len() + notes.len() * 2);
+fn events_of(
+    notes: &[Note],
+    changes: &[ControlChange],
+    expressions: &[NoteExpression],
+) -> Vec<(u64, Event)> {
+    let mut events = Vec::with_capacity(changes.len() + expressions.len() + notes.len() * 2);
     for c in changes {
         events.push((c.frame, Event::Change(c.channel, c.change)));
+    }
+    for e in expressions {
+        events.push((e.frame, Event::Expression(e.notes, e.value)));
     }
     for note in notes {
         events.push((note.start, Event::On(*note)));
@@ -213,13 +258,18 @@ fn events_of(notes: &[Note], changes: &[ControlChange]) -> Vec<(u64, Event)> {
 fn apply(engine: &mut Engine, event: &Event) {
     match *event {
         Event::On(n) => engine.note_on(n.key, n.velocity, None, n.channel),
-        Event::Off(n) => engine.note_off(n.key, None, n.channel),
+        Event::Off(n) => engine.note_off(NoteSelector::note(n.channel, n.key)),
         Event::Change(channel, change) => match change {
             ChannelChange::PitchBend(bend) => engine.pitch_bend(channel, bend),
             ChannelChange::Sustain(down) => engine.sustain_pedal(channel, down),
             ChannelChange::ResetControllers => engine.reset_controllers(channel),
             ChannelChange::AllNotesOff => engine.all_notes_off(channel),
             ChannelChange::AllSoundOff => engine.all_sound_off(channel),
+        },
+        Event::Expression(notes, value) => match value {
+            ExpressionValue::Tuning(semitones) => engine.note_tuning(notes, semitones),
+            ExpressionValue::Volume(gain) => engine.note_volume(notes, gain),
+            ExpressionValue::Pan(pan) => engine.note_pan(notes, pan),
         },
     }
 }
@@ -231,8 +281,8 @@ fn render_events(
 ) -> [Vec<f32>; 2] {
     const CHUNK: u64 = 4096;
     let rate = f64::from(engine.sample_rate());
-    // Channel messages after the last note cannot make a sound start: the render ends with
-    // the notes.
+    // Channel messages and expressions after the last note cannot make a sound start: the
+    // render ends with the notes.
     let last_note = events.iter().rposition(|(_, e)| e.is_note());
     let last_event = last_note.map_or(0, |i| events[i].0);
     let limit = match frames {
@@ -403,5 +453,9 @@ pub fn read_midi(path: &Path, sample_rate: f32) -> Result<Performance, MidiError
             _ => {}
         }
     }
-    Ok(Performance { notes, changes })
+    Ok(Performance {
+        notes,
+        changes,
+        expressions: Vec::new(),
+    })
 }

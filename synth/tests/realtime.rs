@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use nice_assert_no_alloc::assert_no_alloc;
-use sirenade_synth::engine::{Bank, Controls, Engine, RenderRate, Sound};
+use sirenade_synth::engine::{Bank, Controls, Engine, NoteSelector, RenderRate, Sound};
 
 #[test]
 fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
@@ -34,13 +34,26 @@ fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
             engine.render(&mut left, &mut right, &gain);
             engine.pitch_bend(0, 0.7);
             engine.sustain_pedal(0, true);
-            engine.note_off(50, Some(2), 0);
+            let by_id = NoteSelector {
+                voice_id: Some(2),
+                channel: Some(0),
+                key: Some(50),
+            };
+            engine.note_off(by_id);
+            engine.note_tuning(by_id, 7.5);
+            engine.note_volume(by_id, 0.3);
+            let whole_channel = NoteSelector {
+                voice_id: None,
+                channel: Some(0),
+                key: None,
+            };
+            engine.note_pan(whole_channel, -0.4);
             engine.render(&mut left, &mut right, &gain);
             engine.sustain_pedal(0, false);
             engine.reset_controllers(0);
             engine.all_notes_off(0);
             engine.all_sound_off(1);
-            engine.choke(51, None, 0);
+            engine.choke(NoteSelector::note(0, 51));
             engine.swap_bank(next_bank);
             for _ in 0..20 {
                 engine.render(&mut left, &mut right, &[]);

@@ -240,8 +240,8 @@ fn midi_pitch_bend_and_pedal_are_rendered() {
         (1.95..2.05).contains(&ratio),
         "{unbent} / {octave} = {ratio}"
     );
-    let o = synth(&["render", "--bend-range", "30", "--out", "x.wav"]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--bend-range 30"));
+    let o = synth(&["render", "--bend-range", "60", "--out", "x.wav"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bend-range 60"));
 }
 
 #[test]

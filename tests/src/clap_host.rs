@@ -27,7 +27,8 @@ use clack_extensions::params::{
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::voice_info::{HostVoiceInfo, HostVoiceInfoImpl, PluginVoiceInfo};
 use clack_host::events::event_types::{
-    MidiEvent, NoteEndEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent,
+    MidiEvent, NoteEndEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent,
+    ParamValueEvent,
 };
 use clack_host::prelude::*;
 
@@ -74,6 +75,22 @@ pub enum Event {
         /// Status and two data bytes.
         data: [u8; 3],
     },
+    /// A CLAP note expression on note port 0 for the notes of `key` (a negative key: any key)
+    /// on `channel` (negative: any channel), or the note `note_id` when it is not negative.
+    NoteExpression {
+        /// Sample offset of the event.
+        time: u32,
+        /// MIDI key, or −1 for any.
+        key: i16,
+        /// MIDI channel, or −1 for any.
+        channel: i16,
+        /// CLAP note id, or −1 for any.
+        note_id: i32,
+        /// Which expression.
+        expression: NoteExpressionType,
+        /// Its value on CLAP's scale (tuning in semitones, volume 0..4, pan 0..1).
+        value: f64,
+    },
 }
 
 impl Event {
@@ -83,7 +100,8 @@ impl Event {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
             | Event::ParamValue { time, .. }
-            | Event::Midi { time, .. } => time,
+            | Event::Midi { time, .. }
+            | Event::NoteExpression { time, .. } => time,
         }
     }
 
@@ -93,7 +111,8 @@ impl Event {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
             | Event::ParamValue { time, .. }
-            | Event::Midi { time, .. } => *time = new_time,
+            | Event::Midi { time, .. }
+            | Event::NoteExpression { time, .. } => *time = new_time,
         }
         self
     }
@@ -842,6 +861,19 @@ fn fill_event_buffer(buffer: &mut EventBuffer, events: &[Event]) {
                 value,
             )),
             Event::Midi { time, data } => buffer.push(&MidiEvent::new(time, 0, data)),
+            Event::NoteExpression {
+                time,
+                key,
+                channel,
+                note_id,
+                expression,
+                value,
+            } => buffer.push(&NoteExpressionEvent::new(
+                time,
+                Pckn::from_raw(0, channel.max(-1), key.max(-1), note_id.max(-1)),
+                expression,
+                value,
+            )),
         }
     }
 }

@@ -20,9 +20,9 @@ use vst3::Steinberg::Vst::{
     IConnectionPoint, IConnectionPointTrait, IEditController, IEditControllerTrait, IEventList,
     IEventListTrait, IHostApplication, IHostApplicationTrait, IMidiMapping, IMidiMappingTrait,
     IParamValueQueue, IParamValueQueueTrait, IParameterChanges, IParameterChangesTrait,
-    MediaTypes_, NoteOffEvent, NoteOnEvent, ParamID, ParamValue, ParameterInfo, ProcessContext,
-    ProcessData, ProcessModes_, ProcessSetup, SpeakerArr, SpeakerArrangement, String128,
-    SymbolicSampleSizes_,
+    MediaTypes_, NoteExpressionValueEvent, NoteOffEvent, NoteOnEvent, ParamID, ParamValue,
+    ParameterInfo, ProcessContext, ProcessData, ProcessModes_, ProcessSetup, SpeakerArr,
+    SpeakerArrangement, String128, SymbolicSampleSizes_,
 };
 use vst3::Steinberg::{
     int32, int64, kInvalidArgument, kResultFalse, kResultOk, tresult, FUnknown, IBStream,
@@ -120,6 +120,18 @@ pub enum Event {
         /// Release velocity 0..1.
         velocity: f32,
     },
+    /// A note expression value for the sounding note of `key` (the host gives each note the
+    /// id of its key), with VST3's type id (0 volume, 1 pan, 2 tuning) and normalized value.
+    NoteExpression {
+        /// Sample offset.
+        offset: u32,
+        /// MIDI key number of the note.
+        key: u8,
+        /// `NoteExpressionTypeIDs` value.
+        type_id: u32,
+        /// Normalized value 0..1.
+        value: f64,
+    },
     /// A parameter takes a normalized value at this offset (sent through
     /// `inputParameterChanges`).
     Param {
@@ -138,29 +150,20 @@ impl Event {
         match *self {
             Event::NoteOn { offset, .. }
             | Event::NoteOff { offset, .. }
+            | Event::NoteExpression { offset, .. }
             | Event::Param { offset, .. } => offset,
         }
     }
 
     /// The same event moved to another offset.
-    pub fn at(self, new_offset: u32) -> Event {
-        match self {
-            Event::NoteOn { key, velocity, .. } => Event::NoteOn {
-                offset: new_offset,
-                key,
-                velocity,
-            },
-            Event::NoteOff { key, velocity, .. } => Event::NoteOff {
-                offset: new_offset,
-                key,
-                velocity,
-            },
-            Event::Param { id, value, .. } => Event::Param {
-                offset: new_offset,
-                id,
-                value,
-            },
+    pub fn at(mut self, new_offset: u32) -> Event {
+        match &mut self {
+            Event::NoteOn { offset, .. }
+            | Event::NoteOff { offset, .. }
+            | Event::NoteExpression { offset, .. }
+            | Event::Param { offset, .. } => *offset = new_offset,
         }
+        self
     }
 }
 
@@ -997,7 +1000,7 @@ impl Vst3Instance {
                             tuning: 0.0,
                             velocity,
                             length: 0,
-                            noteId: -1,
+                            noteId: i32::from(key),
                         },
                     };
                 }
@@ -1008,8 +1011,23 @@ impl Vst3Instance {
                             channel: 0,
                             pitch: key as i16,
                             velocity,
-                            noteId: -1,
+                            noteId: i32::from(key),
                             tuning: 0.0,
+                        },
+                    };
+                }
+                Event::NoteExpression {
+                    key,
+                    type_id,
+                    value,
+                    ..
+                } => {
+                    e.r#type = Event_::EventTypes_::kNoteExpressionValueEvent as u16;
+                    e.__field0 = Event__type0 {
+                        noteExpressionValue: NoteExpressionValueEvent {
+                            typeId: type_id,
+                            noteId: i32::from(key),
+                            value,
                         },
                     };
                 }

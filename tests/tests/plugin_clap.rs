@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clack_extensions::note_ports::NoteDialects;
+use clack_host::events::event_types::NoteExpressionType;
 use serde_json::Value;
-use sirenade_synth::engine::{Controls, Sound};
+use sirenade_synth::engine::{Controls, NoteSelector, Sound};
 use sirenade_synth::offline::{
-    render_notes, render_performance, ChannelChange, ControlChange, Note, Performance,
+    render_notes, render_performance, ChannelChange, ControlChange, ExpressionValue, Note,
+    NoteExpression, Performance,
 };
 use sirenade_tests::clap_host::{ClapHost, Event, ParamDesc};
 use sirenade_tests::plugin_bundle::clap_bundle;
@@ -363,6 +365,98 @@ fn renders_equal_the_offline_renderer_at_every_rate_and_block_size() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// CLAP note expressions reach the engine as the offline renderer applies them: tuning
+/// addressed by note id, volume by key and channel, pan to any note of a key on any channel
+/// (wildcards), each while its note sounds.
+#[test]
+fn note_expressions_match_the_offline_renderer() {
+    let (_dir, mut host) = load();
+    let sample_rate = 48_000.0;
+    let frames = (sample_rate * RENDER_SECONDS) as usize;
+    let notes = test_notes(frames);
+    // (time, expression, (key, channel, note id) with −1 for any, CLAP value, what the engine
+    // is told)
+    let sent = [
+        (
+            1_000,
+            NoteExpressionType::Tuning,
+            (-1, 0, 1),
+            7.0,
+            ExpressionValue::Tuning(7.0),
+        ),
+        (
+            4_000,
+            NoteExpressionType::Volume,
+            (64, 0, -1),
+            0.25,
+            ExpressionValue::Volume(0.25),
+        ),
+        (
+            5_000,
+            NoteExpressionType::Pan,
+            (67, -1, -1),
+            0.1,
+            ExpressionValue::Pan(-0.8),
+        ),
+    ];
+    let mut events = note_events(&notes);
+    events.extend(
+        sent.iter()
+            .map(
+                |&(time, expression, (key, channel, note_id), value, _)| Event::NoteExpression {
+                    time,
+                    key,
+                    channel,
+                    note_id,
+                    expression,
+                    value,
+                },
+            ),
+    );
+    let selectors = [
+        NoteSelector::note(0, notes[0].key),
+        NoteSelector::note(0, 64),
+        NoteSelector {
+            voice_id: None,
+            channel: None,
+            key: Some(67),
+        },
+    ];
+    let performance = Performance {
+        notes: notes.clone(),
+        expressions: sent
+            .iter()
+            .zip(selectors)
+            .map(|(&(frame, .., value), notes)| NoteExpression {
+                frame: u64::from(frame),
+                notes,
+                value,
+            })
+            .collect(),
+        ..Performance::default()
+    };
+    let (sound, controls, rate) = (Sound::embedded(), Controls::default(), sample_rate as f32);
+    let offline = render_performance(&sound, &controls, rate, &performance, frames);
+    let plugin = host.render(sample_rate, 64, frames, &events).unwrap();
+    assert_finite("note expressions", &plugin);
+    let (panned, _) = max_abs_diff(&offline[0], &offline[1]);
+    assert!(panned > 1e-2, "the pan separates the channels ({panned})");
+    let plain = render_notes(&sound, &controls, rate, &notes, frames);
+    let (changed, _) = max_abs_diff(&offline[0], &plain[0]);
+    assert!(
+        changed > 1e-2,
+        "the expressions change the sound ({changed})"
+    );
+    for c in 0..2 {
+        let (diff, at) = max_abs_diff(&plugin[c], &offline[c]);
+        assert!(
+            diff <= 1e-4,
+            "channel {c}: plugin differs from the offline render by {diff} at frame {at}"
+        );
+    }
+    host.deactivate().unwrap();
+}
+
 /// MIDI pitch bend and sustain pedal reach the engine exactly as the offline renderer applies
 /// them from a MIDI file: the wheel full up and back to its centre, the pedal holding notes
 /// past their note-offs.
@@ -398,6 +492,7 @@ fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
                 change,
             })
             .collect(),
+        ..Performance::default()
     };
     let (sound, controls, rate) = (Sound::embedded(), Controls::default(), sample_rate as f32);
     let offline = render_performance(&sound, &controls, rate, &performance, frames);

@@ -3,9 +3,10 @@
 //! `sirenade_tests::plugin_bundle`) laid out as `Sirenade.vst3`, loaded through
 //! `GetPluginFactory` by the test host in `sirenade_tests::vst3_host`.
 
-use sirenade_synth::engine::{Controls, Sound};
+use sirenade_synth::engine::{Controls, NoteSelector, Sound};
 use sirenade_synth::offline::{
-    render_notes, render_performance, ChannelChange, ControlChange, Note, Performance,
+    render_notes, render_performance, ChannelChange, ControlChange, ExpressionValue, Note,
+    NoteExpression, Performance,
 };
 use sirenade_tests::plugin_bundle::vst3_bundle;
 use sirenade_tests::vst3_host::{Event, ParamInfo, Vst3Instance, Vst3Module, AUDIO_MODULE_CLASS};
@@ -222,6 +223,7 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
             change(64, ChannelChange::Sustain(true)),
             change(bend_at, ChannelChange::PitchBend(8_191.0 / 8_192.0)),
         ],
+        ..Performance::default()
     };
     let controls = Controls::default();
     let rate = SAMPLE_RATE as f32;
@@ -233,6 +235,62 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
     );
     let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
     println!("bend and pedal: max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
+    assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
+}
+
+/// VST3 note expression values (tuning, volume, pan; normalized as VST3 defines them) reach
+/// the note they name and sound as the offline renderer plays the same expressions. The
+/// normalized values are exact binary fractions, so the wrapper's conversions are exact too.
+#[test]
+fn note_expressions_match_the_offline_renderer() {
+    let (_dir, module) = load();
+    let mut instance = ready(&module);
+    // (frame, VST3 type id, normalized value, what the engine is told)
+    let sent = [
+        (10 * BLOCK as u32, 2, 0.5625, ExpressionValue::Tuning(15.0)),
+        (
+            20 * BLOCK as u32 + 17,
+            0,
+            0.125,
+            ExpressionValue::Volume(0.5),
+        ),
+        (30 * BLOCK as u32 + 3, 1, 0.25, ExpressionValue::Pan(-0.5)),
+    ];
+    let mut events = note_events();
+    events.extend(
+        sent.iter()
+            .map(|&(offset, type_id, value, _)| Event::NoteExpression {
+                offset,
+                key: KEY,
+                type_id,
+                value,
+            }),
+    );
+    let [left, right] = instance.render(TOTAL, &events).expect("render");
+    let note = offline_note();
+    let performance = Performance {
+        notes: vec![note],
+        expressions: sent
+            .iter()
+            .map(|&(frame, _, _, value)| NoteExpression {
+                frame: u64::from(frame),
+                notes: NoteSelector::note(0, KEY),
+                value,
+            })
+            .collect(),
+        ..Performance::default()
+    };
+    let controls = Controls::default();
+    let rate = SAMPLE_RATE as f32;
+    let [ol, or] = render_performance(&Sound::embedded(), &controls, rate, &performance, TOTAL);
+    let [plain, _] = render_notes(&Sound::embedded(), &controls, rate, &[note], TOTAL);
+    assert!(
+        max_diff(&ol, &plain) > 1e-2,
+        "the expressions change the sound"
+    );
+    assert!(max_diff(&ol, &or) > 1e-2, "the pan separates the channels");
+    let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
+    println!("note expressions: max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
     assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
 }
 

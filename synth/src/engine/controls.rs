@@ -27,8 +27,8 @@ pub const DEFAULT_ATTACK_MS: f32 = 2.0;
 pub const DEFAULT_RELEASE_MS: f32 = 300.0;
 /// Default `Bend range`, semitones each way: the General MIDI default.
 pub const DEFAULT_BEND_RANGE: f32 = 2.0;
-/// Largest `Bend range`, semitones each way.
-pub const MAX_BEND_RANGE: f32 = 24.0;
+/// Largest `Bend range`, semitones each way: 48, the MPE default of a note's own channel.
+pub const MAX_BEND_RANGE: f32 = 48.0;
 
 /// One block's sound parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]

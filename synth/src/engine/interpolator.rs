@@ -1,5 +1,5 @@
-//! The `Native` render rate's back end: voices are summed at the model's 16 kHz into a ring,
-//! and each host sample is read from it at its exact fractional position with a Kaiser-windowed
+//! The `Native` render rate's back end: voices are summed at the model's 16 kHz into a ring of
+//! stereo frames, and each host sample is read from it at its exact fractional position with a Kaiser-windowed
 //! sinc (64 taps, 512 phases, linear between phases).
 //!
 //! Why not a resampler crate: rubato and friends convert fixed-size chunks pushed through them,
@@ -23,7 +23,7 @@ pub const RING: usize = 256;
 pub struct Interpolator {
     /// `(PHASES + 1) × TAPS`: row p holds the kernel for fraction p / PHASES.
     table: Vec<f32>,
-    ring: Box<[f32; RING]>,
+    ring: Box<[[f32; 2]; RING]>,
 }
 
 impl Interpolator {
@@ -55,26 +55,28 @@ impl Interpolator {
         }
         Interpolator {
             table,
-            ring: Box::new([0.0; RING]),
+            ring: Box::new([[0.0; 2]; RING]),
         }
     }
 
     /// Clears the stream (silence before and after).
     pub fn reset(&mut self) {
-        self.ring.fill(0.0);
+        self.ring.fill([0.0; 2]);
     }
 
-    /// Stores input sample `k` (samples are written in order; older ones are overwritten).
+    /// Stores input frame `k`, left and right (frames are written in order; older ones are
+    /// overwritten).
     #[inline]
-    pub fn write(&mut self, k: u64, value: f32) {
+    pub fn write(&mut self, k: u64, value: [f32; 2]) {
         self.ring[(k as usize) & (RING - 1)] = value;
     }
 
-    /// The band-limited stream at input position `position` (in input samples; negative
-    /// positions read the silence before the stream). Inputs up to `floor(position) +
-    /// HALF_TAPS` must have been written, and none later than `RING − HALF_TAPS` beyond it.
+    /// The band-limited stream, left and right, at input position `position` (in input
+    /// samples; negative positions read the silence before the stream). Inputs up to
+    /// `floor(position) + HALF_TAPS` must have been written, and none later than
+    /// `RING − HALF_TAPS` beyond it.
     #[inline]
-    pub fn read(&self, position: f64) -> f32 {
+    pub fn read(&self, position: f64) -> [f32; 2] {
         let base = position.floor();
         let frac = position - base;
         let phase = frac * PHASES as f64;
@@ -85,15 +87,17 @@ impl Interpolator {
             &self.table[(p + 1) * TAPS..(p + 2) * TAPS],
         );
         let first = base as i64 - HALF_TAPS as i64 + 1;
-        let mut acc = 0.0f32;
+        let mut acc = [0.0f32; 2];
         for j in 0..TAPS {
             let k = first + j as i64;
-            let x = if k < 0 {
-                0.0
+            let [l, r] = if k < 0 {
+                [0.0; 2]
             } else {
                 self.ring[(k as usize) & (RING - 1)]
             };
-            acc += x * (lo[j] + mix * (hi[j] - lo[j]));
+            let tap = lo[j] + mix * (hi[j] - lo[j]);
+            acc[0] += l * tap;
+            acc[1] += r * tap;
         }
         acc
     }
@@ -134,8 +138,9 @@ fn bessel_i0(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// Reads a 16 kHz sine of `freq` at 48 kHz positions and returns the largest error
-    /// against the exact sine at those positions (after the start-up transient).
+    /// Reads a 16 kHz sine of `freq` (left; its negation right) at 48 kHz positions and
+    /// returns the largest error against the exact sine at those positions (after the
+    /// start-up transient).
     fn max_error(freq: f64) -> f64 {
         let mut interp = Interpolator::new();
         let ratio = 16_000.0 / 48_000.0;
@@ -145,17 +150,18 @@ mod tests {
             let position = m as f64 * ratio;
             while written as f64 <= position + HALF_TAPS as f64 {
                 let t = written as f64 / 16_000.0;
-                interp.write(
-                    written,
-                    (2.0 * std::f64::consts::PI * freq * t).sin() as f32,
-                );
+                let x = (2.0 * std::f64::consts::PI * freq * t).sin() as f32;
+                interp.write(written, [x, -x]);
                 written += 1;
             }
             if position < 2.0 * HALF_TAPS as f64 {
                 continue;
             }
             let want = (2.0 * std::f64::consts::PI * freq * position / 16_000.0).sin();
-            worst = worst.max((f64::from(interp.read(position)) - want).abs());
+            let [l, r] = interp.read(position);
+            worst = worst
+                .max((f64::from(l) - want).abs())
+                .max((f64::from(r) + want).abs());
         }
         worst
     }
@@ -179,12 +185,15 @@ mod tests {
     fn integer_positions_reproduce_the_stream() {
         let mut interp = Interpolator::new();
         for k in 0..200u64 {
-            interp.write(k, ((k * 37) % 11) as f32 - 5.0);
+            interp.write(k, [((k * 37) % 11) as f32 - 5.0, (k % 3) as f32]);
         }
         for k in 100..150u64 {
-            let want = ((k * 37) % 11) as f32 - 5.0;
+            let want = [((k * 37) % 11) as f32 - 5.0, (k % 3) as f32];
             let got = interp.read(k as f64);
-            assert!((got - want).abs() < 2e-3 * 5.0, "{k}: {got} vs {want}");
+            for side in 0..2 {
+                let (g, w) = (got[side], want[side]);
+                assert!((g - w).abs() < 2e-3 * 5.0, "{k}, side {side}: {g} vs {w}");
+            }
         }
     }
 }

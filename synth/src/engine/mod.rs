@@ -2,7 +2,8 @@
 //!
 //! - [`controls`]: the sound parameters as plain values.
 //! - [`sound`]: a preset made playable (note → item, controls → latent).
-//! - `voice` / [`envelope`]: one note's clip and amplitude.
+//! - `voice` / [`envelope`]: one note's clip and amplitude; [`expression`]: its own tuning,
+//!   volume and pan, and which notes an event addresses.
 //! - [`interpolator`]: the band-limited reader of the `Native` render rate.
 //!
 //! The engine never allocates after construction, and its output is a function of the events'
@@ -12,6 +13,7 @@
 
 pub mod controls;
 pub mod envelope;
+pub mod expression;
 pub mod interpolator;
 pub mod sound;
 mod voice;
@@ -20,6 +22,8 @@ use std::sync::Arc;
 
 pub use controls::{Controls, RenderRate, LATENT_CONTROLS, MAX_VOICES};
 use envelope::Envelope;
+use expression::Expression;
+pub use expression::NoteSelector;
 use interpolator::{Interpolator, HALF_TAPS};
 pub use sound::{Sound, SoundError};
 use voice::{Start, Voice};
@@ -100,7 +104,7 @@ pub struct Engine {
     interpolator: Interpolator,
     ages: u64,
     log: EndedLog,
-    /// Samples replaced by zero because they were not finite (diagnostics).
+    /// Frames with a sample replaced by zero because it was not finite (diagnostics).
     nonfinite_samples: u64,
     /// Pitch bend and sustain pedal per MIDI channel.
     channels: [Channel; CHANNELS],
@@ -319,23 +323,50 @@ impl Engine {
         });
     }
 
-    /// Releases the notes matching the host's note id (when given) or key and channel; while
-    /// the channel's sustain pedal is down they keep sounding until it comes up.
-    pub fn note_off(&mut self, key: u8, voice_id: Option<i32>, channel: u8) {
+    /// Releases the notes `notes` addresses; while a note's channel has its sustain pedal
+    /// down it keeps sounding until the pedal comes up.
+    pub fn note_off(&mut self, notes: NoteSelector) {
         let rate = self.voice_rate() as f32;
         let release = self.controls.release_s;
-        let pedal = self.channel(channel).is_some_and(|c| c.pedal);
+        let channels = &self.channels;
         for voice in &mut self.bank.voices {
-            if voice
-                .start
-                .is_some_and(|s| matches(&s.tag, key, voice_id, channel))
-                && voice.envelope.is_held()
-            {
+            let Some(start) = voice.start else { continue };
+            if notes.matches(&start.tag) && voice.envelope.is_held() {
+                let pedal = channels
+                    .get(usize::from(start.tag.channel))
+                    .is_some_and(|c| c.pedal);
                 if pedal {
                     voice.pedal_held = true;
                 } else {
                     voice.envelope.release(release, rate);
                 }
+            }
+        }
+    }
+
+    /// Retunes the notes `notes` addresses by `semitones` (a note expression: ±120, exact,
+    /// like a pitch bend, from each note's next segment), on top of their channel's bend.
+    pub fn note_tuning(&mut self, notes: NoteSelector, semitones: f32) {
+        self.for_expressions(notes, |e, _| e.set_tuning(semitones));
+    }
+
+    /// Sets the volume of the notes `notes` addresses (a note expression: gain ratio 0..4,
+    /// reached over 5 ms).
+    pub fn note_volume(&mut self, notes: NoteSelector, gain: f32) {
+        self.for_expressions(notes, |e, rate| e.set_volume(gain, rate));
+    }
+
+    /// Pans the notes `notes` addresses (a note expression: −1 left .. 1 right, constant
+    /// power, reached over 5 ms).
+    pub fn note_pan(&mut self, notes: NoteSelector, pan: f32) {
+        self.for_expressions(notes, |e, rate| e.set_pan(pan, rate));
+    }
+
+    fn for_expressions(&mut self, notes: NoteSelector, mut f: impl FnMut(&mut Expression, f32)) {
+        let rate = self.voice_rate() as f32;
+        for voice in &mut self.bank.voices {
+            if voice.start.is_some_and(|s| notes.matches(&s.tag)) {
+                f(&mut voice.expression, rate);
             }
         }
     }
@@ -407,21 +438,14 @@ impl Engine {
         self.collect_ended(0);
     }
 
-    fn channel(&self, channel: u8) -> Option<&Channel> {
-        self.channels.get(usize::from(channel))
-    }
-
     fn channel_mut(&mut self, channel: u8) -> Option<&mut Channel> {
         self.channels.get_mut(usize::from(channel))
     }
 
-    /// Cuts the matching notes at once (a host's choke).
-    pub fn choke(&mut self, key: u8, voice_id: Option<i32>, channel: u8) {
+    /// Cuts the notes `notes` addresses at once (a host's choke).
+    pub fn choke(&mut self, notes: NoteSelector) {
         for voice in &mut self.bank.voices {
-            if voice
-                .start
-                .is_some_and(|s| matches(&s.tag, key, voice_id, channel))
-            {
+            if voice.start.is_some_and(|s| notes.matches(&s.tag)) {
                 voice.stop();
             }
         }
@@ -485,7 +509,8 @@ impl Engine {
         self.log.len = 0;
     }
 
-    /// Samples replaced by zero because they were not finite, and voices silenced for it.
+    /// Frames with a sample replaced by zero because it was not finite, and voices silenced
+    /// for it.
     pub fn faults(&self) -> (u64, u64) {
         (self.nonfinite_samples, self.log.faulted_voices)
     }
@@ -496,19 +521,19 @@ impl Engine {
         let n = left.len().min(right.len());
         for i in 0..n {
             let at = i as u32;
-            let mono = match self.mode {
+            let frame = match self.mode {
                 RenderRate::Host => self.mix_voices(at),
                 RenderRate::Native => self.native_sample(at),
             };
             self.clock += 1;
             let g = gain.get(i).copied().unwrap_or(self.controls.gain);
-            let mut y = mono * g;
-            if !y.is_finite() {
+            let [mut l, mut r] = frame.map(|x| x * g);
+            if !(l.is_finite() && r.is_finite()) {
                 self.nonfinite_samples += 1;
-                y = 0.0;
+                (l, r) = (finite_or_zero(l), finite_or_zero(r));
             }
-            left[i] = y;
-            right[i] = y;
+            left[i] = l;
+            right[i] = r;
         }
         if self.fading.as_ref().is_some_and(|b| b.active() == 0) && self.retired.is_none() {
             if let Some(bank) = self.fading.take() {
@@ -517,20 +542,24 @@ impl Engine {
         }
     }
 
-    /// One sample of every voice, summed, at the voices' own rate.
+    /// One stereo frame of every voice, summed, at the voices' own rate: each voice's sample
+    /// times its expression's left and right gains.
     #[inline]
-    fn mix_voices(&mut self, at: u32) -> f32 {
+    fn mix_voices(&mut self, at: u32) -> [f32; 2] {
         let c = &self.controls;
         let channels = &self.channels;
-        let mut sum = 0.0;
+        let mut sum = [0.0f32; 2];
         for bank in std::iter::once(&mut self.bank).chain(self.fading.as_mut()) {
             let sound = &*bank.sound;
             for voice in &mut bank.voices {
                 if let Some(channel) = voice.channel() {
-                    let speed = channels
+                    let bend = channels
                         .get(usize::from(channel))
                         .map_or(1.0, |ch| ch.speed);
-                    sum += voice.next_sample(sound, c, speed);
+                    let x = voice.next_sample(sound, c, bend * voice.expression.speed);
+                    let [gl, gr] = voice.expression.next_gains();
+                    sum[0] += x * gl;
+                    sum[1] += x * gr;
                     self.log.note(voice, at);
                 }
             }
@@ -538,9 +567,9 @@ impl Engine {
         sum
     }
 
-    /// One host sample of the Native render rate: mixes the 16 kHz samples this host sample
+    /// One host frame of the Native render rate: mixes the 16 kHz frames this host sample
     /// makes final, then reads the stream `latency` host samples back.
-    fn native_sample(&mut self, at: u32) -> f32 {
+    fn native_sample(&mut self, at: u32) -> [f32; 2] {
         let ratio = NATIVE_RATE / self.sample_rate;
         let last = (self.clock as f64 * ratio).floor() as u64;
         while self.native_next <= last {
@@ -560,10 +589,11 @@ impl Engine {
     }
 }
 
-fn matches(tag: &VoiceTag, key: u8, voice_id: Option<i32>, channel: u8) -> bool {
-    match (voice_id, tag.voice_id) {
-        (Some(id), Some(own)) => id == own,
-        _ => tag.key == key && tag.channel == channel,
+fn finite_or_zero(x: f32) -> f32 {
+    if x.is_finite() {
+        x
+    } else {
+        0.0
     }
 }
 

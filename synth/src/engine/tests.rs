@@ -39,7 +39,7 @@ fn render(
             if on {
                 engine.note_on(key, 1.0, None, 0);
             } else {
-                engine.note_off(key, None, 0);
+                engine.note_off(NoteSelector::note(0, key));
             }
             next += 1;
         }
@@ -277,21 +277,22 @@ fn a_new_preset_fades_the_old_voices_and_plays_new_notes() {
     assert!(l.iter().any(|&x| x != 0.0));
 }
 
-/// Renders `frames` samples at 48 kHz of one note of item 0's key, calling `at(engine, frame)`
-/// before every 64-sample block (the voices' segment length).
-fn render_with(
+/// Renders `frames` samples at 48 kHz of one note of `key` (note id 0), calling
+/// `at(engine, frame)` before every 64-sample block (the voices' segment length); returns the
+/// left and right channels and the frame by which every voice had ended.
+fn render_stereo_with(
     controls: Controls,
     key: u8,
     frames: usize,
     mut at: impl FnMut(&mut Engine, usize),
-) -> (Vec<f32>, usize) {
+) -> ([Vec<f32>; 2], usize) {
     let mut engine = Engine::new(Bank::new(Arc::new(sound().clone())), 48_000.0, controls);
     let (mut left, mut right) = (vec![0.0; frames], vec![0.0; frames]);
     let mut ended_at = frames;
     for start in (0..frames).step_by(64) {
         at(&mut engine, start);
         if start == 0 {
-            engine.note_on(key, 1.0, None, 0);
+            engine.note_on(key, 1.0, Some(0), 0);
         }
         let end = (start + 64).min(frames);
         engine.render(&mut left[start..end], &mut right[start..end], &[]);
@@ -299,6 +300,17 @@ fn render_with(
             ended_at = end;
         }
     }
+    ([left, right], ended_at)
+}
+
+/// [`render_stereo_with`]'s left channel (the right one is the same without a pan).
+fn render_with(
+    controls: Controls,
+    key: u8,
+    frames: usize,
+    at: impl FnMut(&mut Engine, usize),
+) -> (Vec<f32>, usize) {
+    let ([left, _], ended_at) = render_stereo_with(controls, key, frames, at);
     (left, ended_at)
 }
 
@@ -393,7 +405,7 @@ fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
     let (pedalled, pedalled_end) =
         render_with(controls, key, 24_000, |engine, frame| match frame {
             0 => engine.sustain_pedal(0, true),
-            4_800 => engine.note_off(key, None, 0),
+            4_800 => engine.note_off(NoteSelector::note(0, key)),
             9_600 => engine.sustain_pedal(0, false),
             _ => {}
         });
@@ -409,7 +421,7 @@ fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
     );
     let (released, released_end) = render_with(controls, key, 24_000, |engine, frame| {
         if frame == 4_800 {
-            engine.note_off(key, None, 0);
+            engine.note_off(NoteSelector::note(0, key));
         }
     });
     assert_eq!(held[..4_800], released[..4_800]);
@@ -423,7 +435,7 @@ fn the_sustain_pedal_holds_released_notes_until_it_lifts() {
             engine.sustain_pedal(0, true);
             engine.sustain_pedal(1, false);
         }
-        4_800 => engine.note_off(key, None, 0),
+        4_800 => engine.note_off(NoteSelector::note(0, key)),
         6_400 => engine.all_notes_off(0),
         _ => {}
     });
@@ -451,4 +463,163 @@ fn bend_and_pedal_are_per_channel_and_reset_clears_them() {
         }
     });
     assert_eq!(plain, reset);
+}
+
+/// Every note of channel 0, whatever its key.
+const CHANNEL_0: NoteSelector = NoteSelector {
+    voice_id: None,
+    channel: Some(0),
+    key: None,
+};
+
+#[test]
+fn a_tuning_expression_is_a_per_note_bend() {
+    let key = item0_key();
+    let controls = octave_bend_controls();
+    let (bent, bent_end) = render_with(controls, key, 48_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.pitch_bend(0, 1.0);
+        }
+    });
+    let by_id = NoteSelector {
+        voice_id: Some(0),
+        channel: None,
+        key: None,
+    };
+    let (tuned, tuned_end) = render_with(controls, key, 48_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.note_tuning(by_id, 12.0);
+        }
+    });
+    assert_eq!(bent, tuned, "+12 semitones of tuning = a full octave bend");
+    assert_eq!(bent_end, tuned_end);
+    // Bend and tuning multiply: an octave up and an octave down is the note untouched.
+    let (plain, _) = render_with(controls, key, 48_000, |_, _| {});
+    let (cancelled, _) = render_with(controls, key, 48_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.pitch_bend(0, 1.0);
+            engine.note_tuning(CHANNEL_0, -12.0);
+        }
+    });
+    assert_eq!(plain, cancelled);
+    // Another note's id, channel or key leaves this one alone.
+    let (elsewhere, _) = render_with(controls, key, 48_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.note_tuning(
+                NoteSelector {
+                    voice_id: Some(5),
+                    ..by_id
+                },
+                12.0,
+            );
+            engine.note_tuning(NoteSelector::note(1, key), 12.0);
+            engine.note_tuning(NoteSelector::note(0, key + 1), 12.0);
+        }
+    });
+    assert_eq!(plain, elsewhere);
+}
+
+#[test]
+fn volume_and_pan_expressions_ramp_to_exact_gains() {
+    let key = item0_key();
+    let controls = plain_controls();
+    let ([plain, plain_right], _) = render_stereo_with(controls, key, 24_000, |_, _| {});
+    assert_eq!(plain, plain_right);
+    // 5 ms at 48 kHz.
+    let ramp = 240;
+    let ([quiet, quiet_right], _) = render_stereo_with(controls, key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.note_volume(NoteSelector::note(0, key), 0.5);
+        }
+    });
+    assert_eq!(quiet, quiet_right);
+    assert_eq!(plain[..4_800], quiet[..4_800]);
+    for i in 4_800 + ramp..24_000 {
+        assert_eq!(quiet[i], 0.5 * plain[i], "frame {i}");
+    }
+    let step = (4_801..4_800 + ramp)
+        .map(|i| (quiet[i] - quiet[i - 1]).abs())
+        .fold(0.0f32, f32::max);
+    let plain_step = (4_801..4_800 + ramp)
+        .map(|i| (plain[i] - plain[i - 1]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        step <= plain_step * 1.01 + 1e-6,
+        "no jump: {step} vs {plain_step}"
+    );
+    let ([left, right], _) = render_stereo_with(controls, key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.note_pan(CHANNEL_0, -1.0);
+        }
+    });
+    assert_eq!(left[..4_800], plain[..4_800]);
+    assert_eq!(right[..4_800], plain[..4_800]);
+    for i in 4_800 + ramp..24_000 {
+        assert_eq!(right[i], 0.0, "hard left: nothing right at {i}");
+        let want = std::f32::consts::SQRT_2 * plain[i];
+        assert!(
+            (left[i] - want).abs() <= 1e-6 * want.abs().max(1e-3),
+            "frame {i}"
+        );
+    }
+}
+
+#[test]
+fn wildcard_note_offs_and_chokes_reach_every_matching_note() {
+    let controls = Controls {
+        release_s: 0.02,
+        ..plain_controls()
+    };
+    let mut engine = Engine::new(Bank::new(Arc::new(sound().clone())), 48_000.0, controls);
+    let (mut l, mut r) = (vec![0.0; 64], vec![0.0; 64]);
+    for (key, channel) in [(60, 0), (64, 0), (67, 1)] {
+        engine.note_on(key, 1.0, None, channel);
+    }
+    engine.render(&mut l, &mut r, &[]);
+    assert_eq!(engine.active_voices(), 3);
+    engine.note_off(CHANNEL_0);
+    for _ in 0..RELEASE_20MS_FRAMES / 64 + 1 {
+        engine.render(&mut l, &mut r, &[]);
+    }
+    assert_eq!(
+        engine.active_voices(),
+        1,
+        "both notes of channel 0 released"
+    );
+    engine.note_on(72, 1.0, Some(9), 2);
+    engine.choke(NoteSelector {
+        voice_id: None,
+        channel: None,
+        key: None,
+    });
+    assert_eq!(
+        engine.active_voices(),
+        0,
+        "a choke of anything cuts everything"
+    );
+}
+
+#[test]
+fn expressions_address_notes_by_id_among_equal_keys() {
+    let key = item0_key();
+    let controls = plain_controls();
+    let (single, _) = render_with(controls, key, 9_600, |_, _| {});
+    // Two notes of the same key, told apart by their ids: silencing id 1 leaves id 0 alone.
+    let (pair, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 0 {
+            engine.note_on(key, 1.0, Some(1), 0);
+        }
+        if frame == 64 {
+            engine.note_volume(
+                NoteSelector {
+                    voice_id: Some(1),
+                    channel: Some(0),
+                    key: Some(key),
+                },
+                0.0,
+            );
+        }
+    });
+    assert_ne!(pair[..64], single[..64], "both notes sound at first");
+    assert_eq!(pair[64 + 240..], single[64 + 240..]);
 }

@@ -5,6 +5,7 @@ use sirenade_common::evaluator::{Evaluator, BLOCK};
 
 use super::controls::Controls;
 use super::envelope::Envelope;
+use super::expression::Expression;
 use super::sound::Sound;
 
 /// Length, in model time (t units), of the raised-cosine fade that ends every clip at t = 1:
@@ -48,7 +49,7 @@ pub(crate) struct Voice {
     segment_pos: usize,
     /// Samples of the clip rendered so far.
     rendered: u64,
-    /// Pitch-bend speed factor of the segments since `base_rendered`.
+    /// Speed factor (pitch bend × tuning) of the segments since `base_rendered`.
     speed: f64,
     /// Model time of sample `base_rendered`: the clock restarts from there whenever the speed
     /// changes, so an unbent note's times are `t0 + k·dt`, exactly as without bends.
@@ -62,6 +63,8 @@ pub(crate) struct Voice {
     pub pedal_held: bool,
     pub start: Option<Start>,
     pub envelope: Envelope,
+    /// The note's own tuning, volume and pan (CLAP and VST3 note expressions).
+    pub expression: Expression,
     /// The note that ended (on its own or silenced), until the engine reports it.
     pub ended: Option<VoiceTag>,
     /// Set when the network produced NaN or Inf and the voice was silenced.
@@ -86,6 +89,7 @@ impl Voice {
             pedal_held: false,
             start: None,
             envelope: Envelope::done(),
+            expression: Expression::NEUTRAL,
             ended: None,
             faulted: false,
         }
@@ -108,6 +112,7 @@ impl Voice {
         self.segment_pos = 0;
         self.primed = false;
         self.envelope = start.envelope;
+        self.expression = Expression::NEUTRAL;
         self.ended = None;
         self.faulted = false;
         self.start = Some(start);
@@ -127,8 +132,8 @@ impl Voice {
     }
 
     /// The next output sample (envelope and velocity applied); 0 once the voice has ended.
-    /// `speed` is the pitch bend's factor on the clip's clock (1: none); it takes effect at
-    /// the next segment.
+    /// `speed` is the factor of pitch bend and tuning on the clip's clock (1: none); it takes
+    /// effect at the next segment.
     #[inline]
     pub(crate) fn next_sample(&mut self, sound: &Sound, controls: &Controls, speed: f64) -> f32 {
         let Some(start) = self.start.as_mut() else {

@@ -17,7 +17,7 @@ use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
 use crate::engine::controls::db_to_gain;
-use crate::engine::{Bank, Engine, Sound, MAX_VOICES};
+use crate::engine::{Bank, Engine, NoteSelector, Sound, MAX_VOICES};
 use loader::{AudioEnds, Loader, Task};
 use params::{ItemNames, SirenadeParams};
 use preset_folder::PresetFolder;
@@ -78,6 +78,16 @@ fn bend_of(normalized: f32) -> f32 {
     (raw - 8_192.0) / 8_192.0
 }
 
+/// The notes an event addresses: its note id, channel and key, each of which CLAP may leave as
+/// a wildcard.
+fn selector(voice_id: VoiceID, channel: Channel, key: Key) -> NoteSelector {
+    NoteSelector {
+        voice_id: voice_id.id(),
+        channel: channel.number(),
+        key: key.number(),
+    }
+}
+
 impl Sirenade {
     fn handle_event(engine: &mut Engine, event: NoteEvent<()>) {
         match event {
@@ -97,21 +107,34 @@ impl Sirenade {
                 channel,
                 key,
                 ..
-            } => engine.note_off(
-                key.number().unwrap_or(0),
-                voice_id.id(),
-                channel.number().unwrap_or(0),
-            ),
+            } => engine.note_off(selector(voice_id, channel, key)),
             NoteEvent::Choke {
                 voice_id,
                 channel,
                 key,
                 ..
-            } => engine.choke(
-                key.number().unwrap_or(0),
-                voice_id.id(),
-                channel.number().unwrap_or(0),
-            ),
+            } => engine.choke(selector(voice_id, channel, key)),
+            NoteEvent::PolyTuning {
+                voice_id,
+                channel,
+                key,
+                tuning,
+                ..
+            } => engine.note_tuning(selector(voice_id, channel, key), tuning),
+            NoteEvent::PolyVolume {
+                voice_id,
+                channel,
+                key,
+                gain,
+                ..
+            } => engine.note_volume(selector(voice_id, channel, key), gain),
+            NoteEvent::PolyPan {
+                voice_id,
+                channel,
+                key,
+                pan,
+                ..
+            } => engine.note_pan(selector(voice_id, channel, key), pan),
             NoteEvent::MidiPitchBend { channel, value, .. } => {
                 engine.pitch_bend(channel, bend_of(value));
             }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use sirenade_synth::engine::{Bank, Controls, Engine, RenderRate, Sound};
+use sirenade_synth::engine::{Bank, Controls, Engine, NoteSelector, RenderRate, Sound};
 use sirenade_tests::clap_host::{ClapHost, Event};
 
 const RATE: f64 = 48_000.0;
@@ -72,7 +72,7 @@ fn direct(mode: RenderRate) -> (f64, f64) {
                 if on {
                     engine.note_on(key, 0.8, None, 0);
                 } else {
-                    engine.note_off(key, None, 0);
+                    engine.note_off(NoteSelector::note(0, key));
                 }
                 next += 1;
             }
