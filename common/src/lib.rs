@@ -10,6 +10,7 @@
 //! - [`model_config`]: the serde description of a decoder architecture and its named presets.
 //! - [`evaluator`]: the real-time SIMD evaluator of a conditional SIREN (no candle).
 //! - [`preset`]: the `.sirenade` preset file (safetensors + JSON metadata): write, load, validate.
+//! - [`thousands`]: integers with grouped digits, as the tools print them.
 
 pub mod atomic_file;
 pub mod audio;
@@ -19,6 +20,7 @@ pub mod error_line;
 pub mod evaluator;
 pub mod model_config;
 pub mod preset;
+pub mod thousands;
 
 /// The sample rate every clip is stored and modelled at (Hz), as in the thesis (section 5.5).
 pub const SAMPLE_RATE: u32 = 16_000;

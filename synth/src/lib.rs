@@ -4,10 +4,12 @@
 //! - [`engine`]: the voice engine both share (notes, latents, envelopes, render rates).
 //! - [`plugin`]: the nice-plug instrument (parameters, events, preset loading).
 //! - [`offline`]: rendering notes and MIDI files to WAV without a host.
+//! - [`preset_report`]: what a preset holds, for `synth info`.
 
 pub mod engine;
 pub mod offline;
 pub mod plugin;
+pub mod preset_report;
 
 pub use plugin::Sirenade;
 

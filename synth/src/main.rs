@@ -1,7 +1,7 @@
 //! `synth`: Sirenade's offline renderer. Plays a preset's notes or a MIDI file through the
-//! plugin's own voice engine and writes a WAV.
+//! plugin's own voice engine and writes a WAV (`render`), and describes presets (`info`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -11,9 +11,14 @@ use sirenade_synth::engine::controls::db_to_gain;
 use sirenade_synth::engine::controls::MAX_BEND_RANGE;
 use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
 use sirenade_synth::offline::{max_render_frames, read_midi, render_to_end, Note, Performance};
+use sirenade_synth::preset_report::PresetReport;
 
 #[derive(Parser)]
-#[command(name = "synth", about = "Sirenade's offline renderer", version)]
+#[command(
+    name = "synth",
+    about = "Sirenade's offline renderer and preset inspector",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +28,36 @@ struct Cli {
 enum Command {
     /// Render one note, or a MIDI file, through the plugin's voice engine to a WAV file.
     Render(RenderArgs),
+    /// Describe a preset: its model, training, latent controls and numbered items.
+    Info(InfoArgs),
+}
+
+#[derive(Parser)]
+struct InfoArgs {
+    /// Preset file (`.sirenade`); the embedded preset when omitted.
+    #[arg(long)]
+    preset: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn info(args: InfoArgs) -> Result<()> {
+    let sound = load_sound(args.preset.as_deref())?;
+    let report = PresetReport::of(&sound);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(())
+}
+
+fn load_sound(preset: Option<&Path>) -> Result<Sound> {
+    Ok(match preset {
+        Some(path) => Sound::load(path)?,
+        None => Sound::embedded(),
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -133,10 +168,7 @@ fn render(args: RenderArgs) -> Result<()> {
             args.release_ms
         );
     }
-    let mut sound = match &args.preset {
-        Some(path) => Sound::load(path)?,
-        None => Sound::embedded(),
-    };
+    let mut sound = load_sound(args.preset.as_deref())?;
     if let Some(text) = &args.latent {
         let z = parse_list(text, "--latent")?;
         sound = sound
@@ -256,6 +288,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(args) => render(args),
+        Command::Info(args) => info(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

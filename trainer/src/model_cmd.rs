@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 use sirenade_common::model_config::{Conditioning, LayerShape, ModelConfig};
+use sirenade_common::thousands::grouped;
 
 /// Arguments of `trainer model info`.
 #[derive(Debug, Clone, Args)]
@@ -48,19 +49,6 @@ pub fn info(args: &InfoArgs) -> Result<String> {
         return Ok(serde_json::to_string_pretty(&report)? + "\n");
     }
     Ok(table(&report))
-}
-
-/// Formats an integer with thousands separators (790273 -> "790,273").
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The human-readable layer table.
@@ -153,13 +141,5 @@ mod tests {
         let err = format!("{:#}", run("pigan-xl", false).unwrap_err());
         assert!(err.contains("unknown model `pigan-xl`"), "{err}");
         assert!(err.contains("pigan-wide-thesis"), "{err}");
-    }
-
-    #[test]
-    fn grouping_of_digits() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(1_250_561), "1,250,561");
     }
 }

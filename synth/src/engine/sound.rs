@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use sirenade_common::evaluator::{Evaluator, EvaluatorError};
-use sirenade_common::preset::{Preset, PresetError};
+use sirenade_common::preset::{Preset, PresetError, PresetInfo};
 
 use super::controls::LATENT_CONTROLS;
 
@@ -55,6 +55,8 @@ pub struct Resolved {
 
 #[derive(Debug, Clone)]
 struct Item {
+    /// Its id in the training set.
+    id: String,
     pitch: Option<u8>,
     velocity: Option<u8>,
     /// Index of the item's instrument (items without an instrument share their family's, or
@@ -75,6 +77,10 @@ pub struct Sound {
     scaled_directions: Vec<f32>,
     origin: String,
     sha256: String,
+    /// The preset's model, training set and training summary.
+    info: PresetInfo,
+    /// Standard deviation of the latents along each stored principal direction.
+    direction_stds: Vec<f32>,
 }
 
 impl Sound {
@@ -136,6 +142,7 @@ impl Sound {
                     groups.len() - 1
                 });
                 Item {
+                    id: item.id.clone(),
                     pitch: item.label.pitch,
                     velocity: item.label.velocity,
                     group,
@@ -177,6 +184,8 @@ impl Sound {
             scaled_directions,
             origin,
             sha256: hex_sha256(bytes),
+            direction_stds: latents.stds.clone(),
+            info: preset.info,
         })
     }
 
@@ -195,6 +204,7 @@ impl Sound {
         }
         Ok(Sound {
             items: vec![Item {
+                id: "custom latent".to_string(),
                 pitch: None,
                 velocity: None,
                 group: 0,
@@ -203,6 +213,11 @@ impl Sound {
             table: latent.to_vec(),
             ..self.clone()
         })
+    }
+
+    /// The training-set id of item `i`.
+    pub fn item_id(&self, i: usize) -> Option<&str> {
+        self.items.get(i).map(|it| it.id.as_str())
     }
 
     /// The pitch label of item `i`, if it has one.
@@ -233,6 +248,17 @@ impl Sound {
     /// SHA-256 of the preset file's bytes, lower-case hex.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// What the preset says about its model, training set and training.
+    pub fn info(&self) -> &PresetInfo {
+        &self.info
+    }
+
+    /// Standard deviation of the training latents along each principal direction the preset
+    /// stores, largest first: `Latent k` at ±1 moves the latent this far along direction k.
+    pub fn direction_stds(&self) -> &[f32] {
+        &self.direction_stds
     }
 
     /// A new voice of the preset's network (allocates).
@@ -316,6 +342,8 @@ impl Clone for Sound {
             scaled_directions: self.scaled_directions.clone(),
             origin: self.origin.clone(),
             sha256: self.sha256.clone(),
+            info: self.info.clone(),
+            direction_stds: self.direction_stds.clone(),
         }
     }
 }
