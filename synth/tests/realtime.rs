@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use nice_assert_no_alloc::assert_no_alloc;
-use sirenade_synth::engine::{Bank, Controls, Engine, NoteSelector, RenderRate, Sound};
+use sirenade_synth::engine::{Bank, Controls, Engine, ModTarget, NoteSelector, RenderRate, Sound};
 
 #[test]
 fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
@@ -48,6 +48,8 @@ fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
                 key: None,
             };
             engine.note_pan(whole_channel, -0.4);
+            engine.modulate_voice(3, ModTarget::Latent(2), 1.0);
+            engine.modulate_voice(4, ModTarget::Morph, 0.5);
             engine.render(&mut left, &mut right, &gain);
             engine.sustain_pedal(0, false);
             engine.reset_controllers(0);

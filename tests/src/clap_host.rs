@@ -28,7 +28,7 @@ use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::voice_info::{HostVoiceInfo, HostVoiceInfoImpl, PluginVoiceInfo};
 use clack_host::events::event_types::{
     MidiEvent, NoteEndEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent,
-    ParamValueEvent,
+    ParamModEvent, ParamValueEvent,
 };
 use clack_host::prelude::*;
 
@@ -68,6 +68,18 @@ pub enum Event {
         /// The plain value, in the range the parameter's info declares.
         value: f64,
     },
+    /// A CLAP parameter modulation of one voice (polyphonic modulation): `amount` added to
+    /// the parameter's value for the note `note_id`, in the parameter's own units.
+    ParamMod {
+        /// Sample offset of the event.
+        time: u32,
+        /// CLAP parameter id (as listed by [`ClapHost::params`]).
+        param_id: u32,
+        /// CLAP note id of the voice.
+        note_id: i32,
+        /// The offset.
+        amount: f64,
+    },
     /// A raw three-byte MIDI message on note port 0 (pitch bend, control change).
     Midi {
         /// Sample offset of the event.
@@ -100,6 +112,7 @@ impl Event {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
             | Event::ParamValue { time, .. }
+            | Event::ParamMod { time, .. }
             | Event::Midi { time, .. }
             | Event::NoteExpression { time, .. } => time,
         }
@@ -111,6 +124,7 @@ impl Event {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
             | Event::ParamValue { time, .. }
+            | Event::ParamMod { time, .. }
             | Event::Midi { time, .. }
             | Event::NoteExpression { time, .. } => *time = new_time,
         }
@@ -859,6 +873,17 @@ fn fill_event_buffer(buffer: &mut EventBuffer, events: &[Event]) {
                 ClapId::new(param_id),
                 Pckn::match_all(),
                 value,
+            )),
+            Event::ParamMod {
+                time,
+                param_id,
+                note_id,
+                amount,
+            } => buffer.push(&ParamModEvent::new(
+                time,
+                ClapId::new(param_id),
+                Pckn::from_raw(-1, -1, -1, note_id),
+                amount,
             )),
             Event::Midi { time, data } => buffer.push(&MidiEvent::new(time, 0, data)),
             Event::NoteExpression {

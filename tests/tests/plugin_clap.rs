@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clack_extensions::note_ports::NoteDialects;
+use clack_extensions::params::ParamInfoFlags;
 use clack_host::events::event_types::NoteExpressionType;
 use serde_json::Value;
 use sirenade_synth::engine::{Controls, NoteSelector, Sound};
@@ -258,6 +259,12 @@ fn descriptor_ports_and_parameters() {
         let p = host.param(name).unwrap().clone();
         assert_eq!(p.max - p.min, 1.0, "{name} has two values: {p:?}");
     }
+    // The latents and the morph take polyphonic modulation; nothing else claims to.
+    for p in host.params().to_vec() {
+        let per_note = p.flags.contains(ParamInfoFlags::IS_MODULATABLE_PER_NOTE_ID);
+        let expected = p.name == "Morph" || p.name.starts_with("Latent ");
+        assert_eq!(per_note, expected, "{}: flags {:?}", p.name, p.flags);
+    }
     for p in host.params().to_vec() {
         let value = host.param_value(p.id).unwrap();
         assert!(
@@ -453,6 +460,84 @@ fn note_expressions_match_the_offline_renderer() {
             diff <= 1e-4,
             "channel {c}: plugin differs from the offline render by {diff} at frame {at}"
         );
+    }
+    host.deactivate().unwrap();
+}
+
+/// CLAP polyphonic modulation of `Latent 1` and `Morph` for one note id plays that note as the
+/// controls moved for it alone: struck with the modulation, the note equals the offline render
+/// with those control values; modulation of another note id changes nothing.
+#[test]
+fn polyphonic_modulation_moves_the_controls_of_its_voice() {
+    let (_dir, mut host) = load();
+    let sample_rate = 48_000.0;
+    let frames = (sample_rate * RENDER_SECONDS) as usize;
+    let note = Note {
+        start: 0,
+        end: None,
+        key: 60,
+        velocity: 1.0,
+        channel: 0,
+    };
+    let latent = host.param("Latent 1").unwrap().id;
+    let morph = host.param("Morph").unwrap().id;
+    let morph_to = host.param("Morph to").unwrap().id;
+    let events = |note_id: i32| {
+        let mut events = vec![Event::ParamValue {
+            time: 0,
+            param_id: morph_to,
+            value: 3.0,
+        }];
+        events.extend(note_events(&[note]));
+        // Normalized offsets, as the plugin's CLAP parameters are: +0.25 of Latent 1's −3..3 is
+        // +1.5 σ; +0.5 of Morph's 0..1 is 0.5.
+        events.push(Event::ParamMod {
+            time: 0,
+            param_id: latent,
+            note_id,
+            amount: 0.25,
+        });
+        events.push(Event::ParamMod {
+            time: 0,
+            param_id: morph,
+            note_id,
+            amount: 0.5,
+        });
+        events
+    };
+    let sound = Sound::embedded();
+    let base = Controls {
+        morph_to: 3,
+        ..Controls::default()
+    };
+    let mut latents = base.latents;
+    latents[0] = 1.5;
+    let moved = Controls {
+        latents,
+        morph: 0.5,
+        ..base
+    };
+    let rate = sample_rate as f32;
+    let offline_moved = render_notes(&sound, &moved, rate, &[note], frames);
+    let offline_base = render_notes(&sound, &base, rate, &[note], frames);
+    let (apart, _) = max_abs_diff(&offline_moved[0], &offline_base[0]);
+    assert!(apart > 1e-2, "the modulation changes the sound ({apart})");
+    // note_events numbers the note 1.
+    for (note_id, want, what) in [
+        (1, &offline_moved, "its note"),
+        (9, &offline_base, "another"),
+    ] {
+        let plugin = host
+            .render(sample_rate, 64, frames, &events(note_id))
+            .unwrap();
+        assert_finite(what, &plugin);
+        for c in 0..2 {
+            let (diff, at) = max_abs_diff(&plugin[c], &want[c]);
+            assert!(
+                diff <= 1e-4,
+                "modulating {what}: channel {c} differs by {diff} at frame {at}"
+            );
+        }
     }
     host.deactivate().unwrap();
 }

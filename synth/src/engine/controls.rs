@@ -4,6 +4,9 @@
 /// Number of latent-direction controls (`Latent 1` … `Latent 8`).
 pub const LATENT_CONTROLS: usize = 8;
 
+/// Reach of each `Latent k` control, in standard deviations each way.
+pub const LATENT_RANGE: f32 = 3.0;
+
 /// Largest polyphony a musician can ask for (`Voices`).
 pub const MAX_VOICES: usize = 16;
 

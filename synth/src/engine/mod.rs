@@ -3,7 +3,8 @@
 //! - [`controls`]: the sound parameters as plain values.
 //! - [`sound`]: a preset made playable (note → item, controls → latent).
 //! - `voice` / [`envelope`]: one note's clip and amplitude; [`expression`]: its own tuning,
-//!   volume and pan, and which notes an event addresses.
+//!   volume and pan, and which notes an event addresses; [`modulation`]: its own offsets of
+//!   the latent and morph controls.
 //! - [`interpolator`]: the band-limited reader of the `Native` render rate.
 //!
 //! The engine never allocates after construction, and its output is a function of the events'
@@ -15,6 +16,7 @@ pub mod controls;
 pub mod envelope;
 pub mod expression;
 pub mod interpolator;
+pub mod modulation;
 pub mod sound;
 mod voice;
 
@@ -25,6 +27,7 @@ use envelope::Envelope;
 use expression::Expression;
 pub use expression::NoteSelector;
 use interpolator::{Interpolator, HALF_TAPS};
+pub use modulation::ModTarget;
 pub use sound::{Sound, SoundError};
 use voice::{Start, Voice};
 pub use voice::{VoiceTag, END_FADE_T};
@@ -360,6 +363,20 @@ impl Engine {
     /// power, reached over 5 ms).
     pub fn note_pan(&mut self, notes: NoteSelector, pan: f32) {
         self.for_expressions(notes, |e, rate| e.set_pan(pan, rate));
+    }
+
+    /// Offsets one control for the voice the host knows as `voice_id` (CLAP polyphonic
+    /// modulation): from its next segment on it plays the control's value plus `offset`
+    /// (standard deviations for a latent, a fraction for the morph), clamped to its range.
+    pub fn modulate_voice(&mut self, voice_id: i32, target: ModTarget, offset: f32) {
+        for voice in &mut self.bank.voices {
+            if voice
+                .start
+                .is_some_and(|s| s.tag.voice_id == Some(voice_id))
+            {
+                voice.modulation.set(target, offset);
+            }
+        }
     }
 
     fn for_expressions(&mut self, notes: NoteSelector, mut f: impl FnMut(&mut Expression, f32)) {

@@ -623,3 +623,48 @@ fn expressions_address_notes_by_id_among_equal_keys() {
     assert_ne!(pair[..64], single[..64], "both notes sound at first");
     assert_eq!(pair[64 + 240..], single[64 + 240..]);
 }
+
+#[test]
+fn per_voice_modulation_equals_the_control_moved_for_that_voice() {
+    let key = item0_key();
+    let controls = plain_controls();
+    let moved = |latent_1: f32, morph: f32| Controls {
+        latents: [latent_1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        morph,
+        morph_to: 5,
+        ..controls
+    };
+    let (global, _) = render_with(moved(0.0, 0.0), key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.set_controls(&moved(2.0, 0.25));
+        }
+    });
+    let (modulated, _) = render_with(moved(0.0, 0.0), key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.modulate_voice(0, ModTarget::Latent(0), 2.0);
+            engine.modulate_voice(0, ModTarget::Morph, 0.25);
+        }
+    });
+    assert_eq!(
+        global, modulated,
+        "voice 0's latent and morph, moved for it alone"
+    );
+    let (plain, _) = render_with(moved(0.0, 0.0), key, 24_000, |_, _| {});
+    assert_ne!(plain[4_800..], modulated[4_800..]);
+    let (other_voice, _) = render_with(moved(0.0, 0.0), key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.modulate_voice(1, ModTarget::Latent(0), 2.0);
+        }
+    });
+    assert_eq!(plain, other_voice, "another voice id changes nothing");
+    // The sum is clamped to the control's range, as a host clamps a modulated parameter (the
+    // segment after the change ramps the conditioning from the old latent to the new one).
+    let (top, _) = render_with(moved(3.0, 0.0), key, 9_600, |_, _| {});
+    let (clamped, _) = render_with(moved(2.5, 0.0), key, 9_600, |engine, frame| {
+        if frame == 64 {
+            engine.modulate_voice(0, ModTarget::Latent(0), 2.0);
+        }
+    });
+    assert_ne!(top[..64], clamped[..64]);
+    assert_eq!(top[128..], clamped[128..]);
+}

@@ -6,6 +6,7 @@ use sirenade_common::evaluator::{Evaluator, BLOCK};
 use super::controls::Controls;
 use super::envelope::Envelope;
 use super::expression::Expression;
+use super::modulation::Modulation;
 use super::sound::Sound;
 
 /// Length, in model time (t units), of the raised-cosine fade that ends every clip at t = 1:
@@ -65,6 +66,8 @@ pub(crate) struct Voice {
     pub envelope: Envelope,
     /// The note's own tuning, volume and pan (CLAP and VST3 note expressions).
     pub expression: Expression,
+    /// The note's own offsets of the latent and morph controls (CLAP polyphonic modulation).
+    pub modulation: Modulation,
     /// The note that ended (on its own or silenced), until the engine reports it.
     pub ended: Option<VoiceTag>,
     /// Set when the network produced NaN or Inf and the voice was silenced.
@@ -90,6 +93,7 @@ impl Voice {
             start: None,
             envelope: Envelope::done(),
             expression: Expression::NEUTRAL,
+            modulation: Modulation::NONE,
             ended: None,
             faulted: false,
         }
@@ -113,6 +117,7 @@ impl Voice {
         self.primed = false;
         self.envelope = start.envelope;
         self.expression = Expression::NEUTRAL;
+        self.modulation = Modulation::NONE;
         self.ended = None;
         self.faulted = false;
         self.start = Some(start);
@@ -177,11 +182,12 @@ impl Voice {
         if n == 0 {
             return false;
         }
+        let (morph, latents) = self.modulation.applied(controls.morph, &controls.latents);
         sound.latent_into(
             start.item,
             start.morph_item,
-            controls.morph,
-            &controls.latents,
+            morph,
+            &latents,
             &mut self.latent,
         );
         // The latent is finite and of the preset's size by construction, so these cannot fail;

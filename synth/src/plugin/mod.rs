@@ -135,6 +135,18 @@ impl Sirenade {
                 pan,
                 ..
             } => engine.note_pan(selector(voice_id, channel, key), pan),
+            NoteEvent::PolyModulation {
+                voice_id,
+                poly_modulation_id,
+                normalized_offset,
+                ..
+            } => {
+                if let Some((target, offset)) =
+                    params::voice_modulation(poly_modulation_id, normalized_offset)
+                {
+                    engine.modulate_voice(voice_id, target, offset);
+                }
+            }
             NoteEvent::MidiPitchBend { channel, value, .. } => {
                 engine.pitch_bend(channel, bend_of(value));
             }
@@ -328,7 +340,8 @@ impl ClapPlugin for Sirenade {
         ClapFeature::Synthesizer,
         ClapFeature::Stereo,
     ];
-    // Declares the voice capacity (CLAP voice-info); per-voice modulation events are ignored.
+    // Declares the voice capacity (CLAP voice-info) and takes per-voice modulation of the
+    // latents and the morph (`params::voice_modulation`).
     const CLAP_POLY_MODULATION_CONFIG: Option<PolyModulationConfig> = Some(PolyModulationConfig {
         max_voice_capacity: MAX_VOICES as u32,
         supports_overlapping_voices: true,

@@ -8,10 +8,11 @@ use nice_plug::prelude::*;
 
 use super::preset_folder::{PresetFolder, MAX_SLOT};
 use super::preset_slot::PresetSlot;
+use crate::engine::modulation::ModTarget;
 
 use crate::engine::controls::{
     db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_BEND_RANGE, DEFAULT_GAIN_DB,
-    DEFAULT_RELEASE_MS, LATENT_CONTROLS, MAX_BEND_RANGE, MAX_VOICES,
+    DEFAULT_RELEASE_MS, LATENT_CONTROLS, LATENT_RANGE, MAX_BEND_RANGE, MAX_VOICES,
 };
 
 /// Largest item index `Sound` and `Morph to` offer (presets with more items reach only the
@@ -20,6 +21,26 @@ pub const MAX_ITEM_PARAM: i32 = 1023;
 
 /// Smoothing of the continuous sound controls, ms.
 const SMOOTHING_MS: f32 = 20.0;
+
+/// Polyphonic modulation id of `Morph`; `Latent k` has id k − 1.
+pub const MORPH_POLY_ID: u32 = LATENT_CONTROLS as u32;
+
+/// What a polyphonic modulation of parameter `poly_id` by `normalized_offset` (a fraction of
+/// the parameter's range, as CLAP and nice-plug give it) does to a voice, in the control's
+/// own units; none for an id no parameter has.
+pub fn voice_modulation(poly_id: u32, normalized_offset: f32) -> Option<(ModTarget, f32)> {
+    let id = poly_id as usize;
+    if id < LATENT_CONTROLS {
+        Some((
+            ModTarget::Latent(id),
+            normalized_offset * 2.0 * LATENT_RANGE,
+        ))
+    } else if poly_id == MORPH_POLY_ID {
+        Some((ModTarget::Morph, normalized_offset))
+    } else {
+        None
+    }
+}
 
 /// Names of the current preset's items, read by the `Sound` / `Morph to` displays.
 pub type ItemNames = Arc<ArcSwap<Vec<String>>>;
@@ -135,6 +156,7 @@ impl SirenadeParams {
             sound: item_param("Sound", names),
             morph_to: item_param("Morph to", names),
             morph: FloatParam::new("Morph", 0.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_poly_modulation_id(MORPH_POLY_ID)
                 .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
                 .with_unit(" %")
                 .with_value_to_string(formatters::v2s_f32_percentage(0))
@@ -144,10 +166,11 @@ impl SirenadeParams {
                     format!("Latent {}", k + 1),
                     0.0,
                     FloatRange::Linear {
-                        min: -3.0,
-                        max: 3.0,
+                        min: -LATENT_RANGE,
+                        max: LATENT_RANGE,
                     },
                 )
+                .with_poly_modulation_id(k as u32)
                 .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
                 .with_unit(" σ")
                 .with_step_size(0.01),
