@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sirenade_common::audio::{write_wav_channels, WavFormat};
 use sirenade_synth::engine::controls::db_to_gain;
-use sirenade_synth::engine::controls::MAX_BEND_RANGE;
+use sirenade_synth::engine::controls::{LATENT_RANGE, MAX_BEND_RANGE};
 use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
 use sirenade_synth::offline::{max_render_frames, read_midi, render_to_end, Note, Performance};
 use sirenade_synth::preset_report::PresetReport;
@@ -196,8 +196,11 @@ fn render(args: RenderArgs) -> Result<()> {
         if values.len() > LATENT_CONTROLS {
             bail!("--latents: at most {LATENT_CONTROLS} values");
         }
-        if let Some(v) = values.iter().find(|v| !(-3.0..=3.0).contains(*v)) {
-            bail!("--latents: {v} is outside -3..3 standard deviations");
+        if let Some(v) = values
+            .iter()
+            .find(|v| !(-LATENT_RANGE..=LATENT_RANGE).contains(*v))
+        {
+            bail!("--latents: {v} is outside -{LATENT_RANGE}..{LATENT_RANGE} standard deviations");
         }
         latents[..values.len()].copy_from_slice(&values);
     }

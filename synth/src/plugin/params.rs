@@ -8,12 +8,11 @@ use nice_plug::prelude::*;
 
 use super::preset_folder::{PresetFolder, MAX_SLOT};
 use super::preset_slot::PresetSlot;
-use crate::engine::modulation::ModTarget;
-
 use crate::engine::controls::{
     db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_BEND_RANGE, DEFAULT_GAIN_DB,
     DEFAULT_RELEASE_MS, LATENT_CONTROLS, LATENT_RANGE, MAX_BEND_RANGE, MAX_VOICES,
 };
+use crate::engine::modulation::ModTarget;
 
 /// Largest item index `Sound` and `Morph to` offer (presets with more items reach only the
 /// first ones from the host; the offline renderer reaches all).
