@@ -6,7 +6,7 @@ use super::voice::VoiceTag;
 
 /// Which sounding notes an event addresses, as CLAP and VST3 name them: by the host's note id
 /// when both the event and the note have one, else by channel and key, either of which may be
-/// "any" (CLAP's wildcard −1).
+/// "any" (CLAP's wildcard −1) when the event names no id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoteSelector {
     /// The host's note id.
@@ -27,11 +27,13 @@ impl NoteSelector {
         }
     }
 
-    /// Whether the note `tag` is addressed.
+    /// Whether the note `tag` is addressed. An event for one note id reaches a note without
+    /// an id only through its exact channel and key, never through a wildcard.
     pub fn matches(&self, tag: &VoiceTag) -> bool {
         match (self.voice_id, tag.voice_id) {
             (Some(id), Some(own)) => id == own,
-            _ => {
+            (Some(_), None) => self.channel == Some(tag.channel) && self.key == Some(tag.key),
+            (None, _) => {
                 self.channel.is_none_or(|c| c == tag.channel)
                     && self.key.is_none_or(|k| k == tag.key)
             }
@@ -175,6 +177,22 @@ mod tests {
         }
         .matches(&note));
         assert!(!by_id.matches(&anonymous), "no id: channel and key decide");
+        let exact = NoteSelector {
+            voice_id: Some(7),
+            channel: Some(2),
+            key: Some(60),
+        };
+        assert!(exact.matches(&anonymous));
+        let id_only = NoteSelector {
+            voice_id: Some(7),
+            channel: None,
+            key: None,
+        };
+        assert!(id_only.matches(&note));
+        assert!(
+            !id_only.matches(&anonymous),
+            "an id with wildcards never reaches an anonymous note"
+        );
         assert!(NoteSelector::note(2, 60).matches(&anonymous));
         assert!(!NoteSelector::note(3, 60).matches(&anonymous));
         let any_key = NoteSelector {
