@@ -24,6 +24,7 @@ use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamInfoFlags, ParamRescanFlags, PluginParams,
 };
+use clack_extensions::remote_controls::{PluginRemoteControls, RemoteControlsPageBuffer};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::voice_info::{HostVoiceInfo, HostVoiceInfoImpl, PluginVoiceInfo};
 use clack_host::events::event_types::{
@@ -206,6 +207,17 @@ pub struct VoiceInfoDesc {
     pub voice_capacity: u32,
 }
 
+/// One page of the plugin's remote controls (eight knobs of a hardware controller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteControlsPageDesc {
+    /// The section the page belongs to.
+    pub section: String,
+    /// The page's name.
+    pub name: String,
+    /// The parameter of each of the eight slots, if any.
+    pub param_ids: [Option<u32>; 8],
+}
+
 /// Counters of what the plugin asked of the host, through callbacks.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct HostCallbackCounts {
@@ -352,6 +364,7 @@ pub struct ClapHost {
     state_ext: Option<PluginState>,
     latency_ext: Option<PluginLatency>,
     voice_info_ext: Option<PluginVoiceInfo>,
+    remote_controls_ext: Option<PluginRemoteControls>,
     steady_time: u64,
     main_thread_callbacks: u32,
     note_ends: u64,
@@ -419,6 +432,7 @@ impl ClapHost {
         let state_ext = handle.get_extension::<PluginState>();
         let latency_ext = handle.get_extension::<PluginLatency>();
         let voice_info_ext = handle.get_extension::<PluginVoiceInfo>();
+        let remote_controls_ext = handle.get_extension::<PluginRemoteControls>();
         let audio_ports_ext = handle.get_extension::<PluginAudioPorts>();
         let note_ports_ext = handle.get_extension::<PluginNotePorts>();
 
@@ -488,6 +502,7 @@ impl ClapHost {
             state_ext,
             latency_ext,
             voice_info_ext,
+            remote_controls_ext,
             steady_time: 0,
             main_thread_callbacks: 0,
             note_ends: 0,
@@ -617,6 +632,25 @@ impl ClapHost {
             voice_count: v.voice_count,
             voice_capacity: v.voice_capacity,
         })
+    }
+
+    /// The plugin's remote-controls pages, in order (empty without the extension).
+    pub fn remote_controls(&mut self) -> Vec<RemoteControlsPageDesc> {
+        let Some(ext) = self.remote_controls_ext else {
+            return Vec::new();
+        };
+        let handle = self.instance.plugin_handle();
+        let mut buffer = RemoteControlsPageBuffer::new();
+        (0..ext.count(&handle))
+            .filter_map(|i| {
+                ext.get(&handle, i, &mut buffer)
+                    .map(|page| RemoteControlsPageDesc {
+                        section: bytes_to_string(page.section_name),
+                        name: bytes_to_string(page.page_name),
+                        param_ids: page.param_ids.map(|id| id.map(|id| id.get())),
+                    })
+            })
+            .collect()
     }
 
     /// Saves the plugin's state (state extension) into bytes.

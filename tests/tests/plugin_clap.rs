@@ -372,6 +372,37 @@ fn renders_equal_the_offline_renderer_at_every_rate_and_block_size() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The remote-controls pages put the eight latent directions on a controller's knobs first,
+/// then the sound and setup parameters, each by its CLAP id.
+#[test]
+fn remote_control_pages_put_the_latents_on_the_knobs() {
+    let (_dir, mut host) = load();
+    let pages = host.remote_controls();
+    let names: Vec<&str> = pages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Latents", "Sound", "Setup"], "{pages:?}");
+    let id = |name: &str| Some(host.param(name).unwrap().id);
+    let latents: Vec<Option<u32>> = (1..=8).map(|k| id(&format!("Latent {k}"))).collect();
+    assert_eq!(pages[0].param_ids.to_vec(), latents);
+    let sound = [
+        "Sound",
+        "Morph to",
+        "Morph",
+        "Gain",
+        "Attack",
+        "Release",
+        "Bend range",
+        "Voices",
+    ]
+    .map(id);
+    assert_eq!(pages[1].param_ids, sound);
+    assert_eq!(
+        pages[2].param_ids[..3],
+        ["Preset", "Render rate", "Key tracking"].map(id)
+    );
+    assert!(pages[2].param_ids[3..].iter().all(Option::is_none));
+    assert!(pages.iter().all(|p| p.section == "Sirenade"));
+}
+
 /// CLAP note expressions reach the engine as the offline renderer applies them: tuning
 /// addressed by note id, volume by key and channel, pan to any note of a key on any channel
 /// (wildcards), each while its note sounds.

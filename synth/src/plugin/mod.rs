@@ -346,6 +346,34 @@ impl ClapPlugin for Sirenade {
         max_voice_capacity: MAX_VOICES as u32,
         supports_overlapping_voices: true,
     });
+
+    /// Pages of eight parameters for a host's hardware knobs (CLAP remote controls: Bitwig maps
+    /// them to its controllers): the latent directions first, where the sound is shaped.
+    fn remote_controls(&self, context: &mut impl RemoteControlsContext) {
+        let p = &self.params;
+        context.add_section("Sirenade", |section| {
+            section.add_page("Latents", |page| {
+                for latent in &p.latents {
+                    page.add_param(&latent.value);
+                }
+            });
+            section.add_page("Sound", |page| {
+                page.add_param(&p.sound);
+                page.add_param(&p.morph_to);
+                page.add_param(&p.morph);
+                page.add_param(&p.gain);
+                page.add_param(&p.attack);
+                page.add_param(&p.release);
+                page.add_param(&p.bend_range);
+                page.add_param(&p.voices);
+            });
+            section.add_page("Setup", |page| {
+                page.add_param(&p.preset_slot);
+                page.add_param(&p.render_rate);
+                page.add_param(&p.key_tracking);
+            });
+        });
+    }
 }
 
 impl Vst3Plugin for Sirenade {
