@@ -27,14 +27,14 @@ pub struct Note {
 pub enum ChannelChange {
     /// Pitch bend, −1 to 1 (see [`Engine::pitch_bend`]).
     PitchBend(f32),
-    /// Sustain pedal (CC 64) down or up.
-    Sustain(bool),
-    /// CC 121: centre the bend, lift the pedal.
-    ResetControllers,
-    /// CC 123: release every note.
-    AllNotesOff,
-    /// CC 120: cut every note.
-    AllSoundOff,
+    /// A control change with its 7-bit value (see [`Engine::control_change`] for those the
+    /// engine acts on: sustain pedal, CC 120/121/123, RPN 0 bend ranges, MPE configuration).
+    Control {
+        /// Controller number.
+        controller: u8,
+        /// Its value, 0..=127.
+        value: u8,
+    },
 }
 
 /// A channel message at a frame.
@@ -261,10 +261,9 @@ fn apply(engine: &mut Engine, event: &Event) {
         Event::Off(n) => engine.note_off(NoteSelector::note(n.channel, n.key)),
         Event::Change(channel, change) => match change {
             ChannelChange::PitchBend(bend) => engine.pitch_bend(channel, bend),
-            ChannelChange::Sustain(down) => engine.sustain_pedal(channel, down),
-            ChannelChange::ResetControllers => engine.reset_controllers(channel),
-            ChannelChange::AllNotesOff => engine.all_notes_off(channel),
-            ChannelChange::AllSoundOff => engine.all_sound_off(channel),
+            ChannelChange::Control { controller, value } => {
+                engine.control_change(channel, controller, value)
+            }
         },
         Event::Expression(notes, value) => match value {
             ExpressionValue::Tuning(semitones) => engine.note_tuning(notes, semitones),
@@ -430,13 +429,10 @@ pub fn read_midi(path: &Path, sample_rate: f32) -> Result<Performance, MidiError
                                 Some(ChannelChange::PitchBend(f32::from(bend.as_int()) / 8192.0))
                             }
                             midly::MidiMessage::Controller { controller, value } => {
-                                match controller.as_int() {
-                                    64 => Some(ChannelChange::Sustain(value.as_int() >= 64)),
-                                    120 => Some(ChannelChange::AllSoundOff),
-                                    121 => Some(ChannelChange::ResetControllers),
-                                    123 => Some(ChannelChange::AllNotesOff),
-                                    _ => None,
-                                }
+                                Some(ChannelChange::Control {
+                                    controller: controller.as_int(),
+                                    value: value.as_int(),
+                                })
                             }
                             _ => None,
                         };

@@ -52,6 +52,12 @@ fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
             engine.modulate_voice(4, ModTarget::Morph, 0.5);
             engine.render(&mut left, &mut right, &gain);
             engine.sustain_pedal(0, false);
+            // RPN 0 (a bend range), then an MPE Configuration Message (a lower zone).
+            for (controller, value) in [(101, 0), (100, 0), (6, 12), (38, 50), (100, 6), (6, 15)] {
+                engine.control_change(0, controller, value);
+            }
+            engine.pitch_bend(0, -0.3);
+            engine.render(&mut left, &mut right, &gain);
             engine.reset_controllers(0);
             engine.all_notes_off(0);
             engine.all_sound_off(1);

@@ -174,27 +174,40 @@ fn midi_files_follow_their_tempo_map() {
     assert!(samples.iter().all(|x| x.is_finite()));
 }
 
-/// On channel 2: a CC 7 (volume, which the renderer ignores), the wheel full up, the pedal
-/// down, key 60 from 0 to 1 s, the pedal up at 2 s.
-fn write_bent_midi(path: &Path) {
+/// On channel 2: a bend range of `rpn_range` semitones by RPN 0 when given, a CC 7 (volume,
+/// which the engine ignores), the wheel full up, the pedal down, key 60 from 0 to 1 s, the
+/// pedal up at 2 s.
+fn write_bent_midi(path: &Path, rpn_range: Option<u8>) {
     use midi::{at, bend, controller, note_off, note_on};
-    let track = vec![
-        at(0, controller(2, 7, 100)),
-        at(0, bend(2, 16_383)),
-        at(0, controller(2, 64, 127)),
-        at(0, note_on(2, 60)),
-        at(960, note_off(2, 60)),
-        at(960, controller(2, 64, 0)),
-    ];
+    let rpn = rpn_range.map_or_else(Vec::new, |range| {
+        vec![
+            at(0, controller(2, 101, 0)),
+            at(0, controller(2, 100, 0)),
+            at(0, controller(2, 6, range)),
+        ]
+    });
+    let track = [
+        rpn,
+        vec![
+            at(0, controller(2, 7, 100)),
+            at(0, bend(2, 16_383)),
+            at(0, controller(2, 64, 127)),
+            at(0, note_on(2, 60)),
+            at(960, note_off(2, 60)),
+            at(960, controller(2, 64, 0)),
+        ],
+    ]
+    .concat();
     midi::save(path, 480, track);
 }
 
 #[test]
 fn midi_pitch_bend_and_pedal_are_rendered() {
+    use sirenade_synth::engine::channels::cc;
     use sirenade_synth::offline::{read_midi, ChannelChange, ControlChange};
     let dir = tempfile::tempdir().unwrap();
     let midi = dir.path().join("bent.mid");
-    write_bent_midi(&midi);
+    write_bent_midi(&midi, None);
     let performance = read_midi(&midi, 48_000.0).unwrap();
     assert_eq!(performance.notes.len(), 1);
     assert_eq!(performance.notes[0].channel, 2);
@@ -207,14 +220,33 @@ fn midi_pitch_bend_and_pedal_are_rendered() {
     assert_eq!(
         performance.changes,
         [
+            at(
+                0,
+                ChannelChange::Control {
+                    controller: 7,
+                    value: 100
+                }
+            ),
             at(0, ChannelChange::PitchBend(8_191.0 / 8_192.0)),
-            at(0, ChannelChange::Sustain(true)),
-            at(96_000, ChannelChange::Sustain(false)),
+            at(
+                0,
+                ChannelChange::Control {
+                    controller: cc::SUSTAIN,
+                    value: 127
+                }
+            ),
+            at(
+                96_000,
+                ChannelChange::Control {
+                    controller: cc::SUSTAIN,
+                    value: 0
+                }
+            ),
         ]
     );
     // The note is held by the pedal past its note-off at 1 s; its clip ends it first. With
     // the wheel full up over 12 semitones the clip runs at (almost) twice the speed.
-    let length = |range: &str| {
+    let render = |midi: &Path, range: &str| {
         let out = dir.path().join(format!("bent-{range}.wav"));
         let o = synth(&[
             "render",
@@ -229,16 +261,24 @@ fn midi_pitch_bend_and_pedal_are_rendered() {
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let (_, samples) = read_stereo(&out);
-        let last = samples.iter().rposition(|x| *x != 0.0).unwrap() / 2;
         assert!(samples.iter().all(|x| x.is_finite()));
-        last
+        samples
     };
-    let (unbent, octave) = (length("0"), length("12"));
+    let length = |samples: &[f32]| samples.iter().rposition(|x| *x != 0.0).unwrap() / 2;
+    let bent_12 = render(&midi, "12");
+    let (unbent, octave) = (length(&render(&midi, "0")), length(&bent_12));
     assert!(unbent > 40_000, "unbent clip sounds until {unbent}");
     let ratio = unbent as f64 / octave as f64;
     assert!(
         (1.95..2.05).contains(&ratio),
         "{unbent} / {octave} = {ratio}"
+    );
+    // The same range set by RPN 0 in the file, at the default `--bend-range`: the same render.
+    let rpn_midi = dir.path().join("rpn.mid");
+    write_bent_midi(&rpn_midi, Some(12));
+    assert!(
+        render(&rpn_midi, "2") == bent_12,
+        "RPN 0 sets the channel's range"
     );
     let o = synth(&["render", "--bend-range", "60", "--out", "x.wav"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--bend-range 60"));

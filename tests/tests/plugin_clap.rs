@@ -13,6 +13,7 @@ use clack_extensions::note_ports::NoteDialects;
 use clack_extensions::params::ParamInfoFlags;
 use clack_host::events::event_types::NoteExpressionType;
 use serde_json::Value;
+use sirenade_synth::engine::channels::cc;
 use sirenade_synth::engine::{Controls, NoteSelector, Sound};
 use sirenade_synth::offline::{
     render_notes, render_performance, ChannelChange, ControlChange, ExpressionValue, Note,
@@ -574,23 +575,48 @@ fn polyphonic_modulation_moves_the_controls_of_its_voice() {
 }
 
 /// MIDI pitch bend and sustain pedal reach the engine exactly as the offline renderer applies
-/// them from a MIDI file: the wheel full up and back to its centre, the pedal holding notes
-/// past their note-offs.
+/// them from a MIDI file: a bend range of 7 semitones and 25 cents set by RPN 0, the wheel
+/// full up and back to its centre, the pedal holding notes past their note-offs.
 #[test]
 fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
     let (_dir, mut host) = load();
     let sample_rate = 48_000.0;
     let frames = (sample_rate * RENDER_SECONDS) as usize;
     let notes = test_notes(frames);
+    let control = |controller: u8, value: u8| {
+        (
+            50,
+            [0xB0, controller, value],
+            ChannelChange::Control { controller, value },
+        )
+    };
     let changes = [
-        (100, [0xB0, 64, 127], ChannelChange::Sustain(true)),
+        control(cc::RPN_MSB, 0),
+        control(cc::RPN_LSB, 0),
+        control(cc::DATA_ENTRY, 7),
+        control(cc::DATA_ENTRY_LSB, 25),
+        (
+            100,
+            [0xB0, 64, 127],
+            ChannelChange::Control {
+                controller: cc::SUSTAIN,
+                value: 127,
+            },
+        ),
         (
             2_000,
             [0xE0, 0x7F, 0x7F],
             ChannelChange::PitchBend(8_191.0 / 8_192.0),
         ),
         (6_000, [0xE0, 0x00, 0x40], ChannelChange::PitchBend(0.0)),
-        (9_000, [0xB0, 64, 0], ChannelChange::Sustain(false)),
+        (
+            9_000,
+            [0xB0, 64, 0],
+            ChannelChange::Control {
+                controller: cc::SUSTAIN,
+                value: 0,
+            },
+        ),
     ];
     let mut events = note_events(&notes);
     events.extend(

@@ -3,6 +3,7 @@
 //! `sirenade_tests::plugin_bundle`) laid out as `Sirenade.vst3`, loaded through
 //! `GetPluginFactory` by the test host in `sirenade_tests::vst3_host`.
 
+use sirenade_synth::engine::channels::cc;
 use sirenade_synth::engine::{Controls, NoteSelector, Sound};
 use sirenade_synth::offline::{
     render_notes, render_performance, ChannelChange, ControlChange, ExpressionValue, Note,
@@ -220,7 +221,13 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
     let performance = Performance {
         notes: vec![note],
         changes: vec![
-            change(64, ChannelChange::Sustain(true)),
+            change(
+                64,
+                ChannelChange::Control {
+                    controller: cc::SUSTAIN,
+                    value: 127,
+                },
+            ),
             change(bend_at, ChannelChange::PitchBend(8_191.0 / 8_192.0)),
         ],
         ..Performance::default()

@@ -1,6 +1,7 @@
 //! The voice engine the plugin and the offline renderer share: notes in, stereo samples out.
 //!
 //! - [`controls`]: the sound parameters as plain values.
+//! - [`channels`]: the MIDI channels' bends, bend ranges (RPN 0), pedals and MPE zones.
 //! - [`sound`]: a preset made playable (note → item, controls → latent).
 //! - `voice` / [`envelope`]: one note's clip and amplitude; [`expression`]: its own tuning,
 //!   volume and pan, and which notes an event addresses; [`modulation`]: its own offsets of
@@ -12,6 +13,7 @@
 //! voices render their clips in fixed segments on their own clocks and read the controls at
 //! each segment's start.
 
+pub mod channels;
 pub mod controls;
 pub mod envelope;
 pub mod expression;
@@ -22,6 +24,8 @@ mod voice;
 
 use std::sync::Arc;
 
+pub use channels::CHANNELS;
+use channels::{Channels, NoteAction};
 pub use controls::{Controls, RenderRate, LATENT_CONTROLS, MAX_VOICES};
 use envelope::Envelope;
 use expression::Expression;
@@ -57,36 +61,6 @@ impl Bank {
     }
 }
 
-/// MIDI channels, each with its own pitch bend and sustain pedal.
-pub const CHANNELS: usize = 16;
-
-/// What a MIDI channel's controllers say, as they apply to its notes.
-#[derive(Debug, Clone, Copy)]
-struct Channel {
-    /// Pitch bend, −1 (full down) to 1 (full up).
-    bend: f32,
-    /// The speed factor it gives at the current `Bend range`: 2^(bend · range / 12).
-    speed: f64,
-    /// Sustain pedal down.
-    pedal: bool,
-}
-
-impl Channel {
-    const CENTRED: Channel = Channel {
-        bend: 0.0,
-        speed: 1.0,
-        pedal: false,
-    };
-
-    fn set_speed(&mut self, range: f32) {
-        self.speed = if self.bend == 0.0 {
-            1.0
-        } else {
-            (f64::from(self.bend) * f64::from(range) / 12.0).exp2()
-        };
-    }
-}
-
 /// The model's sample rate as f64.
 const NATIVE_RATE: f64 = sirenade_common::SAMPLE_RATE as f64;
 
@@ -109,8 +83,8 @@ pub struct Engine {
     log: EndedLog,
     /// Frames with a sample replaced by zero because it was not finite (diagnostics).
     nonfinite_samples: u64,
-    /// Pitch bend and sustain pedal per MIDI channel.
-    channels: [Channel; CHANNELS],
+    /// Pitch bend, bend range, sustain pedal and MPE zone of each MIDI channel.
+    channels: Channels,
 }
 
 /// Voices that ended since the last [`Engine::drain_ended`], with the sample they ended at.
@@ -174,7 +148,7 @@ impl Engine {
             ages: 0,
             log: EndedLog::new(),
             nonfinite_samples: 0,
-            channels: [Channel::CENTRED; CHANNELS],
+            channels: Channels::new(controls.bend_range),
         }
     }
 
@@ -208,9 +182,7 @@ impl Engine {
             self.restart_stream();
         }
         if controls.bend_range != self.controls.bend_range {
-            for channel in &mut self.channels {
-                channel.set_speed(controls.bend_range);
-            }
+            self.channels.set_default_range(controls.bend_range);
         }
         self.controls = *controls;
     }
@@ -223,7 +195,7 @@ impl Engine {
         if self.retired.is_none() {
             self.retired = self.fading.take();
         }
-        self.channels = [Channel::CENTRED; CHANNELS];
+        self.channels.reset_performance();
         self.restart_stream();
     }
 
@@ -335,10 +307,7 @@ impl Engine {
         for voice in &mut self.bank.voices {
             let Some(start) = voice.start else { continue };
             if notes.matches(&start.tag) && voice.envelope.is_held() {
-                let pedal = channels
-                    .get(usize::from(start.tag.channel))
-                    .is_some_and(|c| c.pedal);
-                if pedal {
+                if channels.pedal(start.tag.channel) {
                     voice.pedal_held = true;
                 } else {
                     voice.envelope.release(release, rate);
@@ -388,32 +357,47 @@ impl Engine {
         }
     }
 
-    /// Sets a channel's pitch bend, −1 (down) to 1 (up), `Bend range` semitones at the ends.
-    /// Its notes change speed — their pitch, exactly, by evaluating the function at other
-    /// times — from their next segment on (at most 64 samples later). Out-of-range values are
-    /// clamped, non-finite ones centre the bend.
+    /// Sets a channel's pitch bend, −1 (down) to 1 (up), its bend range (`Bend range`, or
+    /// the channel's own from RPN 0 or an MPE configuration) in semitones at the ends. Its
+    /// notes — and, on an MPE zone's master channel, the zone's notes — change speed (their
+    /// pitch, exactly, by evaluating the function at other times) from their next segment on
+    /// (at most 64 samples later). Out-of-range values are clamped, non-finite ones centre
+    /// the bend.
     pub fn pitch_bend(&mut self, channel: u8, bend: f32) {
-        let range = self.controls.bend_range;
-        if let Some(c) = self.channel_mut(channel) {
-            c.bend = if bend.is_finite() {
-                bend.clamp(-1.0, 1.0)
-            } else {
-                0.0
-            };
-            c.set_speed(range);
-        }
+        self.channels.pitch_bend(channel, bend);
     }
 
     /// Presses or lifts a channel's sustain pedal (MIDI CC 64). Lifting it releases the notes
     /// whose note-off came while it was down.
     pub fn sustain_pedal(&mut self, channel: u8, down: bool) {
-        let Some(c) = self.channel_mut(channel) else {
-            return;
-        };
-        c.pedal = down;
-        if down {
-            return;
+        if self.channels.set_pedal(channel, down) {
+            self.release_pedalled(channel);
         }
+    }
+
+    /// Centres a channel's pitch bend and lifts its pedal (MIDI CC 121, "reset all
+    /// controllers"; the channel's bend range stays, as MIDI's RP-015 asks).
+    pub fn reset_controllers(&mut self, channel: u8) {
+        if self.channels.reset_controllers(channel) {
+            self.release_pedalled(channel);
+        }
+    }
+
+    /// A MIDI control change (7-bit value): sustain pedal (64), all sound off (120), reset all
+    /// controllers (121), all notes off (123), and RPN 0 (pitch bend sensitivity: 101/100
+    /// select it, 6 and 38 give semitones and cents) and RPN 6 (the MPE Configuration
+    /// Message, on channel 0 or 15). Other controllers are ignored.
+    pub fn control_change(&mut self, channel: u8, controller: u8, value: u8) {
+        match self.channels.control_change(channel, controller, value) {
+            Some(NoteAction::PedalLifted) => self.release_pedalled(channel),
+            Some(NoteAction::AllNotesOff) => self.all_notes_off(channel),
+            Some(NoteAction::AllSoundOff) => self.all_sound_off(channel),
+            None => {}
+        }
+    }
+
+    /// Releases the notes of `channel` that its sustain pedal held.
+    fn release_pedalled(&mut self, channel: u8) {
         let rate = self.voice_rate() as f32;
         let release = self.controls.release_s;
         for voice in &mut self.bank.voices {
@@ -424,13 +408,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    /// Centres a channel's pitch bend and lifts its pedal (MIDI CC 121, "reset all
-    /// controllers").
-    pub fn reset_controllers(&mut self, channel: u8) {
-        self.sustain_pedal(channel, false);
-        self.pitch_bend(channel, 0.0);
     }
 
     /// Releases every note of a channel, pedal or not (MIDI CC 123, "all notes off").
@@ -453,10 +430,6 @@ impl Engine {
             }
         }
         self.collect_ended(0);
-    }
-
-    fn channel_mut(&mut self, channel: u8) -> Option<&mut Channel> {
-        self.channels.get_mut(usize::from(channel))
     }
 
     /// Cuts the notes `notes` addresses at once (a host's choke).
@@ -570,9 +543,7 @@ impl Engine {
             let sound = &*bank.sound;
             for voice in &mut bank.voices {
                 if let Some(channel) = voice.channel() {
-                    let bend = channels
-                        .get(usize::from(channel))
-                        .map_or(1.0, |ch| ch.speed);
+                    let bend = channels.speed(channel);
                     let x = voice.next_sample(sound, c, bend * voice.expression.speed);
                     let [gl, gr] = voice.expression.next_gains();
                     sum[0] += x * gl;

@@ -277,12 +277,23 @@ fn a_new_preset_fades_the_old_voices_and_plays_new_notes() {
     assert!(l.iter().any(|&x| x != 0.0));
 }
 
-/// Renders `frames` samples at 48 kHz of one note of `key` (note id 0), calling
-/// `at(engine, frame)` before every 64-sample block (the voices' segment length); returns the
-/// left and right channels and the frame by which every voice had ended.
+/// Renders `frames` samples at 48 kHz of one note of `key` (note id 0) on MIDI channel 0,
+/// calling `at(engine, frame)` before every 64-sample block (the voices' segment length);
+/// returns the left and right channels and the frame by which every voice had ended.
 fn render_stereo_with(
     controls: Controls,
     key: u8,
+    frames: usize,
+    at: impl FnMut(&mut Engine, usize),
+) -> ([Vec<f32>; 2], usize) {
+    render_on_channel(controls, key, 0, frames, at)
+}
+
+/// [`render_stereo_with`] with the note on `channel`.
+fn render_on_channel(
+    controls: Controls,
+    key: u8,
+    channel: u8,
     frames: usize,
     mut at: impl FnMut(&mut Engine, usize),
 ) -> ([Vec<f32>; 2], usize) {
@@ -292,7 +303,7 @@ fn render_stereo_with(
     for start in (0..frames).step_by(64) {
         at(&mut engine, start);
         if start == 0 {
-            engine.note_on(key, 1.0, Some(0), 0);
+            engine.note_on(key, 1.0, Some(0), channel);
         }
         let end = (start + 64).min(frames);
         engine.render(&mut left[start..end], &mut right[start..end], &[]);
@@ -667,4 +678,46 @@ fn per_voice_modulation_equals_the_control_moved_for_that_voice() {
     });
     assert_ne!(top[..64], clamped[..64]);
     assert_eq!(top[128..], clamped[128..]);
+}
+
+#[test]
+fn rpn_bend_ranges_and_mpe_master_bends_move_notes_exactly() {
+    let key = item0_key();
+    let controls = plain_controls();
+    // Reference: channel 0's own wheel full up with `Bend range` 12 from frame 4,800.
+    let (octave, _) = render_with(octave_bend_controls(), key, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.pitch_bend(0, 1.0);
+        }
+    });
+    // The same range from RPN 0 on the note's channel, `Bend range` left at 2.
+    let (rpn, _) = render_with(controls, key, 24_000, |engine, frame| match frame {
+        0 => {
+            for (controller, value) in [(101, 0), (100, 0), (6, 12)] {
+                engine.control_change(0, controller, value);
+            }
+        }
+        4_800 => engine.pitch_bend(0, 1.0),
+        _ => {}
+    });
+    assert_eq!(octave, rpn);
+    // An MPE lower zone (its configuration on channel 0, MIDI's channel 1, with 15 member
+    // channels): the master's bend, over MPE's master range of 2 semitones, moves a note on a
+    // member channel exactly as the member's own bend over `Bend range` 2 would.
+    let ([two_up, _], _) = render_on_channel(controls, key, 3, 24_000, |engine, frame| {
+        if frame == 4_800 {
+            engine.pitch_bend(3, 1.0);
+        }
+    });
+    let ([master_bent, _], _) =
+        render_on_channel(controls, key, 3, 24_000, |engine, frame| match frame {
+            0 => {
+                for (controller, value) in [(101, 0), (100, 6), (6, 15)] {
+                    engine.control_change(0, controller, value);
+                }
+            }
+            4_800 => engine.pitch_bend(0, 1.0),
+            _ => {}
+        });
+    assert_eq!(two_up, master_bent);
 }

@@ -78,6 +78,11 @@ fn bend_of(normalized: f32) -> f32 {
     (raw - 8_192.0) / 8_192.0
 }
 
+/// A control change's value as nice-plug normalises it (value / 127) back on MIDI's 7 bits.
+fn cc_value_of(normalized: f32) -> u8 {
+    (normalized.clamp(0.0, 1.0) * 127.0).round() as u8
+}
+
 /// The notes an event addresses: its note id, channel and key, each of which CLAP may leave as
 /// a wildcard.
 fn selector(voice_id: VoiceID, channel: Channel, key: Key) -> NoteSelector {
@@ -152,13 +157,7 @@ impl Sirenade {
             }
             NoteEvent::MidiCC {
                 channel, cc, value, ..
-            } => match cc {
-                control_change::DAMPER_PEDAL => engine.sustain_pedal(channel, value >= 0.5),
-                control_change::RESET_ALL_CONTROLLERS => engine.reset_controllers(channel),
-                control_change::ALL_NOTES_OFF => engine.all_notes_off(channel),
-                control_change::ALL_SOUND_OFF => engine.all_sound_off(channel),
-                _ => {}
-            },
+            } => engine.control_change(channel, cc, cc_value_of(value)),
             _ => {}
         }
     }
@@ -384,7 +383,17 @@ impl Vst3Plugin for Sirenade {
 
 #[cfg(test)]
 mod tests {
-    use super::bend_of;
+    use super::{bend_of, cc_value_of};
+
+    /// Every 7-bit controller value, normalised as nice-plug does, comes back exactly.
+    #[test]
+    fn control_values_are_read_back_on_seven_bits() {
+        for v in 0..=127u8 {
+            assert_eq!(cc_value_of(f32::from(v) / 127.0), v);
+        }
+        assert_eq!(cc_value_of(2.0), 127);
+        assert_eq!(cc_value_of(f32::NAN), 0);
+    }
 
     /// The 14-bit wheel positions a host sends, normalised as nice-plug does.
     #[test]
