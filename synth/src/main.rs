@@ -131,6 +131,15 @@ struct RenderArgs {
     /// Semitones a full pitch bend of the MIDI file moves its notes, each way (0..48).
     #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_BEND_RANGE)]
     bend_range: f32,
+    /// The latent (1..8) a note's pressure moves (MIDI channel or key aftertouch), 0 for none.
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_PRESSURE_TO)]
+    pressure_to: usize,
+    /// The latent (1..8) a note's slide moves (CC 74), 0 for none.
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_SLIDE_TO)]
+    slide_to: usize,
+    /// Standard deviations full pressure or a full slide moves its latent (0..3).
+    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_EXPRESSION_DEPTH)]
+    expression_depth: f32,
     /// Output WAV (32-bit float, stereo).
     #[arg(long)]
     out: PathBuf,
@@ -210,6 +219,20 @@ fn render(args: RenderArgs) -> Result<()> {
             args.bend_range
         );
     }
+    for (flag, target) in [
+        ("--pressure-to", args.pressure_to),
+        ("--slide-to", args.slide_to),
+    ] {
+        if target > LATENT_CONTROLS {
+            bail!("{flag} {target}: must be 0 (none) or a latent from 1 to {LATENT_CONTROLS}");
+        }
+    }
+    if !(0.0..=LATENT_RANGE).contains(&args.expression_depth) {
+        bail!(
+            "--expression-depth {}: must be between 0 and {LATENT_RANGE} standard deviations",
+            args.expression_depth
+        );
+    }
     let rate = args.rate as f32;
     let controls = Controls {
         sound: item,
@@ -230,6 +253,9 @@ fn render(args: RenderArgs) -> Result<()> {
             Rate::Native => RenderRate::Native,
         },
         bend_range: args.bend_range,
+        pressure_to: args.pressure_to,
+        slide_to: args.slide_to,
+        expression_depth: args.expression_depth,
     };
     let performance = match &args.midi {
         Some(path) => {

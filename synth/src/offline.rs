@@ -28,12 +28,22 @@ pub enum ChannelChange {
     /// Pitch bend, −1 to 1 (see [`Engine::pitch_bend`]).
     PitchBend(f32),
     /// A control change with its 7-bit value (see [`Engine::control_change`] for those the
-    /// engine acts on: sustain pedal, CC 120/121/123, RPN 0 bend ranges, MPE configuration).
+    /// engine acts on: sustain pedal, slide, CC 120/121/123, RPN 0 bend ranges, MPE
+    /// configuration).
     Control {
         /// Controller number.
         controller: u8,
         /// Its value, 0..=127.
         value: u8,
+    },
+    /// Channel aftertouch, 0..1 (see [`Engine::channel_pressure`]).
+    Pressure(f32),
+    /// Polyphonic aftertouch of one key, 0..1 (see [`Engine::note_pressure`]).
+    KeyPressure {
+        /// MIDI key.
+        key: u8,
+        /// Its pressure.
+        pressure: f32,
     },
 }
 
@@ -58,6 +68,10 @@ pub enum ExpressionValue {
     Volume(f32),
     /// Pan, −1 (left) to 1 (right).
     Pan(f32),
+    /// Pressure, 0..1 (see [`Engine::note_pressure`]).
+    Pressure(f32),
+    /// Slide, −1..1 (see [`Engine::note_slide`]).
+    Slide(f32),
 }
 
 /// A note expression at a frame, for the sounding notes it addresses.
@@ -264,11 +278,17 @@ fn apply(engine: &mut Engine, event: &Event) {
             ChannelChange::Control { controller, value } => {
                 engine.control_change(channel, controller, value)
             }
+            ChannelChange::Pressure(pressure) => engine.channel_pressure(channel, pressure),
+            ChannelChange::KeyPressure { key, pressure } => {
+                engine.note_pressure(NoteSelector::note(channel, key), pressure)
+            }
         },
         Event::Expression(notes, value) => match value {
             ExpressionValue::Tuning(semitones) => engine.note_tuning(notes, semitones),
             ExpressionValue::Volume(gain) => engine.note_volume(notes, gain),
             ExpressionValue::Pan(pan) => engine.note_pan(notes, pan),
+            ExpressionValue::Pressure(pressure) => engine.note_pressure(notes, pressure),
+            ExpressionValue::Slide(slide) => engine.note_slide(notes, slide),
         },
     }
 }
@@ -432,6 +452,15 @@ pub fn read_midi(path: &Path, sample_rate: f32) -> Result<Performance, MidiError
                                 Some(ChannelChange::Control {
                                     controller: controller.as_int(),
                                     value: value.as_int(),
+                                })
+                            }
+                            midly::MidiMessage::ChannelAftertouch { vel } => {
+                                Some(ChannelChange::Pressure(f32::from(vel.as_int()) / 127.0))
+                            }
+                            midly::MidiMessage::Aftertouch { key, vel } => {
+                                Some(ChannelChange::KeyPressure {
+                                    key: key.as_int(),
+                                    pressure: f32::from(vel.as_int()) / 127.0,
                                 })
                             }
                             _ => None,

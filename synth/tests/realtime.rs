@@ -57,6 +57,10 @@ fn notes_controls_rendering_and_preset_swaps_allocate_nothing() {
                 engine.control_change(0, controller, value);
             }
             engine.pitch_bend(0, -0.3);
+            engine.channel_pressure(0, 0.7);
+            engine.control_change(0, 74, 20);
+            engine.note_pressure(by_id, 0.2);
+            engine.note_slide(whole_channel, 0.4);
             engine.render(&mut left, &mut right, &gain);
             engine.reset_controllers(0);
             engine.all_notes_off(0);

@@ -76,6 +76,22 @@ mod midi {
         channel(ch, MidiMessage::PitchBend { bend })
     }
 
+    /// Channel aftertouch.
+    pub fn channel_pressure(ch: u8, value: u8) -> Kind {
+        channel(
+            ch,
+            MidiMessage::ChannelAftertouch {
+                vel: u7::new(value),
+            },
+        )
+    }
+
+    /// Polyphonic aftertouch of one key.
+    pub fn key_pressure(ch: u8, key: u8, value: u8) -> Kind {
+        let (key, vel) = (u7::new(key), u7::new(value));
+        channel(ch, MidiMessage::Aftertouch { key, vel })
+    }
+
     /// A tempo change.
     pub fn tempo(microseconds_per_beat: u32) -> Kind {
         TrackEventKind::Meta(MetaMessage::Tempo(u24::new(microseconds_per_beat)))
@@ -282,6 +298,78 @@ fn midi_pitch_bend_and_pedal_are_rendered() {
     );
     let o = synth(&["render", "--bend-range", "60", "--out", "x.wav"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--bend-range 60"));
+}
+
+/// Aftertouch in a MIDI file moves the latent `--pressure-to` names; routed nowhere, it
+/// changes nothing.
+#[test]
+fn midi_aftertouch_is_read_and_moves_its_latent() {
+    use midi::{at, channel_pressure, key_pressure, note_off, note_on};
+    use sirenade_synth::offline::{read_midi, ChannelChange, ControlChange};
+    let dir = tempfile::tempdir().unwrap();
+    let pressed = dir.path().join("pressed.mid");
+    midi::save(
+        &pressed,
+        480,
+        vec![
+            at(0, channel_pressure(1, 127)),
+            at(0, note_on(1, 60)),
+            at(240, key_pressure(1, 60, 64)),
+            at(240, note_off(1, 60)),
+        ],
+    );
+    let plain = dir.path().join("plain.mid");
+    midi::save(
+        &plain,
+        480,
+        vec![at(0, note_on(1, 60)), at(480, note_off(1, 60))],
+    );
+    let performance = read_midi(&pressed, 48_000.0).unwrap();
+    assert_eq!(
+        performance.changes,
+        [
+            ControlChange {
+                frame: 0,
+                channel: 1,
+                change: ChannelChange::Pressure(1.0),
+            },
+            ControlChange {
+                frame: 12_000,
+                channel: 1,
+                change: ChannelChange::KeyPressure {
+                    key: 60,
+                    pressure: 64.0 / 127.0,
+                },
+            },
+        ]
+    );
+    let render = |midi: &Path, pressure_to: &str| {
+        let out = dir.path().join(format!("out-{pressure_to}.wav"));
+        let o = synth(&[
+            "render",
+            "--midi",
+            midi.to_str().unwrap(),
+            "--pressure-to",
+            pressure_to,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        read_stereo(&out).1
+    };
+    let reference = render(&plain, "1");
+    assert!(
+        render(&pressed, "1") != reference,
+        "pressure moves Latent 1"
+    );
+    assert!(
+        render(&pressed, "0") == reference,
+        "routed nowhere: no change"
+    );
+    let o = synth(&["render", "--pressure-to", "9", "--out", "x.wav"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--pressure-to 9"));
+    let o = synth(&["render", "--expression-depth", "4", "--out", "x.wav"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--expression-depth 4"));
 }
 
 #[test]

@@ -7,7 +7,7 @@ pub mod plugin_bundle;
 pub mod vst3_host;
 
 /// The plugin's parameter names, in the order hosts list them.
-pub const PARAMETER_NAMES: [&str; 19] = [
+pub const PARAMETER_NAMES: [&str; 22] = [
     "Preset",
     "Sound",
     "Morph to",
@@ -27,4 +27,7 @@ pub const PARAMETER_NAMES: [&str; 19] = [
     "Key tracking",
     "Render rate",
     "Bend range",
+    "Pressure to",
+    "Slide to",
+    "Expression depth",
 ];

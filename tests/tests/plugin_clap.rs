@@ -397,16 +397,24 @@ fn remote_control_pages_put_the_latents_on_the_knobs() {
     .map(id);
     assert_eq!(pages[1].param_ids, sound);
     assert_eq!(
-        pages[2].param_ids[..3],
-        ["Preset", "Render rate", "Key tracking"].map(id)
+        pages[2].param_ids[..6],
+        [
+            "Preset",
+            "Render rate",
+            "Key tracking",
+            "Pressure to",
+            "Slide to",
+            "Expression depth"
+        ]
+        .map(id)
     );
-    assert!(pages[2].param_ids[3..].iter().all(Option::is_none));
+    assert!(pages[2].param_ids[6..].iter().all(Option::is_none));
     assert!(pages.iter().all(|p| p.section == "Sirenade"));
 }
 
-/// CLAP note expressions reach the engine as the offline renderer applies them: tuning
-/// addressed by note id, volume by key and channel, pan to any note of a key on any channel
-/// (wildcards), each while its note sounds.
+/// CLAP note expressions reach the engine as the offline renderer applies them: tuning and
+/// pressure addressed by note id, volume and brightness (the slide) by key and channel, pan
+/// to any note of a key on any channel (wildcards), each while its note sounds.
 #[test]
 fn note_expressions_match_the_offline_renderer() {
     let (_dir, mut host) = load();
@@ -437,6 +445,20 @@ fn note_expressions_match_the_offline_renderer() {
             0.1,
             ExpressionValue::Pan(-0.8),
         ),
+        (
+            2_000,
+            NoteExpressionType::Pressure,
+            (-1, 0, 1),
+            0.75,
+            ExpressionValue::Pressure(0.75),
+        ),
+        (
+            4_500,
+            NoteExpressionType::Brightness,
+            (64, 0, -1),
+            0.25,
+            ExpressionValue::Slide(-0.5),
+        ),
     ];
     let mut events = note_events(&notes);
     events.extend(
@@ -460,6 +482,8 @@ fn note_expressions_match_the_offline_renderer() {
             channel: None,
             key: Some(67),
         },
+        NoteSelector::note(0, notes[0].key),
+        NoteSelector::note(0, 64),
     ];
     let performance = Performance {
         notes: notes.clone(),
@@ -575,8 +599,9 @@ fn polyphonic_modulation_moves_the_controls_of_its_voice() {
 }
 
 /// MIDI pitch bend and sustain pedal reach the engine exactly as the offline renderer applies
-/// them from a MIDI file: a bend range of 7 semitones and 25 cents set by RPN 0, the wheel
-/// full up and back to its centre, the pedal holding notes past their note-offs.
+/// them from a MIDI file: a bend range of 7 semitones and 25 cents set by RPN 0, a slide
+/// (CC 74) and channel pressure, the wheel full up and back to its centre, the pedal holding
+/// notes past their note-offs.
 #[test]
 fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
     let (_dir, mut host) = load();
@@ -595,6 +620,8 @@ fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
         control(cc::RPN_LSB, 0),
         control(cc::DATA_ENTRY, 7),
         control(cc::DATA_ENTRY_LSB, 25),
+        control(cc::SLIDE, 100),
+        (3_000, [0xD0, 90, 0], ChannelChange::Pressure(90.0 / 127.0)),
         (
             100,
             [0xB0, 64, 127],

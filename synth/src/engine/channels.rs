@@ -1,7 +1,8 @@
 //! What the MIDI channels' controllers say about their notes: each channel's pitch bend and
 //! its range (the `Bend range` control, or the channel's own, set by RPN 0), its sustain
-//! pedal, and MPE zones (RPN 6, the MPE Configuration Message), where a zone's master-channel
-//! bend moves every note of its member channels too.
+//! pedal, its pressure and slide (channel aftertouch and CC 74, which MPE controllers send per
+//! note channel, also before the note starts), and MPE zones (RPN 6, the MPE Configuration
+//! Message), where a zone's master-channel bend moves every note of its member channels too.
 
 /// MIDI channels.
 pub const CHANNELS: usize = 16;
@@ -23,6 +24,8 @@ pub mod cc {
     pub const DATA_ENTRY_LSB: u8 = 38;
     /// Sustain pedal.
     pub const SUSTAIN: u8 = 64;
+    /// Sound controller 5, "brightness": MPE's slide (the Y axis), at rest at 64.
+    pub const SLIDE: u8 = 74;
     /// Non-registered parameter number, LSB (selecting one deselects the RPN).
     pub const NRPN_LSB: u8 = 98;
     /// Non-registered parameter number, MSB.
@@ -47,7 +50,7 @@ const RPN_MPE_CONFIGURATION: [u8; 2] = [0, 6];
 const RPN_NULL: [u8; 2] = [127, 127];
 
 /// What a controller asks of the sounding notes of its channel, beyond the channel's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum NoteAction {
     /// The sustain pedal came up: release the notes it held.
     PedalLifted,
@@ -55,6 +58,14 @@ pub(crate) enum NoteAction {
     AllNotesOff,
     /// Cut every note (CC 120).
     AllSoundOff,
+    /// The channel's slide changed (CC 74), −1..1: its notes take it.
+    Slide(f32),
+    /// The channel's controllers were reset (CC 121): its notes' pressure is 0; `lifted` says
+    /// whether the pedal came up.
+    Reset {
+        /// The sustain pedal came up.
+        lifted: bool,
+    },
 }
 
 /// One channel's controller state.
@@ -68,6 +79,10 @@ struct Channel {
     speed: f64,
     /// Sustain pedal down.
     pedal: bool,
+    /// Channel pressure, 0..1.
+    pressure: f32,
+    /// Slide (CC 74), −1..1.
+    slide: f32,
     /// The MPE zone master whose bend also moves this channel's notes.
     master: Option<u8>,
     /// The selected registered parameter (MSB, LSB); [`RPN_NULL`] when none.
@@ -82,6 +97,8 @@ impl Channel {
         range: None,
         speed: 1.0,
         pedal: false,
+        pressure: 0.0,
+        slide: 0.0,
         master: None,
         rpn: RPN_NULL,
         range_semitones: 0,
@@ -120,6 +137,8 @@ impl Channels {
             c.bend = 0.0;
             c.speed = 1.0;
             c.pedal = false;
+            c.pressure = 0.0;
+            c.slide = 0.0;
             c.rpn = RPN_NULL;
         }
     }
@@ -153,6 +172,22 @@ impl Channels {
             .is_some_and(|c| c.pedal)
     }
 
+    /// A channel's pressure (0..1) and slide (−1..1), which its new notes start with.
+    pub fn pressure_and_slide(&self, channel: u8) -> (f32, f32) {
+        self.channels
+            .get(usize::from(channel))
+            .map_or((0.0, 0.0), |c| (c.pressure, c.slide))
+    }
+
+    /// Sets a channel's pressure (0..1; clamped, non-finite values are ignored).
+    pub fn set_pressure(&mut self, channel: u8, pressure: f32) {
+        if let Some(c) = self.channels.get_mut(usize::from(channel)) {
+            if pressure.is_finite() {
+                c.pressure = pressure.clamp(0.0, 1.0);
+            }
+        }
+    }
+
     /// Sets a channel's pitch bend (−1..1; clamped, non-finite values centre it).
     pub fn pitch_bend(&mut self, channel: u8, bend: f32) {
         let default_range = self.default_range;
@@ -178,12 +213,14 @@ impl Channels {
         }
     }
 
-    /// Centres the bend, lifts the pedal and deselects the RPN (CC 121, as MIDI's RP-015
-    /// defines it: the bend range stays). True when the pedal came up.
+    /// Centres the bend, zeroes the pressure, lifts the pedal and deselects the RPN (CC 121,
+    /// as MIDI's RP-015 defines it: the bend range and the slide stay). True when the pedal
+    /// came up.
     pub fn reset_controllers(&mut self, channel: u8) -> bool {
         self.pitch_bend(channel, 0.0);
         if let Some(c) = self.channels.get_mut(usize::from(channel)) {
             c.rpn = RPN_NULL;
+            c.pressure = 0.0;
         }
         self.set_pedal(channel, false)
     }
@@ -201,9 +238,14 @@ impl Channels {
                 .then_some(NoteAction::PedalLifted),
             cc::ALL_SOUND_OFF => Some(NoteAction::AllSoundOff),
             cc::ALL_NOTES_OFF => Some(NoteAction::AllNotesOff),
-            cc::RESET_ALL_CONTROLLERS => self
-                .reset_controllers(channel)
-                .then_some(NoteAction::PedalLifted),
+            cc::RESET_ALL_CONTROLLERS => Some(NoteAction::Reset {
+                lifted: self.reset_controllers(channel),
+            }),
+            cc::SLIDE => {
+                let slide = slide_of(value);
+                self.channels[index].slide = slide;
+                Some(NoteAction::Slide(slide))
+            }
             cc::RPN_MSB => {
                 self.channels[index].rpn[0] = value;
                 None
@@ -273,6 +315,16 @@ impl Channels {
         for c in &mut self.channels {
             c.update_speed(default_range);
         }
+    }
+}
+
+/// A CC 74 value as a slide, −1..1, with MPE's resting 64 exactly 0.
+pub fn slide_of(value: u8) -> f32 {
+    let value = f32::from(value.min(127));
+    if value >= 64.0 {
+        (value - 64.0) / 63.0
+    } else {
+        (value - 64.0) / 64.0
     }
 }
 
@@ -373,6 +425,15 @@ mod tests {
     }
 
     #[test]
+    fn slides_rest_at_64_and_reach_both_ends() {
+        assert_eq!(slide_of(64), 0.0);
+        assert_eq!(slide_of(127), 1.0);
+        assert_eq!(slide_of(0), -1.0);
+        assert_eq!(slide_of(200), 1.0);
+        assert!((slide_of(96) - 32.0 / 63.0).abs() < 1e-7);
+    }
+
+    #[test]
     fn pedal_and_note_actions() {
         let mut c = Channels::new(2.0);
         assert_eq!(c.control_change(2, cc::SUSTAIN, 64), None);
@@ -391,6 +452,17 @@ mod tests {
             Some(NoteAction::AllSoundOff)
         );
         assert_eq!(c.control_change(16, cc::ALL_SOUND_OFF, 0), None);
+        assert_eq!(
+            c.control_change(2, cc::SLIDE, 127),
+            Some(NoteAction::Slide(1.0))
+        );
+        c.set_pressure(2, 0.5);
+        assert_eq!(c.pressure_and_slide(2), (0.5, 1.0));
+        assert_eq!(
+            c.control_change(2, cc::RESET_ALL_CONTROLLERS, 0),
+            Some(NoteAction::Reset { lifted: false })
+        );
+        assert_eq!(c.pressure_and_slide(2), (0.0, 1.0), "the slide stays");
         assert_eq!(c.control_change(2, 7, 100), None);
     }
 }

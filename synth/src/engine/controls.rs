@@ -33,6 +33,13 @@ pub const DEFAULT_BEND_RANGE: f32 = 2.0;
 /// Largest `Bend range`, semitones each way: 48, the MPE default of a note's own channel.
 pub const MAX_BEND_RANGE: f32 = 48.0;
 
+/// Default `Pressure to`: the first latent direction (the one the training set varies most).
+pub const DEFAULT_PRESSURE_TO: usize = 1;
+/// Default `Slide to`: the second latent direction.
+pub const DEFAULT_SLIDE_TO: usize = 2;
+/// Default `Expression depth`, standard deviations.
+pub const DEFAULT_EXPRESSION_DEPTH: f32 = 1.0;
+
 /// One block's sound parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Controls {
@@ -59,6 +66,13 @@ pub struct Controls {
     pub render_rate: RenderRate,
     /// `Bend range`: semitones a full pitch-bend moves a note, each way.
     pub bend_range: f32,
+    /// `Pressure to`: the `Latent k` (1..=8) a note's pressure moves, 0 for none.
+    pub pressure_to: usize,
+    /// `Slide to`: the `Latent k` (1..=8) a note's slide (MPE's CC 74) moves, 0 for none.
+    pub slide_to: usize,
+    /// `Expression depth`: how far, in standard deviations, full pressure or a full slide
+    /// moves its latent.
+    pub expression_depth: f32,
 }
 
 impl Default for Controls {
@@ -75,6 +89,9 @@ impl Default for Controls {
             key_tracking: true,
             render_rate: RenderRate::Host,
             bend_range: DEFAULT_BEND_RANGE,
+            pressure_to: DEFAULT_PRESSURE_TO,
+            slide_to: DEFAULT_SLIDE_TO,
+            expression_depth: DEFAULT_EXPRESSION_DEPTH,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Per-note expressions — what CLAP's note expressions and VST3's note expression values say
-//! about one sounding note (tuning, volume, pan) — and the selector that says which notes an
-//! event addresses.
+//! Per-note expressions — what CLAP's note expressions, VST3's note expression values and MPE
+//! controllers say about one sounding note (tuning, volume, pan, pressure, slide) — and the
+//! selector that says which notes an event addresses.
 
+use super::controls::{Controls, LATENT_CONTROLS, LATENT_RANGE};
 use super::voice::VoiceTag;
 
 /// Which sounding notes an event addresses, as CLAP and VST3 name them: by the host's note id
@@ -51,12 +52,17 @@ pub const MAX_VOLUME: f32 = 4.0;
 /// expression values never clicks.
 pub const EXPRESSION_RAMP_S: f32 = 0.005;
 
-/// One note's expression state: its tuning as a clock speed, and its left and right gains,
-/// ramping towards the latest volume and pan.
+/// One note's expression state: its tuning as a clock speed, its left and right gains,
+/// ramping towards the latest volume and pan, and its pressure and slide, which move the
+/// latents `Pressure to` and `Slide to` name.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Expression {
     /// Speed factor of the tuning on the note's clock: 2^(semitones / 12).
     pub speed: f64,
+    /// Pressure, 0..1.
+    pressure: f32,
+    /// Slide, −1..1 (0: MPE's resting CC 74 of 64).
+    slide: f32,
     volume: f32,
     pan: f32,
     gains: [f32; 2],
@@ -70,6 +76,8 @@ impl Expression {
     /// these gains and speed is exact, so an unexpressed note is bit for bit what it was.
     pub const NEUTRAL: Expression = Expression {
         speed: 1.0,
+        pressure: 0.0,
+        slide: 0.0,
         volume: 1.0,
         pan: 0.0,
         gains: [1.0; 2],
@@ -90,6 +98,38 @@ impl Expression {
         } else {
             (f64::from(semitones) / 12.0).exp2()
         };
+    }
+
+    /// Sets the pressure (0..1; clamped, non-finite values are ignored).
+    pub fn set_pressure(&mut self, pressure: f32) {
+        if pressure.is_finite() {
+            self.pressure = pressure.clamp(0.0, 1.0);
+        }
+    }
+
+    /// Sets the slide (−1..1; clamped, non-finite values are ignored).
+    pub fn set_slide(&mut self, slide: f32) {
+        if slide.is_finite() {
+            self.slide = slide.clamp(-1.0, 1.0);
+        }
+    }
+
+    /// Adds the pressure and slide to the latents `controls` route them to, each by
+    /// `Expression depth` at full travel, clamped to the latents' range. At rest (no pressure,
+    /// slide centred) the latents are untouched.
+    pub fn move_latents(&self, controls: &Controls, latents: &mut [f32; LATENT_CONTROLS]) {
+        for (target, amount) in [
+            (controls.pressure_to, self.pressure),
+            (controls.slide_to, self.slide),
+        ] {
+            let Some(latent) = target.checked_sub(1).and_then(|k| latents.get_mut(k)) else {
+                continue;
+            };
+            if amount != 0.0 {
+                let depth = controls.expression_depth.clamp(0.0, LATENT_RANGE);
+                *latent = (*latent + depth * amount).clamp(-LATENT_RANGE, LATENT_RANGE);
+            }
+        }
     }
 
     /// Sets the volume (gain ratio, 0..[`MAX_VOLUME`]; non-finite values are ignored),
@@ -258,6 +298,46 @@ mod tests {
             e.next_gains();
         }
         assert!((e.next_gains()[1] - MAX_VOLUME * std::f32::consts::SQRT_2).abs() < 1e-5);
+    }
+
+    #[test]
+    fn pressure_and_slide_move_their_latents_by_the_depth() {
+        let controls = Controls {
+            pressure_to: 1,
+            slide_to: 3,
+            expression_depth: 2.0,
+            ..Controls::default()
+        };
+        let rest = [0.5, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let mut latents = rest;
+        let mut e = Expression::NEUTRAL;
+        e.move_latents(&controls, &mut latents);
+        assert_eq!(latents, rest, "at rest nothing moves");
+        e.set_pressure(0.25);
+        e.set_slide(0.75);
+        e.move_latents(&controls, &mut latents);
+        assert_eq!(
+            latents[..3],
+            [1.0, 0.0, 3.0],
+            "0.5 + 2·0.25; 2 + 2·0.75 clamped"
+        );
+        e.set_pressure(f32::NAN);
+        e.set_slide(-7.0);
+        let mut latents = rest;
+        e.move_latents(&controls, &mut latents);
+        assert_eq!(
+            latents[..3],
+            [1.0, 0.0, 0.0],
+            "NaN ignored; slide clamped to −1"
+        );
+        let off = Controls {
+            pressure_to: 0,
+            slide_to: 99,
+            ..controls
+        };
+        let mut latents = rest;
+        e.move_latents(&off, &mut latents);
+        assert_eq!(latents, rest, "no target, or none that exists");
     }
 
     #[test]

@@ -296,6 +296,11 @@ impl Engine {
             envelope: Envelope::start(c.attack_s, voice_rate),
             age: self.ages,
         });
+        // An MPE controller sends a note's pressure and slide on its channel before the note.
+        let (pressure, slide) = self.channels.pressure_and_slide(channel);
+        let expression = &mut self.bank.voices[slot].expression;
+        expression.set_pressure(pressure);
+        expression.set_slide(slide);
     }
 
     /// Releases the notes `notes` addresses; while a note's channel has its sustain pedal
@@ -375,23 +380,62 @@ impl Engine {
         }
     }
 
-    /// Centres a channel's pitch bend and lifts its pedal (MIDI CC 121, "reset all
-    /// controllers"; the channel's bend range stays, as MIDI's RP-015 asks).
+    /// Centres a channel's pitch bend, zeroes its pressure and lifts its pedal (MIDI CC 121,
+    /// "reset all controllers"; the channel's bend range and slide stay, as MIDI's RP-015
+    /// asks).
     pub fn reset_controllers(&mut self, channel: u8) {
-        if self.channels.reset_controllers(channel) {
+        let lifted = self.channels.reset_controllers(channel);
+        self.after_reset(channel, lifted);
+    }
+
+    fn after_reset(&mut self, channel: u8, lifted: bool) {
+        self.channel_expressions(channel, |e| e.set_pressure(0.0));
+        if lifted {
             self.release_pedalled(channel);
         }
     }
 
-    /// A MIDI control change (7-bit value): sustain pedal (64), all sound off (120), reset all
-    /// controllers (121), all notes off (123), and RPN 0 (pitch bend sensitivity: 101/100
-    /// select it, 6 and 38 give semitones and cents) and RPN 6 (the MPE Configuration
-    /// Message, on channel 0 or 15). Other controllers are ignored.
+    /// Sets a channel's pressure (MIDI channel aftertouch, 0..1): its notes', and the one its
+    /// next notes start with (MPE sends it before the note). It moves the latent `Pressure to`
+    /// names, by up to `Expression depth`.
+    pub fn channel_pressure(&mut self, channel: u8, pressure: f32) {
+        self.channels.set_pressure(channel, pressure);
+        self.channel_expressions(channel, |e| e.set_pressure(pressure));
+    }
+
+    /// Sets the pressure of the notes `notes` addresses (polyphonic aftertouch, CLAP's pressure
+    /// expression; 0..1).
+    pub fn note_pressure(&mut self, notes: NoteSelector, pressure: f32) {
+        self.for_expressions(notes, |e, _| e.set_pressure(pressure));
+    }
+
+    /// Sets the slide of the notes `notes` addresses (CLAP's brightness expression; −1..1,
+    /// 0 at rest). It moves the latent `Slide to` names, by up to `Expression depth`.
+    pub fn note_slide(&mut self, notes: NoteSelector, slide: f32) {
+        self.for_expressions(notes, |e, _| e.set_slide(slide));
+    }
+
+    fn channel_expressions(&mut self, channel: u8, mut f: impl FnMut(&mut Expression)) {
+        for voice in &mut self.bank.voices {
+            if voice.channel() == Some(channel) {
+                f(&mut voice.expression);
+            }
+        }
+    }
+
+    /// A MIDI control change (7-bit value): sustain pedal (64), slide (74, MPE's Y axis),
+    /// all sound off (120), reset all controllers (121), all notes off (123), and RPN 0 (pitch
+    /// bend sensitivity: 101/100 select it, 6 and 38 give semitones and cents) and RPN 6 (the
+    /// MPE Configuration Message, on channel 0 or 15). Other controllers are ignored.
     pub fn control_change(&mut self, channel: u8, controller: u8, value: u8) {
         match self.channels.control_change(channel, controller, value) {
             Some(NoteAction::PedalLifted) => self.release_pedalled(channel),
             Some(NoteAction::AllNotesOff) => self.all_notes_off(channel),
             Some(NoteAction::AllSoundOff) => self.all_sound_off(channel),
+            Some(NoteAction::Slide(slide)) => {
+                self.channel_expressions(channel, |e| e.set_slide(slide));
+            }
+            Some(NoteAction::Reset { lifted }) => self.after_reset(channel, lifted),
             None => {}
         }
     }

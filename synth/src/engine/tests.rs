@@ -721,3 +721,64 @@ fn rpn_bend_ranges_and_mpe_master_bends_move_notes_exactly() {
         });
     assert_eq!(two_up, master_bent);
 }
+
+#[test]
+fn pressure_and_slide_move_the_latents_they_are_routed_to() {
+    let key = item0_key();
+    let controls = Controls {
+        pressure_to: 1,
+        slide_to: 2,
+        expression_depth: 2.0,
+        ..plain_controls()
+    };
+    let with_latents = |l1: f32, l2: f32| Controls {
+        latents: [l1, l2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        ..controls
+    };
+    // Pressure sent on the note's channel before the note (as MPE does) = Latent 1 at +1.
+    let (reference, _) = render_with(with_latents(1.0, 0.0), key, 9_600, |_, _| {});
+    let (pressed, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 0 {
+            engine.channel_pressure(0, 0.5);
+        }
+    });
+    assert_eq!(reference, pressed);
+    // Polyphonic aftertouch of the note's key from the start: the same.
+    let (key_pressed, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 64 {
+            engine.note_pressure(NoteSelector::note(0, key), 0.5);
+        }
+    });
+    assert_eq!(reference[128..], key_pressed[128..]);
+    // A full slide (CC 74 = 127) mid-note = Latent 2 moved to +2 at that moment.
+    let (moved, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 4_800 {
+            engine.set_controls(&with_latents(0.0, 2.0));
+        }
+    });
+    let (slid, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 4_800 {
+            engine.control_change(0, 74, 127);
+        }
+    });
+    assert_eq!(moved, slid);
+    // Routed nowhere, or reset (CC 121 zeroes the pressure): the plain note.
+    let (plain, _) = render_with(controls, key, 9_600, |_, _| {});
+    let unrouted = Controls {
+        pressure_to: 0,
+        ..controls
+    };
+    let (ignored, _) = render_with(unrouted, key, 9_600, |engine, frame| {
+        if frame == 0 {
+            engine.channel_pressure(0, 1.0);
+        }
+    });
+    assert_eq!(plain, ignored);
+    let (reset, _) = render_with(controls, key, 9_600, |engine, frame| {
+        if frame == 0 {
+            engine.channel_pressure(0, 1.0);
+            engine.control_change(0, 121, 0);
+        }
+    });
+    assert_eq!(plain, reset);
+}

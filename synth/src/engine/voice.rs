@@ -182,7 +182,8 @@ impl Voice {
         if n == 0 {
             return false;
         }
-        let (morph, latents) = self.modulation.applied(controls.morph, &controls.latents);
+        let (morph, mut latents) = self.modulation.applied(controls.morph, &controls.latents);
+        self.expression.move_latents(controls, &mut latents);
         sound.latent_into(
             start.item,
             start.morph_item,

@@ -140,6 +140,23 @@ impl Sirenade {
                 pan,
                 ..
             } => engine.note_pan(selector(voice_id, channel, key), pan),
+            NoteEvent::PolyPressure {
+                voice_id,
+                channel,
+                key,
+                pressure,
+                ..
+            } => engine.note_pressure(selector(voice_id, channel, key), pressure),
+            NoteEvent::PolyBrightness {
+                voice_id,
+                channel,
+                key,
+                brightness,
+                ..
+            } => engine.note_slide(selector(voice_id, channel, key), 2.0 * brightness - 1.0),
+            NoteEvent::MidiChannelPressure {
+                channel, pressure, ..
+            } => engine.channel_pressure(channel, pressure),
             NoteEvent::PolyModulation {
                 voice_id,
                 poly_modulation_id,
@@ -370,6 +387,9 @@ impl ClapPlugin for Sirenade {
                 page.add_param(&p.preset_slot);
                 page.add_param(&p.render_rate);
                 page.add_param(&p.key_tracking);
+                page.add_param(&p.pressure_to);
+                page.add_param(&p.slide_to);
+                page.add_param(&p.expression_depth);
             });
         });
     }

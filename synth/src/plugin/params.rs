@@ -9,8 +9,9 @@ use nice_plug::prelude::*;
 use super::preset_folder::{PresetFolder, MAX_SLOT};
 use super::preset_slot::PresetSlot;
 use crate::engine::controls::{
-    db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_BEND_RANGE, DEFAULT_GAIN_DB,
-    DEFAULT_RELEASE_MS, LATENT_CONTROLS, LATENT_RANGE, MAX_BEND_RANGE, MAX_VOICES,
+    db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_BEND_RANGE,
+    DEFAULT_EXPRESSION_DEPTH, DEFAULT_GAIN_DB, DEFAULT_PRESSURE_TO, DEFAULT_RELEASE_MS,
+    DEFAULT_SLIDE_TO, LATENT_CONTROLS, LATENT_RANGE, MAX_BEND_RANGE, MAX_VOICES,
 };
 use crate::engine::modulation::ModTarget;
 
@@ -106,6 +107,41 @@ pub struct SirenadeParams {
     /// Semitones a full pitch bend moves the notes, each way.
     #[id = "bend_range"]
     pub bend_range: IntParam,
+
+    /// The latent a note's pressure moves (0: none).
+    #[id = "pressure_to"]
+    pub pressure_to: IntParam,
+
+    /// The latent a note's slide (MPE's CC 74) moves (0: none).
+    #[id = "slide_to"]
+    pub slide_to: IntParam,
+
+    /// How far full pressure or a full slide moves its latent, in standard deviations.
+    #[id = "expression_depth"]
+    pub expression_depth: FloatParam,
+}
+
+/// A `Pressure to` / `Slide to` parameter: `off` or one of the latent controls.
+fn latent_choice(name: &str, default: usize) -> IntParam {
+    IntParam::new(
+        name,
+        default as i32,
+        IntRange::Linear {
+            min: 0,
+            max: LATENT_CONTROLS as i32,
+        },
+    )
+    .with_value_to_string(Arc::new(|v| match v {
+        0 => "off".to_string(),
+        k => format!("Latent {k}"),
+    }))
+    .with_string_to_value(Arc::new(|s| {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Some(0);
+        }
+        s.trim_start_matches("Latent").trim().parse().ok()
+    }))
 }
 
 fn item_param(name: &str, names: &ItemNames) -> IntParam {
@@ -226,6 +262,18 @@ impl SirenadeParams {
                 },
             )
             .with_unit(" st"),
+            pressure_to: latent_choice("Pressure to", DEFAULT_PRESSURE_TO),
+            slide_to: latent_choice("Slide to", DEFAULT_SLIDE_TO),
+            expression_depth: FloatParam::new(
+                "Expression depth",
+                DEFAULT_EXPRESSION_DEPTH,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: LATENT_RANGE,
+                },
+            )
+            .with_unit(" σ")
+            .with_step_size(0.01),
         }
     }
 
@@ -258,6 +306,9 @@ impl SirenadeParams {
                 RenderRateParam::Native => RenderRate::Native,
             },
             bend_range: self.bend_range.value() as f32,
+            pressure_to: usize::try_from(self.pressure_to.value()).unwrap_or(0),
+            slide_to: usize::try_from(self.slide_to.value()).unwrap_or(0),
+            expression_depth: self.expression_depth.value(),
         }
     }
 }
