@@ -46,6 +46,19 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> (f32, usize) {
         )
 }
 
+/// Asserts that both channels of `a` and `b` differ by at most `tolerance` at every frame.
+fn assert_close(what: &str, a: &[Vec<f32>; 2], b: &[Vec<f32>; 2], tolerance: f32) {
+    for c in 0..2 {
+        let (diff, at) = max_abs_diff(&a[c], &b[c]);
+        assert!(
+            diff <= tolerance,
+            "{what}: channel {c} differs by {diff} at frame {at} ({} vs {})",
+            a[c][at],
+            b[c][at]
+        );
+    }
+}
+
 fn peak(x: &[f32]) -> f32 {
     x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
 }
@@ -510,13 +523,7 @@ fn note_expressions_match_the_offline_renderer() {
         changed > 1e-2,
         "the expressions change the sound ({changed})"
     );
-    for c in 0..2 {
-        let (diff, at) = max_abs_diff(&plugin[c], &offline[c]);
-        assert!(
-            diff <= 1e-4,
-            "channel {c}: plugin differs from the offline render by {diff} at frame {at}"
-        );
-    }
+    assert_close("plugin against offline", &plugin, &offline, 1e-4);
     host.deactivate().unwrap();
 }
 
@@ -587,13 +594,7 @@ fn polyphonic_modulation_moves_the_controls_of_its_voice() {
             .render(sample_rate, 64, frames, &events(note_id))
             .unwrap();
         assert_finite(what, &plugin);
-        for c in 0..2 {
-            let (diff, at) = max_abs_diff(&plugin[c], &want[c]);
-            assert!(
-                diff <= 1e-4,
-                "modulating {what}: channel {c} differs by {diff} at frame {at}"
-            );
-        }
+        assert_close(&format!("modulating {what}"), &plugin, want, 1e-4);
     }
     host.deactivate().unwrap();
 }
@@ -673,13 +674,7 @@ fn pitch_bend_and_sustain_pedal_match_the_offline_renderer() {
         changed > 1e-2,
         "the bend and pedal change the sound ({changed})"
     );
-    for c in 0..2 {
-        let (diff, at) = max_abs_diff(&plugin[c], &offline[c]);
-        assert!(
-            diff <= 1e-4,
-            "channel {c}: plugin differs from the offline render by {diff} at frame {at}"
-        );
-    }
+    assert_close("plugin against offline", &plugin, &offline, 1e-4);
     host.deactivate().unwrap();
 }
 
@@ -931,18 +926,6 @@ fn reference_note(host: &mut ClapHost) -> [Vec<f32>; 2] {
     out
 }
 
-fn assert_same_audio(what: &str, a: &[Vec<f32>; 2], b: &[Vec<f32>; 2]) {
-    for c in 0..2 {
-        let (diff, at) = max_abs_diff(&a[c], &b[c]);
-        assert!(
-            diff <= 1e-6,
-            "{what}: channel {c} differs by {diff} at frame {at} ({} vs {})",
-            a[c][at],
-            b[c][at]
-        );
-    }
-}
-
 #[test]
 fn corrupt_preset_keeps_the_old_sound() {
     let (dir, mut host) = load();
@@ -959,10 +942,11 @@ fn corrupt_preset_keeps_the_old_sound() {
         .expect("a state naming a corrupt preset still loads (the preset fails later)");
     idle(&mut host, Duration::from_millis(600));
     let after = reference_note(&mut host);
-    assert_same_audio(
+    assert_close(
         "note after loading a corrupt preset (embedded sound kept)",
         &before,
         &after,
+        1e-6,
     );
 
     // A missing file behaves the same.
@@ -973,10 +957,11 @@ fn corrupt_preset_keeps_the_old_sound() {
     .expect("a state naming a missing preset still loads");
     idle(&mut host, Duration::from_millis(300));
     let after_missing = reference_note(&mut host);
-    assert_same_audio(
+    assert_close(
         "note after naming a missing preset",
         &before,
         &after_missing,
+        1e-6,
     );
     host.deactivate().unwrap();
 }
@@ -1005,10 +990,11 @@ fn corrupt_preset_after_a_good_one_keeps_the_good_sound() {
         .expect("a state naming a corrupt preset still loads");
     idle(&mut host, Duration::from_millis(600));
     let after = reference_note(&mut host);
-    assert_same_audio(
+    assert_close(
         "note after a corrupt preset followed the demo preset",
         &good,
         &after,
+        1e-6,
     );
     println!(
         "preset field after the corrupt load: {}",
@@ -1063,7 +1049,12 @@ fn the_preset_parameter_loads_files_of_the_preset_folder() {
             "slot {slot}: the saved preset changed"
         );
         let after = reference_note(&mut host);
-        assert_same_audio(&format!("note after choosing slot {slot}"), &good, &after);
+        assert_close(
+            &format!("note after choosing slot {slot}"),
+            &good,
+            &after,
+            1e-6,
+        );
     }
 
     // Slot 0 goes back to the embedded preset (no path in the state).

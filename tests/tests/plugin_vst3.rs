@@ -187,6 +187,35 @@ fn note_matches_offline_render() {
     assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
 }
 
+/// Asserts that `vst3` (left, right) equals the offline render of `performance` (default
+/// controls) within 1e-4, and that the performance sounds different from its notes alone;
+/// returns the offline render.
+fn assert_matches_offline(
+    what: &str,
+    vst3: &[Vec<f32>; 2],
+    performance: &Performance,
+) -> [Vec<f32>; 2] {
+    let controls = Controls::default();
+    let rate = SAMPLE_RATE as f32;
+    let sound = Sound::embedded();
+    let offline = render_performance(&sound, &controls, rate, performance, TOTAL);
+    let [plain, _] = render_notes(&sound, &controls, rate, &performance.notes, TOTAL);
+    assert!(
+        max_diff(&offline[0], &plain) > 1e-2,
+        "{what}: the performance changes the sound"
+    );
+    let (dl, dr) = (
+        max_diff(&vst3[0], &offline[0]),
+        max_diff(&vst3[1], &offline[1]),
+    );
+    println!("{what}: max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
+    assert!(
+        dl <= 1e-4 && dr <= 1e-4,
+        "{what}: VST3 output differs from offline"
+    );
+    offline
+}
+
 /// Pitch bend and the sustain pedal reach the plugin the VST3 way — as changes of the
 /// parameters its `IMidiMapping` assigns to them — and sound as the offline renderer plays the
 /// same MIDI.
@@ -232,17 +261,7 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
         ],
         ..Performance::default()
     };
-    let controls = Controls::default();
-    let rate = SAMPLE_RATE as f32;
-    let [ol, or] = render_performance(&Sound::embedded(), &controls, rate, &performance, TOTAL);
-    let [plain, _] = render_notes(&Sound::embedded(), &controls, rate, &[note], TOTAL);
-    assert!(
-        max_diff(&ol, &plain) > 1e-2,
-        "bend and pedal change the sound"
-    );
-    let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
-    println!("bend and pedal: max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
-    assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
+    assert_matches_offline("bend and pedal", &[left, right], &performance);
 }
 
 /// VST3 note expression values (tuning, volume, pan; normalized as VST3 defines them) reach
@@ -287,18 +306,8 @@ fn note_expressions_match_the_offline_renderer() {
             .collect(),
         ..Performance::default()
     };
-    let controls = Controls::default();
-    let rate = SAMPLE_RATE as f32;
-    let [ol, or] = render_performance(&Sound::embedded(), &controls, rate, &performance, TOTAL);
-    let [plain, _] = render_notes(&Sound::embedded(), &controls, rate, &[note], TOTAL);
-    assert!(
-        max_diff(&ol, &plain) > 1e-2,
-        "the expressions change the sound"
-    );
+    let [ol, or] = assert_matches_offline("note expressions", &[left, right], &performance);
     assert!(max_diff(&ol, &or) > 1e-2, "the pan separates the channels");
-    let (dl, dr) = (max_diff(&left, &ol), max_diff(&right, &or));
-    println!("note expressions: max |vst3 - offline|: left {dl:.3e} right {dr:.3e}");
-    assert!(dl <= 1e-4 && dr <= 1e-4, "VST3 output differs from offline");
 }
 
 #[test]
