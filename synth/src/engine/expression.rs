@@ -125,8 +125,9 @@ impl Expression {
             let Some(latent) = target.checked_sub(1).and_then(|k| latents.get_mut(k)) else {
                 continue;
             };
-            if amount != 0.0 {
-                let depth = controls.expression_depth.clamp(0.0, LATENT_RANGE);
+            let depth = controls.expression_depth;
+            if amount != 0.0 && depth.is_finite() {
+                let depth = depth.clamp(0.0, LATENT_RANGE);
                 *latent = (*latent + depth * amount).clamp(-LATENT_RANGE, LATENT_RANGE);
             }
         }
@@ -338,6 +339,12 @@ mod tests {
         let mut latents = rest;
         e.move_latents(&off, &mut latents);
         assert_eq!(latents, rest, "no target, or none that exists");
+        let nan_depth = Controls {
+            expression_depth: f32::NAN,
+            ..controls
+        };
+        e.move_latents(&nan_depth, &mut latents);
+        assert_eq!(latents, rest, "a depth that is not a number moves nothing");
     }
 
     #[test]
