@@ -216,9 +216,9 @@ fn assert_matches_offline(
     offline
 }
 
-/// Pitch bend and the sustain pedal reach the plugin the VST3 way — as changes of the
-/// parameters its `IMidiMapping` assigns to them — and sound as the offline renderer plays the
-/// same MIDI.
+/// Pitch bend, the sustain pedal, aftertouch and the slide (CC 74) reach the plugin the VST3
+/// way — as changes of the parameters its `IMidiMapping` assigns to them — and sound as the
+/// offline renderer plays the same MIDI.
 #[test]
 fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
     let (_dir, module) = load();
@@ -227,19 +227,20 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
     let pedal = instance
         .midi_controller_param(0, 64)
         .expect("sustain pedal");
+    let aftertouch = instance.midi_controller_param(0, 128).expect("aftertouch");
+    let slide = instance.midi_controller_param(0, 74).expect("CC 74");
     assert_ne!(bend, pedal);
     let bend_at = 20 * BLOCK as u32;
+    let (pressure_at, slide_at) = (30 * BLOCK as u32 + 5, 40 * BLOCK as u32 + 9);
     let mut events = note_events();
-    events.push(Event::Param {
-        offset: 64,
-        id: pedal,
-        value: 1.0,
-    });
-    events.push(Event::Param {
-        offset: bend_at,
-        id: bend,
-        value: 1.0,
-    });
+    for (offset, id, value) in [
+        (64, pedal, 1.0),
+        (bend_at, bend, 1.0),
+        (pressure_at, aftertouch, 0.5),
+        (slide_at, slide, 0.0),
+    ] {
+        events.push(Event::Param { offset, id, value });
+    }
     let [left, right] = instance.render(TOTAL, &events).expect("render");
     let note = offline_note();
     let change = |frame: u32, change| ControlChange {
@@ -258,10 +259,18 @@ fn pitch_bend_and_pedal_arrive_through_the_midi_mapping() {
                 },
             ),
             change(bend_at, ChannelChange::PitchBend(8_191.0 / 8_192.0)),
+            change(pressure_at, ChannelChange::Pressure(0.5)),
+            change(
+                slide_at,
+                ChannelChange::Control {
+                    controller: cc::SLIDE,
+                    value: 0,
+                },
+            ),
         ],
         ..Performance::default()
     };
-    assert_matches_offline("bend and pedal", &[left, right], &performance);
+    assert_matches_offline("MIDI controllers", &[left, right], &performance);
 }
 
 /// VST3 note expression values (tuning, volume, pan; normalized as VST3 defines them) reach
