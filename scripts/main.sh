@@ -45,8 +45,9 @@ rm -rf "$out/held-out"
   --out "$out/held-out"
 "$trainer" eval "$out/held-out"
 
-echo "== the preset in the instrument: a note, a latent sweep's end point, a MIDI phrase =="
+echo "== the preset in the instrument: what it holds, a note, a latent sweep's end point, a MIDI phrase =="
 preset="$out/keyboard-demo.sirenade"
+"$synth" info --preset "$preset"
 "$synth" render --preset "$preset" --item 0 --out "$out/synth-item0.wav"
 "$synth" render --preset "$preset" --note 67 --key-tracking on --latents 2,-1.5 \
   --out "$out/synth-g4-latents.wav"
