@@ -160,6 +160,13 @@ impl Expression {
         }
     }
 
+    /// Jumps to the target gains (for a note that has not sounded yet: it starts at its
+    /// volume and pan rather than ramping to them).
+    pub fn settle(&mut self) {
+        self.gains = self.target;
+        self.ramp_left = 0;
+    }
+
     /// The left and right gains of this sample, then one sample further along the ramp.
     #[inline]
     pub fn next_gains(&mut self) -> [f32; 2] {

@@ -353,11 +353,16 @@ impl Engine {
         }
     }
 
+    /// Applies `f` to the expression of each note `notes` addresses; a note that has not
+    /// sounded yet (an expression sent with its note-on) starts at the new gains.
     fn for_expressions(&mut self, notes: NoteSelector, mut f: impl FnMut(&mut Expression, f32)) {
         let rate = self.voice_rate() as f32;
         for voice in &mut self.bank.voices {
             if voice.start.is_some_and(|s| notes.matches(&s.tag)) {
                 f(&mut voice.expression, rate);
+                if !voice.has_sounded() {
+                    voice.expression.settle();
+                }
             }
         }
     }

@@ -576,6 +576,24 @@ fn volume_and_pan_expressions_ramp_to_exact_gains() {
 }
 
 #[test]
+fn a_volume_sent_with_the_note_on_starts_the_note_at_that_volume() {
+    let key = item0_key();
+    let (plain, _) = render_with(plain_controls(), key, 4_800, |_, _| {});
+    let mut engine = Engine::new(
+        Bank::new(Arc::new(sound().clone())),
+        48_000.0,
+        plain_controls(),
+    );
+    engine.note_on(key, 1.0, Some(0), 0);
+    engine.note_volume(NoteSelector::note(0, key), 0.5);
+    let (mut l, mut r) = (vec![0.0; 4_800], vec![0.0; 4_800]);
+    engine.render(&mut l, &mut r, &[]);
+    for i in 0..4_800 {
+        assert_eq!(l[i], 0.5 * plain[i], "frame {i}: no ramp from unity");
+    }
+}
+
+#[test]
 fn wildcard_note_offs_and_chokes_reach_every_matching_note() {
     let controls = Controls {
         release_s: 0.02,

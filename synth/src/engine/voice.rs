@@ -131,6 +131,11 @@ impl Voice {
         }
     }
 
+    /// Whether the note has rendered any of its clip yet.
+    pub(crate) fn has_sounded(&self) -> bool {
+        self.rendered > 0
+    }
+
     /// The MIDI channel of the note playing, if any.
     pub(crate) fn channel(&self) -> Option<u8> {
         self.start.map(|s| s.tag.channel)
