@@ -161,6 +161,41 @@ fn native_rate_matches_host_rate_after_its_latency() {
 }
 
 #[test]
+fn the_native_rate_carries_each_notes_pan_through_its_interpolator() {
+    let native = Controls {
+        render_rate: RenderRate::Native,
+        ..plain_controls()
+    };
+    let play = |pan: Option<f32>| {
+        let mut engine = Engine::new(Bank::new(Arc::new(sound().clone())), 48_000.0, native);
+        engine.note_on(60, 1.0, None, 0);
+        if let Some(pan) = pan {
+            engine.note_pan(NoteSelector::note(0, 60), pan);
+        }
+        let (mut l, mut r) = (vec![0.0; 24_000], vec![0.0; 24_000]);
+        engine.render(&mut l, &mut r, &[]);
+        [l, r]
+    };
+    let [centre, centre_right] = play(None);
+    assert_eq!(centre, centre_right);
+    let [left, right] = play(Some(-0.5));
+    let gains = expression::pan_gains(-0.5);
+    assert!(gains[0] > 1.2 && gains[1] < 0.6, "{gains:?}");
+    let peak = centre.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak > 1e-2);
+    // The interpolator is linear: each side is the centred stream times its gain.
+    for i in 0..24_000 {
+        for (side, got) in [(0, left[i]), (1, right[i])] {
+            let want = gains[side] * centre[i];
+            assert!(
+                (got - want).abs() <= 1e-6 * peak,
+                "frame {i}, side {side}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
 fn key_tracking_picks_the_nearest_pitch_of_the_instrument() {
     let s = sound();
     let base = 0;
