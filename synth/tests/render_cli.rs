@@ -18,6 +18,21 @@ fn read_stereo(path: &Path) -> (u32, Vec<f32>) {
     (spec.sample_rate, samples)
 }
 
+/// Renders `midi` with `synth render --midi` and `args` into a WAV beside it; returns the
+/// interleaved stereo samples, all finite.
+fn render_midi(midi: &Path, args: &[&str]) -> Vec<f32> {
+    let stem = midi.file_stem().unwrap().to_str().unwrap();
+    let out = midi.with_file_name(format!("{stem}{}.wav", args.join("_")));
+    let mut command = vec!["render", "--midi", midi.to_str().unwrap()];
+    command.extend_from_slice(args);
+    command.extend(["--out", out.to_str().unwrap()]);
+    let o = synth(&command);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, samples) = read_stereo(&out);
+    assert!(samples.iter().all(|x| x.is_finite()));
+    samples
+}
+
 /// Builders for the standard MIDI files these tests write (one track, through `midly`).
 mod midi {
     use std::path::Path;
@@ -176,18 +191,8 @@ fn midi_files_follow_their_tempo_map() {
     );
     // 240 ticks at 60 bpm (1 s per beat) = 0.5 s.
     assert_eq!((notes[1].start, notes[1].end), (24_000, Some(48_000)));
-    let out = dir.path().join("song.wav");
-    let o = synth(&[
-        "render",
-        "--midi",
-        midi.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (_, samples) = read_stereo(&out);
+    let samples = render_midi(&midi, &[]);
     assert!(samples.len() / 2 > 48_000, "the release tail is rendered");
-    assert!(samples.iter().all(|x| x.is_finite()));
 }
 
 /// On channel 2: a bend range of `rpn_range` semitones by RPN 0 when given, a CC 7 (volume,
@@ -263,22 +268,7 @@ fn midi_pitch_bend_and_pedal_are_rendered() {
     // The note is held by the pedal past its note-off at 1 s; its clip ends it first. With
     // the wheel full up over 12 semitones the clip runs at (almost) twice the speed.
     let render = |midi: &Path, range: &str| {
-        let out = dir.path().join(format!("bent-{range}.wav"));
-        let o = synth(&[
-            "render",
-            "--midi",
-            midi.to_str().unwrap(),
-            "--key-tracking",
-            "off",
-            "--bend-range",
-            range,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let (_, samples) = read_stereo(&out);
-        assert!(samples.iter().all(|x| x.is_finite()));
-        samples
+        render_midi(midi, &["--key-tracking", "off", "--bend-range", range])
     };
     let length = |samples: &[f32]| samples.iter().rposition(|x| *x != 0.0).unwrap() / 2;
     let bent_12 = render(&midi, "12");
@@ -343,20 +333,8 @@ fn midi_aftertouch_is_read_and_moves_its_latent() {
             },
         ]
     );
-    let render = |midi: &Path, pressure_to: &str| {
-        let out = dir.path().join(format!("out-{pressure_to}.wav"));
-        let o = synth(&[
-            "render",
-            "--midi",
-            midi.to_str().unwrap(),
-            "--pressure-to",
-            pressure_to,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        read_stereo(&out).1
-    };
+    let render =
+        |midi: &Path, pressure_to: &str| render_midi(midi, &["--pressure-to", pressure_to]);
     let reference = render(&plain, "1");
     assert!(
         render(&pressed, "1") != reference,
