@@ -6,7 +6,8 @@
 //! - `kernel`: the layer kernels per ISA ([`Isa`]), chosen at run time: a register-tiled block
 //!   kernel (output rows × coordinate vectors), a matrix–vector kernel for chunks of a few
 //!   samples, and the first layer in f64 (its sine arguments reach 1e4–1e5).
-//! - `packed`: weights re-laid out in panels for the kernels; `scratch`: per-voice buffers.
+//! - `packed`: weights re-laid out in panels for the kernels (`quantized`: as 16-bit integers
+//!   for the AVX-512 VNNI matrix–vector kernel); `scratch`: per-voice buffers.
 //! - `mapping` and `voice`: the mapping network and the FiLM parameters with their ramp.
 //! - [`Evaluator`]: the API — build, prepare a latent, render blocks.
 
@@ -14,6 +15,8 @@ mod error;
 mod kernel;
 mod mapping;
 mod packed;
+#[cfg(target_arch = "x86_64")]
+mod quantized;
 mod render;
 mod scratch;
 pub mod sine;

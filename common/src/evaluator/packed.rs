@@ -11,11 +11,15 @@
 //!   the panels stream from cache: when every weight is an f16 value (a compact preset's
 //!   matrices are), they are stored as f16 ([`Columns::F16`]) and widened as they are loaded,
 //!   which halves that traffic (a pi-GAN's hidden layers take 0.9 MB instead of 1.8 MB, and
-//!   stay in a 2 MB L2) and changes no result, since widening an f16 value to f32 is exact.
+//!   stay in a 2 MB L2) and changes no result, since widening an f16 value to f32 is exact. On a
+//!   CPU with AVX-512 VNNI they are 16-bit integers instead ([`Columns::I16`], see
+//!   [`super::quantized`]): the same size, and no widening at all.
 //!
 //! The first layer, whose only input is `t`, keeps its weight column as is.
 
 use super::kernel::Isa;
+#[cfg(target_arch = "x86_64")]
+use super::quantized::Quantized;
 use super::weights::{Activation, NetworkWeights, SynthLayer};
 
 /// Per-row modulation parameters: `[s0, ds, b0, db, β0, dβ]`, giving, at ramp fraction `f`,
@@ -46,20 +50,39 @@ pub(crate) struct PackedLayer {
     pub activation: Activation,
 }
 
-/// The narrow panels, in f32 or, when every value is an f16 value, as f16 bit patterns.
+/// The narrow panels: f32, or, when every value is an f16 value (a compact preset), f16 bit
+/// patterns or 16-bit integers.
 pub(crate) enum Columns {
     /// Plain f32 panels.
     F32(Vec<f32>),
     /// The same panels as IEEE half-precision bit patterns (each widens back exactly).
     F16(Vec<u16>),
+    /// The layers quantized for the VNNI kernel (which lays them out itself).
+    #[cfg(target_arch = "x86_64")]
+    I16(Quantized),
 }
 
 impl Columns {
-    /// `columns` as f16 if `allow_f16` and every value round-trips through f16 bit for bit,
-    /// else as they are.
-    fn new(columns: Vec<f32>, allow_f16: bool) -> Columns {
+    /// `columns` in the most compact form `storage` allows on `isa`: when every value
+    /// round-trips through f16 bit for bit, 16-bit integers for VNNI or f16 bit patterns; else
+    /// as they are.
+    fn new(columns: Vec<f32>, layers: &[SynthLayer], isa: Isa, storage: NarrowStorage) -> Columns {
         let exact = |v: &f32| half::f16::from_f32(*v).to_f32().to_bits() == v.to_bits();
-        if allow_f16 && columns.iter().all(exact) {
+        let allowed = match storage {
+            NarrowStorage::Compact => true,
+            #[cfg(test)]
+            NarrowStorage::F16 => true,
+            #[cfg(test)]
+            NarrowStorage::F32 => false,
+        };
+        let compact = allowed && isa.loads_f16() && columns.iter().all(exact);
+        #[cfg(target_arch = "x86_64")]
+        if compact && storage == NarrowStorage::Compact && isa.has_vnni() {
+            return Columns::I16(Quantized::new(layers));
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = layers;
+        if compact {
             Columns::F16(
                 columns
                     .iter()
@@ -75,9 +98,13 @@ impl Columns {
 /// Which storage the narrow panels may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NarrowStorage {
-    /// f16 where every weight is an f16 value and the ISA widens f16 in hardware.
+    /// The most compact one for f16-valued weights: 16-bit integers where the CPU has AVX-512
+    /// VNNI, else f16 where the ISA widens f16 in hardware.
     Compact,
-    /// Always f32 (to compare both storages in tests).
+    /// f16 where possible, never integers (to compare the storages in tests).
+    #[cfg(test)]
+    F16,
+    /// Always f32 (to compare the storages in tests).
     #[cfg(test)]
     F32,
 }
@@ -145,10 +172,7 @@ impl Packed {
             first_activation: first.activation,
             layers,
             panels,
-            columns: Columns::new(
-                columns,
-                storage == NarrowStorage::Compact && isa.loads_f16(),
-            ),
+            columns: Columns::new(columns, &weights.layers[1..], isa, storage),
             param_len: param,
             soa_len: soa,
             buffer_rows,

@@ -73,10 +73,16 @@ impl Evaluator {
         self.net.packed.isa
     }
 
-    /// Whether the few-coordinate kernel reads f16 panels.
-    #[cfg(test)]
-    pub(crate) fn narrow_is_f16(&self) -> bool {
-        matches!(self.net.packed.columns, super::packed::Columns::F16(_))
+    /// How the weights of the few-sample kernel (chunks of up to half a vector of samples) are
+    /// stored: `"f32"`, `"f16"` (a compact preset, widened as loaded) or `"i16"` (a compact
+    /// preset on a CPU with AVX-512 VNNI: integer products), for reports such as the benchmark.
+    pub fn few_sample_weights(&self) -> &'static str {
+        match self.net.packed.columns {
+            super::packed::Columns::F32(_) => "f32",
+            super::packed::Columns::F16(_) => "f16",
+            #[cfg(target_arch = "x86_64")]
+            super::packed::Columns::I16(_) => "i16",
+        }
     }
 
     /// The weights it evaluates.

@@ -1,6 +1,9 @@
 //! Per-voice working memory, allocated once so that rendering never allocates.
 
-use super::packed::Packed;
+use super::packed::{Columns, Packed};
+
+/// Most coordinates the VNNI kernel runs at once (the narrow kernels' limit on AVX-512).
+pub(crate) const COORDS: usize = 8;
 
 /// Coordinates evaluated together: the width of the activation buffers and the largest chunk
 /// a render call is cut into (a multiple of every ISA's tile width).
@@ -42,12 +45,27 @@ pub(crate) struct Scratch {
     pub frac64: [f64; BLOCK],
     /// Ramp fraction of each sample, f32 (later layers).
     pub frac32: [f32; BLOCK],
+    /// Coordinate-major activations of the VNNI kernel, `[coordinate][row]` (ping).
+    pub coords_a: AlignedBuf,
+    /// The same (pong).
+    pub coords_b: AlignedBuf,
+    /// The VNNI kernel's quantized inputs: i16 pairs, `coord_stride / 2` per coordinate.
+    pub quantized: Vec<i32>,
+    /// Rows per coordinate in `coords_a` and `coords_b` (a multiple of 16).
+    pub coord_stride: usize,
 }
 
 impl Scratch {
     /// Buffers sized for `net`.
     pub(crate) fn new(net: &Packed) -> Scratch {
         let len = net.buffer_rows * BLOCK;
+        // Only integer panels run the coordinate-major VNNI kernel.
+        let coord_stride = match net.columns {
+            #[cfg(target_arch = "x86_64")]
+            Columns::I16(_) => net.buffer_rows.next_multiple_of(16),
+            _ => 0,
+        };
+        let coords = COORDS * coord_stride;
         Scratch {
             h_a: AlignedBuf::zeroed(len),
             h_b: AlignedBuf::zeroed(len),
@@ -56,6 +74,10 @@ impl Scratch {
             t32: [0.0; BLOCK],
             frac64: [0.0; BLOCK],
             frac32: [0.0; BLOCK],
+            coords_a: AlignedBuf::zeroed(coords),
+            coords_b: AlignedBuf::zeroed(coords),
+            quantized: vec![0; coords / 2],
+            coord_stride,
         }
     }
 

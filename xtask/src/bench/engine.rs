@@ -116,7 +116,11 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
     for (seed, (name, model)) in MODELS.into_iter().enumerate() {
         let m = BenchModel::new(model, seed as u64, args.precision)?;
         let mut ev = Evaluator::new(m.weights.clone())?;
-        isa = ev.isa().to_string();
+        isa = format!(
+            "{} (few-sample weights {})",
+            ev.isa(),
+            ev.few_sample_weights()
+        );
         ev.prepare(&m.latent)?;
         let z = Tensor::from_vec(m.latent.clone(), (1, m.latent.len()), &Device::Cpu)?;
         for block in BLOCKS {

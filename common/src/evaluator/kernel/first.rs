@@ -86,6 +86,43 @@ pub(super) unsafe fn narrow<S: Simd>(
     n: usize,
     dst: *mut f32,
 ) {
+    by_coordinate::<S>(net, params, scratch, n, |c, values| {
+        for (o, &y) in values.iter().enumerate() {
+            *dst.add(o * BLOCK + c) = y;
+        }
+    });
+}
+
+/// `n` coordinates one at a time, lanes across units, each coordinate's units contiguous at
+/// `dst + c · stride` (the VNNI kernel's layout).
+///
+/// # Safety
+/// As for [`narrow`], with `dst` holding `n` rows of `stride ≥ units` values.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn coordinate_major<S: Simd>(
+    net: &Packed,
+    params: &[f64],
+    scratch: &mut Scratch,
+    n: usize,
+    dst: *mut f32,
+    stride: usize,
+) {
+    by_coordinate::<S>(net, params, scratch, n, |c, values| {
+        std::ptr::copy_nonoverlapping(values.as_ptr(), dst.add(c * stride), values.len());
+    });
+}
+
+/// The first layer's activated values of each of `n` coordinates, handed to `sink` with the
+/// coordinate's index.
+#[inline(always)]
+unsafe fn by_coordinate<S: Simd>(
+    net: &Packed,
+    params: &[f64],
+    scratch: &mut Scratch,
+    n: usize,
+    mut sink: impl FnMut(usize, &[f32]),
+) {
     let units = net.first_weight.len();
     let padded = units.div_ceil(S::LANES) * S::LANES;
     let p = split(params, units);
@@ -106,8 +143,6 @@ pub(super) unsafe fn narrow<S: Simd>(
             });
         }
         activate_run::<S>(net.first_activation, col, padded);
-        for (o, &y) in values.iter().enumerate() {
-            *dst.add(o * BLOCK + c) = y;
-        }
+        sink(c, values);
     }
 }

@@ -6,10 +6,12 @@
 //! ([`super::narrow`]) that puts output rows in the lanes instead. Both apply the FiLM
 //! modulation, its per-sample ramp and the activation (the sine included) to each tile right
 //! after its reduction, while it is in L1. The first layer runs in f64 ([`super::first`]).
+//! Integer narrow panels (compact presets on a CPU with AVX-512 VNNI) run the whole chunk in
+//! the VNNI kernel instead (`super::vnni`).
 
-use super::simd::Simd;
+use super::simd::{PanelWeight, Simd};
 use super::{first, narrow, wide};
-use crate::evaluator::packed::Packed;
+use crate::evaluator::packed::{Columns, Packed};
 use crate::evaluator::scratch::{Scratch, BLOCK};
 use crate::evaluator::sine::sin_v;
 use crate::evaluator::weights::{Activation, SYNTH_LEAKY_SLOPE};
@@ -46,6 +48,28 @@ pub(crate) struct Chunk<'a> {
 /// buffers must be sized for the network.
 #[inline(always)]
 pub(crate) unsafe fn forward<S: Simd, const M: usize, const NV: usize>(chunk: Chunk<'_>) {
+    if 2 * chunk.out.len() > S::LANES {
+        return layers::<S, M, NV, f32>(chunk, None);
+    }
+    let net = chunk.net;
+    match &net.columns {
+        Columns::F32(c) => layers::<S, M, NV, f32>(chunk, Some(c.as_ptr())),
+        Columns::F16(c) => layers::<S, M, NV, u16>(chunk, Some(c.as_ptr())),
+        // SAFETY: integer panels are only built where the VNNI kernel runs (`Columns::new`),
+        // and a narrow chunk has at most `LANES / 2 = COORDS` samples on AVX-512, the only ISA
+        // they are built for.
+        #[cfg(target_arch = "x86_64")]
+        Columns::I16(q) => super::vnni::forward(chunk, q),
+    }
+}
+
+/// The layers after the first one by one: the block kernel, or, given the narrow panels
+/// `columns` (stored as `W`), the few-coordinate kernel.
+#[inline(always)]
+unsafe fn layers<S: Simd, const M: usize, const NV: usize, W: PanelWeight>(
+    chunk: Chunk<'_>,
+    columns: Option<*const W>,
+) {
     let Chunk {
         net,
         first,
@@ -57,10 +81,9 @@ pub(crate) unsafe fn forward<S: Simd, const M: usize, const NV: usize>(chunk: Ch
     let n = out.len();
     let vectors = n.div_ceil(S::LANES);
     let lanes = vectors * S::LANES;
-    let narrow = 2 * n <= S::LANES;
     let mut src = scratch.h_a.as_mut_ptr();
     let mut dst = scratch.h_b.as_mut_ptr();
-    if narrow {
+    if columns.is_some() {
         first::narrow::<S>(net, first, scratch, n, src);
     } else {
         first::wide::<S>(net, first, scratch, lanes, src);
@@ -71,9 +94,12 @@ pub(crate) unsafe fn forward<S: Simd, const M: usize, const NV: usize>(chunk: Ch
             let time_row = src.add(layer.in_features * BLOCK);
             std::ptr::copy_nonoverlapping(scratch.t32.as_ptr(), time_row, lanes);
         }
-        if narrow {
-            let p = params_soa.as_ptr().add(layer.soa);
-            narrow::layer::<S>(layer, &net.columns, p, frac, n, src, dst);
+        if let Some(columns) = columns {
+            let (c, p) = (
+                columns.add(layer.column),
+                params_soa.as_ptr().add(layer.soa),
+            );
+            narrow::layer::<S, W>(layer, c, p, frac, n, src, dst);
         } else {
             let panels = net.panels.as_ptr().add(layer.panel);
             let p = params.as_ptr().add(layer.param);

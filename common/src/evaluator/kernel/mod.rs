@@ -15,6 +15,8 @@ mod forward;
 mod narrow;
 mod portable;
 mod simd;
+#[cfg(target_arch = "x86_64")]
+mod vnni;
 mod wide;
 
 use std::fmt;
@@ -71,6 +73,16 @@ impl Isa {
     /// `vcvtph2ps`), so that f16 narrow panels cost no more arithmetic than f32 ones.
     pub(crate) fn loads_f16(self) -> bool {
         !matches!(self, Isa::Portable)
+    }
+
+    /// Whether compact presets' narrow panels can be 16-bit integers for the AVX-512 VNNI
+    /// kernel: on [`Isa::Avx512`] when the CPU also has AVX-512 BW and VNNI.
+    pub(crate) fn has_vnni(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self == Isa::Avx512 {
+            return vnni::is_available();
+        }
+        false
     }
 
     /// f32 lanes of one vector: the height of the narrow weight panels.

@@ -7,11 +7,12 @@
 //! are modulated and activated there a vector at a time, then written to their rows of the
 //! feature-major activation buffer. Every weight is read once per coordinate, so the panels'
 //! storage matters: f32, or f16 widened as it is loaded ([`PanelWeight`]; see
-//! [`Columns`](crate::evaluator::packed::Columns)).
+//! [`Columns`](crate::evaluator::packed::Columns)). Integer panels (compact presets with AVX-512
+//! VNNI) run the `vnni` kernel instead.
 
 use super::forward::{activate, IDENTITY, LEAKY, SINE};
 use super::simd::{PanelWeight, Simd};
-use crate::evaluator::packed::{Columns, PackedLayer};
+use crate::evaluator::packed::PackedLayer;
 use crate::evaluator::scratch::BLOCK;
 use crate::evaluator::weights::Activation;
 
@@ -31,46 +32,13 @@ const MIN_CHAINS: usize = 4;
 /// × 2 coordinates).
 const SUMS: usize = 16 * 16;
 
-/// One layer for `n` coordinates (`n ≤ LANES / 2`): picks the kernel for the storage of
-/// `columns` (whose panels for this layer start at `layer.column`) and the layer's activation.
+/// One layer for `n` coordinates (`n ≤ LANES / 2`), its narrow panels (starting at `columns`)
+/// stored as `W`: picks the kernel for the layer's activation.
 ///
 /// # Safety
-/// As [`dense`], for the panels within `columns`.
+/// As [`dense`].
 #[inline(always)]
-pub(super) unsafe fn layer<S: Simd>(
-    layer: &PackedLayer,
-    columns: &Columns,
-    params: *const f32,
-    frac: *const f32,
-    n: usize,
-    src: *const f32,
-    dst: *mut f32,
-) {
-    match columns {
-        Columns::F32(c) => by_activation::<S, f32>(
-            layer,
-            c.as_ptr().add(layer.column),
-            params,
-            frac,
-            n,
-            src,
-            dst,
-        ),
-        Columns::F16(c) => by_activation::<S, u16>(
-            layer,
-            c.as_ptr().add(layer.column),
-            params,
-            frac,
-            n,
-            src,
-            dst,
-        ),
-    }
-}
-
-/// [`dense`] with the layer's activation as its constant parameter.
-#[inline(always)]
-unsafe fn by_activation<S: Simd, W: PanelWeight>(
+pub(super) unsafe fn layer<S: Simd, W: PanelWeight>(
     layer: &PackedLayer,
     columns: *const W,
     params: *const f32,

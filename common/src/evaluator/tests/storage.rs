@@ -1,17 +1,21 @@
-//! The few-coordinate kernel's f16 panels: used exactly when every weight is an f16 value, and
-//! then bit-identical to the f32 panels (widening f16 to f32 is exact and the arithmetic is
-//! the same), for every block length that runs that kernel.
+//! The few-coordinate kernel's compact panels: used exactly when every weight is an f16 value;
+//! f16 panels are bit-identical to the f32 panels (widening f16 to f32 is exact and the
+//! arithmetic is the same), integer panels (AVX-512 VNNI) match the f64 reference of the same
+//! weights within a stated tolerance, for every block length that runs that kernel.
 
 use super::networks::{self, latent, Shape};
+use super::reference;
 use crate::evaluator::packed::NarrowStorage;
-use crate::evaluator::{Evaluator, Isa, NetworkWeights};
+use crate::evaluator::{Activation, Conditioning, Evaluator, Isa, NetworkWeights};
 
-/// `weights` with every synthesis matrix after the first layer rounded to f16, as a compact
-/// preset stores them.
+/// `weights` with every synthesis matrix after the first layer (and a concat layer's time
+/// column, which the narrow panels hold with it) rounded to f16, as a compact preset stores them.
 fn compact(mut weights: NetworkWeights) -> NetworkWeights {
+    let round = |w: &mut f32| *w = half::f16::from_f32(*w).to_f32();
     for layer in &mut weights.layers[1..] {
-        for w in &mut layer.weight {
-            *w = half::f16::from_f32(*w).to_f32();
+        layer.weight.iter_mut().for_each(round);
+        if let Some(time) = layer.concat.as_mut().and_then(|c| c.time.as_mut()) {
+            time.iter_mut().for_each(round);
         }
     }
     weights
@@ -33,11 +37,12 @@ fn f16_panels_give_the_f32_panels_bits() {
         let z = latent(&mut networks::rng(12), weights.latent_dim);
         for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
             let mut f16 =
-                Evaluator::with_storage(weights.clone(), isa, NarrowStorage::Compact).unwrap();
+                Evaluator::with_storage(weights.clone(), isa, NarrowStorage::F16).unwrap();
             let mut f32 =
                 Evaluator::with_storage(weights.clone(), isa, NarrowStorage::F32).unwrap();
-            assert_eq!(f16.narrow_is_f16(), isa.loads_f16(), "{name} {isa}");
-            assert!(!f32.narrow_is_f16());
+            let expected = if isa.loads_f16() { "f16" } else { "f32" };
+            assert_eq!(f16.few_sample_weights(), expected, "{name} {isa}");
+            assert_eq!(f32.few_sample_weights(), "f32");
             f16.prepare(&z).unwrap();
             f32.prepare(&z).unwrap();
             // 1..=8 coordinates run the narrow kernel on every ISA's widest vectors.
@@ -61,6 +66,95 @@ fn weights_that_are_not_f16_values_stay_f32() {
     weights.layers[2].weight[5] = 1.0 + 2f32.powi(-20);
     for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
         let ev = Evaluator::with_isa(weights.clone(), isa).unwrap();
-        assert!(!ev.narrow_is_f16(), "{isa}");
+        assert_eq!(ev.few_sample_weights(), "f32", "{isa}");
     }
+}
+
+/// Largest deviation from the f64 reference allowed of the integer kernel, relative to the
+/// output's peak: its weights keep 12–13 bits against the row's chunk budget and its inputs 15
+/// bits against their largest magnitude, errors that the hidden omega (245 here) then scales.
+const INTEGER_TOLERANCE: f64 = 1e-3;
+
+#[test]
+fn integer_panels_match_the_reference_of_their_weights() {
+    let isa = Isa::Avx512;
+    if !isa.has_vnni() {
+        println!("no AVX-512 VNNI on this CPU: integer panels are not built here");
+        return;
+    }
+    let shapes = [
+        ("pigan", Shape::pigan()),
+        ("small", Shape::small()),
+        (
+            "leaky",
+            Shape {
+                hidden: Activation::LeakyRelu,
+                ..Shape::small()
+            },
+        ),
+        (
+            "concat",
+            Shape {
+                conditioning: Conditioning::Concat,
+                width: 96,
+                ..Shape::small()
+            },
+        ),
+        (
+            "odd",
+            Shape {
+                width: 37,
+                depth: 3,
+                ..Shape::small()
+            },
+        ),
+        (
+            "wide",
+            Shape {
+                width: 365,
+                depth: 4,
+                ..Shape::pigan()
+            },
+        ),
+    ];
+    for (seed, (name, shape)) in (20..).zip(shapes) {
+        let weights = compact(networks::network(&shape, seed));
+        let z = latent(&mut networks::rng(seed + 100), weights.latent_dim);
+        let cond = reference::mapping(&weights, &z);
+        let dt = 1.0 / 1024.0;
+        let want = reference::render(&weights, &cond, &cond, -1.0, dt, 96);
+        let peak = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut ev = Evaluator::with_isa(weights, isa).unwrap();
+        assert_eq!(ev.few_sample_weights(), "i16", "{name}");
+        ev.prepare(&z).unwrap();
+        for block in 1..=8 {
+            let got = render(&mut ev, block);
+            let dev = got
+                .iter()
+                .zip(&want)
+                .map(|(&g, &w)| (f64::from(g) - w).abs())
+                .fold(0.0, f64::max);
+            println!("{name} block {block}: max |Δ| = {dev:.2e} (peak {peak:.3})");
+            assert!(
+                dev <= INTEGER_TOLERANCE * peak,
+                "{name} block {block}: {dev:e}"
+            );
+        }
+    }
+}
+
+/// A non-finite input reaches the output of the integer kernel, as it does the f32 kernels',
+/// so that the voice engine can silence the voice.
+#[test]
+fn integer_panels_pass_non_finite_values_on() {
+    let isa = Isa::Avx512;
+    if !isa.has_vnni() {
+        return;
+    }
+    let weights = compact(networks::network(&Shape::small(), 31));
+    let mut ev = Evaluator::with_isa(weights.clone(), isa).unwrap();
+    ev.prepare(&vec![3e38; weights.latent_dim]).unwrap();
+    let mut out = [0.0f32; 1];
+    ev.render(0.0, 1.0 / 1024.0, &mut out);
+    assert!(!out[0].is_finite(), "{}", out[0]);
 }
