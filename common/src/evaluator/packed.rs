@@ -13,7 +13,8 @@
 //!   which halves that traffic (a pi-GAN's hidden layers take 0.9 MB instead of 1.8 MB, and
 //!   stay in a 2 MB L2) and changes no result, since widening an f16 value to f32 is exact. On a
 //!   CPU with AVX-512 VNNI they are 16-bit integers instead ([`Columns::I16`], see
-//!   [`super::quantized`]): the same size, and no widening at all.
+//!   [`super::quantized`]): the same size, no widening at all, and the VNNI kernels run blocks
+//!   from them too.
 //!
 //! The first layer, whose only input is `t`, keeps its weight column as is.
 
@@ -57,7 +58,8 @@ pub(crate) enum Columns {
     F32(Vec<f32>),
     /// The same panels as IEEE half-precision bit patterns (each widens back exactly).
     F16(Vec<u16>),
-    /// The layers quantized for the VNNI kernel (which lays them out itself).
+    /// The layers quantized for the VNNI kernels, which then run every chunk (so the wide
+    /// panels are not kept).
     #[cfg(target_arch = "x86_64")]
     I16(Quantized),
 }
@@ -119,7 +121,7 @@ pub(crate) struct Packed {
     pub first_activation: Activation,
     /// Layers after the first.
     pub layers: Vec<PackedLayer>,
-    /// All wide panels, layer after layer.
+    /// All wide panels, layer after layer (empty with integer panels).
     pub panels: Vec<f32>,
     /// All narrow panels, layer after layer.
     pub columns: Columns,
@@ -166,13 +168,19 @@ impl Packed {
             param += tiles * m * PARAMS_PER_ROW;
             soa += vectors * lanes * PARAMS_PER_ROW;
         }
+        let columns = Columns::new(columns, &weights.layers[1..], isa, storage);
+        #[cfg(target_arch = "x86_64")]
+        if matches!(columns, Columns::I16(_)) {
+            // The VNNI kernels run blocks from the integer panels too.
+            panels = Vec::new();
+        }
         Packed {
             isa,
             first_weight: first.weight.clone(),
             first_activation: first.activation,
             layers,
             panels,
-            columns: Columns::new(columns, &weights.layers[1..], isa, storage),
+            columns,
             param_len: param,
             soa_len: soa,
             buffer_rows,

@@ -49,7 +49,8 @@ pub(crate) struct Scratch {
     pub coords_a: AlignedBuf,
     /// The same (pong).
     pub coords_b: AlignedBuf,
-    /// The VNNI kernel's quantized inputs: i16 pairs, `coord_stride / 2` per coordinate.
+    /// The VNNI kernels' quantized inputs, i16 pairs in 32-bit words: `coord_stride / 2` per
+    /// coordinate (few samples) or `[pair][BLOCK]` (blocks).
     pub quantized: Vec<i32>,
     /// Rows per coordinate in `coords_a` and `coords_b` (a multiple of 16).
     pub coord_stride: usize,
@@ -76,7 +77,7 @@ impl Scratch {
             frac32: [0.0; BLOCK],
             coords_a: AlignedBuf::zeroed(coords),
             coords_b: AlignedBuf::zeroed(coords),
-            quantized: vec![0; coords / 2],
+            quantized: vec![0; coord_stride / 2 * BLOCK.max(COORDS)],
             coord_stride,
         }
     }

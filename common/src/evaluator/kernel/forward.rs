@@ -6,8 +6,8 @@
 //! ([`super::narrow`]) that puts output rows in the lanes instead. Both apply the FiLM
 //! modulation, its per-sample ramp and the activation (the sine included) to each tile right
 //! after its reduction, while it is in L1. The first layer runs in f64 ([`super::first`]).
-//! Integer narrow panels (compact presets on a CPU with AVX-512 VNNI) run the whole chunk in
-//! the VNNI kernel instead (`super::vnni`).
+//! Integer panels (compact presets on a CPU with AVX-512 VNNI) run the whole chunk in the VNNI
+//! kernels instead (`super::vnni`).
 
 use super::simd::{PanelWeight, Simd};
 use super::{first, narrow, wide};
@@ -48,18 +48,15 @@ pub(crate) struct Chunk<'a> {
 /// buffers must be sized for the network.
 #[inline(always)]
 pub(crate) unsafe fn forward<S: Simd, const M: usize, const NV: usize>(chunk: Chunk<'_>) {
-    if 2 * chunk.out.len() > S::LANES {
-        return layers::<S, M, NV, f32>(chunk, None);
-    }
     let net = chunk.net;
+    let narrow = 2 * chunk.out.len() <= S::LANES;
     match &net.columns {
-        Columns::F32(c) => layers::<S, M, NV, f32>(chunk, Some(c.as_ptr())),
-        Columns::F16(c) => layers::<S, M, NV, u16>(chunk, Some(c.as_ptr())),
-        // SAFETY: integer panels are only built where the VNNI kernel runs (`Columns::new`),
-        // and a narrow chunk has at most `LANES / 2 = COORDS` samples on AVX-512, the only ISA
-        // they are built for.
+        // SAFETY: integer panels are only built where the VNNI kernels run (`Columns::new`).
         #[cfg(target_arch = "x86_64")]
         Columns::I16(q) => super::vnni::forward(chunk, q),
+        _ if !narrow => layers::<S, M, NV, f32>(chunk, None),
+        Columns::F32(c) => layers::<S, M, NV, f32>(chunk, Some(c.as_ptr())),
+        Columns::F16(c) => layers::<S, M, NV, u16>(chunk, Some(c.as_ptr())),
     }
 }
 

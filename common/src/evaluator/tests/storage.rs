@@ -1,7 +1,8 @@
 //! The few-coordinate kernel's compact panels: used exactly when every weight is an f16 value;
 //! f16 panels are bit-identical to the f32 panels (widening f16 to f32 is exact and the
-//! arithmetic is the same), integer panels (AVX-512 VNNI) match the f64 reference of the same
-//! weights within a stated tolerance, for every block length that runs that kernel.
+//! arithmetic is the same), for every block length that runs that kernel; integer panels (AVX-512
+//! VNNI) match the f64 reference of the same weights within a stated tolerance, and give the
+//! same bits for every block length.
 
 use super::networks::{self, latent, Shape};
 use super::reference;
@@ -127,7 +128,9 @@ fn integer_panels_match_the_reference_of_their_weights() {
         let mut ev = Evaluator::with_isa(weights, isa).unwrap();
         assert_eq!(ev.few_sample_weights(), "i16", "{name}");
         ev.prepare(&z).unwrap();
-        for block in 1..=8 {
+        let one_at_a_time = render(&mut ev, 1);
+        // One to eight samples run the matrix–vector kernel, more the block kernel.
+        for block in [1, 2, 3, 5, 8, 9, 16, 17, 33, 48, 64, 96] {
             let got = render(&mut ev, block);
             let dev = got
                 .iter()
@@ -138,6 +141,14 @@ fn integer_panels_match_the_reference_of_their_weights() {
             assert!(
                 dev <= INTEGER_TOLERANCE * peak,
                 "{name} block {block}: {dev:e}"
+            );
+            let same = got
+                .iter()
+                .zip(&one_at_a_time)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(
+                same,
+                "{name} block {block}: not the one-sample output bit for bit"
             );
         }
     }
@@ -154,7 +165,10 @@ fn integer_panels_pass_non_finite_values_on() {
     let weights = compact(networks::network(&Shape::small(), 31));
     let mut ev = Evaluator::with_isa(weights.clone(), isa).unwrap();
     ev.prepare(&vec![3e38; weights.latent_dim]).unwrap();
-    let mut out = [0.0f32; 1];
-    ev.render(0.0, 1.0 / 1024.0, &mut out);
-    assert!(!out[0].is_finite(), "{}", out[0]);
+    // One sample (the matrix–vector kernel) and a block.
+    for len in [1, 64] {
+        let mut out = vec![0.0f32; len];
+        ev.render(0.0, 1.0 / 1024.0, &mut out);
+        assert!(out.iter().all(|y| !y.is_finite()), "{len}: {out:?}");
+    }
 }
