@@ -55,8 +55,9 @@ fn values(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-bound..bound)).collect()
 }
 
-/// A small FiLM SIREN: latent 16 → mapping 32 → [gamma; beta] of 48, then 1 → 48 ×3 → 1.
-fn network() -> NetworkWeights {
+/// A small FiLM SIREN: latent 16 → mapping 32 → [gamma; beta] of `2·width`, then 1 → `width`
+/// ×3 → 1.
+fn network(width: usize) -> NetworkWeights {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let dense = |rng: &mut ChaCha8Rng, i: usize, o: usize| DenseLayer {
         in_features: i,
@@ -76,21 +77,21 @@ fn network() -> NetworkWeights {
     };
     NetworkWeights {
         latent_dim: 16,
-        mapping: vec![dense(&mut rng, 16, 32), dense(&mut rng, 32, 96)],
+        mapping: vec![dense(&mut rng, 16, 32), dense(&mut rng, 32, 2 * width)],
         conditioning: Conditioning::Film,
         layers: vec![
-            synth(&mut rng, 1, 48, 1760.0, Activation::Sine),
-            synth(&mut rng, 48, 48, 30.0, Activation::Sine),
-            synth(&mut rng, 48, 48, 30.0, Activation::LeakyRelu),
-            synth(&mut rng, 48, 1, 1.0, Activation::Identity),
+            synth(&mut rng, 1, width, 1760.0, Activation::Sine),
+            synth(&mut rng, width, width, 30.0, Activation::Sine),
+            synth(&mut rng, width, width, 30.0, Activation::LeakyRelu),
+            synth(&mut rng, width, 1, 1.0, Activation::Identity),
         ],
     }
 }
 
-/// The same network as a compact preset holds it (matrices after the first layer in f16), which
-/// the few-coordinate kernel runs from f16 or, with AVX-512 VNNI, 16-bit integer panels.
+/// A 128-wide network as a compact preset holds it (matrices after the first layer in f16),
+/// which the evaluator runs from f16 panels or, with AVX-512 VNNI, 16-bit integer panels.
 fn compact_network() -> NetworkWeights {
-    let mut weights = network();
+    let mut weights = network(128);
     for layer in &mut weights.layers[1..] {
         for w in &mut layer.weight {
             *w = half::f16::from_f32(*w).to_f32();
@@ -106,7 +107,7 @@ fn render_prepare_and_set_latent_do_not_allocate() {
     let z1 = values(&mut rng, 16, 1.0);
     let mut out = vec![0.0f32; 5000];
     let isas = Isa::ALL.into_iter().filter(|i| i.is_available());
-    for (isa, weights) in isas.flat_map(|isa| [(isa, network()), (isa, compact_network())]) {
+    for (isa, weights) in isas.flat_map(|isa| [(isa, network(48)), (isa, compact_network())]) {
         let mut ev = Evaluator::with_isa(weights, isa).unwrap();
         let before = ALLOCATIONS.load(Ordering::SeqCst);
         WATCHED.set(true);

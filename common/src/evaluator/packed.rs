@@ -73,14 +73,24 @@ impl Columns {
         let allowed = match storage {
             NarrowStorage::Compact => true,
             #[cfg(test)]
-            NarrowStorage::F16 => true,
+            NarrowStorage::I16 | NarrowStorage::F16 => true,
             #[cfg(test)]
             NarrowStorage::F32 => false,
         };
         let compact = allowed && isa.loads_f16() && columns.iter().all(exact);
         #[cfg(target_arch = "x86_64")]
-        if compact && storage == NarrowStorage::Compact && isa.has_vnni() {
-            return Columns::I16(Quantized::new(layers));
+        {
+            let widest = layers.iter().map(|l| l.in_features).max().unwrap_or(0);
+            let integer = match storage {
+                NarrowStorage::Compact => widest >= super::quantized::MIN_WIDTH,
+                #[cfg(test)]
+                NarrowStorage::I16 => true,
+                #[cfg(test)]
+                NarrowStorage::F16 | NarrowStorage::F32 => false,
+            };
+            if compact && integer && isa.has_vnni() {
+                return Columns::I16(Quantized::new(layers));
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = layers;
@@ -100,9 +110,14 @@ impl Columns {
 /// Which storage the narrow panels may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NarrowStorage {
-    /// The most compact one for f16-valued weights: 16-bit integers where the CPU has AVX-512
-    /// VNNI, else f16 where the ISA widens f16 in hardware.
+    /// The fastest one for f16-valued weights: 16-bit integers where the CPU has AVX-512 VNNI
+    /// and the layers are at least [`MIN_WIDTH`](super::quantized::MIN_WIDTH) wide, else f16
+    /// where the ISA widens f16 in hardware.
     Compact,
+    /// 16-bit integers where the CPU has AVX-512 VNNI, whatever the width (to test the integer
+    /// kernels on small networks).
+    #[cfg(test)]
+    I16,
     /// f16 where possible, never integers (to compare the storages in tests).
     #[cfg(test)]
     F16,

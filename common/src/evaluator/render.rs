@@ -73,10 +73,11 @@ impl Evaluator {
         self.net.packed.isa
     }
 
-    /// How the weights of the few-sample kernel (chunks of up to half a vector of samples) are
-    /// stored: `"f32"`, `"f16"` (a compact preset, widened as loaded) or `"i16"` (a compact
-    /// preset on a CPU with AVX-512 VNNI: integer products), for reports such as the benchmark.
-    pub fn few_sample_weights(&self) -> &'static str {
+    /// How the kernels read the matrices after the first layer: `"f32"`; `"f16"` (a compact
+    /// preset: the few-sample kernel widens f16 panels as it loads them, the block kernel reads
+    /// f32); or `"i16"` (a compact preset on a CPU with AVX-512 VNNI, layers at least 128 wide:
+    /// every kernel multiplies 16-bit integers). For reports such as the benchmark.
+    pub fn matrix_storage(&self) -> &'static str {
         match self.net.packed.columns {
             super::packed::Columns::F32(_) => "f32",
             super::packed::Columns::F16(_) => "f16",

@@ -47,8 +47,9 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = 0.5)]
     pub seconds: f64,
     /// Precision of the presets measured: `f16` (compact, what `trainer export` writes by
-    /// default and what ships; the evaluator keeps f16 matrices for its few-coordinate kernel)
-    /// or `f32`. ONNX Runtime runs the same values in f32 either way.
+    /// default and what ships; the evaluator keeps f16 matrices for its few-coordinate kernel,
+    /// or 16-bit integers for all of its kernels with AVX-512 VNNI and layers at least 128
+    /// wide) or `f32`. ONNX Runtime runs the same values in f32 either way.
     #[arg(long, default_value = "f16", value_parser = parse_precision)]
     pub precision: Precision,
     /// Python interpreter with onnxruntime 1.32 and onnx for the ONNX Runtime baseline
@@ -116,11 +117,7 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
     for (seed, (name, model)) in MODELS.into_iter().enumerate() {
         let m = BenchModel::new(model, seed as u64, args.precision)?;
         let mut ev = Evaluator::new(m.weights.clone())?;
-        isa = format!(
-            "{} (few-sample weights {})",
-            ev.isa(),
-            ev.few_sample_weights()
-        );
+        isa = format!("{} (matrices {})", ev.isa(), ev.matrix_storage());
         ev.prepare(&m.latent)?;
         let z = Tensor::from_vec(m.latent.clone(), (1, m.latent.len()), &Device::Cpu)?;
         for block in BLOCKS {

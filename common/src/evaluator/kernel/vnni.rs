@@ -6,8 +6,8 @@
 //! pairs (split over several accumulator chains when the tile is small: integer sums do not
 //! depend on the order), each chunk's sum added to an f32 sum, and at the end
 //! `y = sum · (s_r · m / 32767)`, then the FiLM modulation, its ramp and the activation as in the
-//! f32 kernels. A non-finite input makes the gain NaN, so it reaches the output as it does in
-//! the f32 kernels.
+//! f32 kernels. A NaN input makes the gain NaN and an infinite one infinite, so either reaches
+//! the output as a non-finite value, as it does in the f32 kernels.
 //!
 //! - A chunk of at most [`COORDS`] samples ([`few`]) keeps activations coordinate-major
 //!   (`[coordinate][row]`): each coordinate's inputs are quantized with a few vector
@@ -77,13 +77,13 @@ unsafe fn few(chunk: Chunk<'_>, q: &Quantized) {
     let mut dst = scratch.coords_b.as_mut_ptr();
     first::coordinate_major::<Avx512>(net, first, scratch, n, src, stride);
     let ints = scratch.quantized.as_mut_ptr();
-    let (t, frac) = (scratch.t32, scratch.frac32);
+    let (t, frac) = (scratch.t32.as_ptr(), scratch.frac32.as_ptr());
     for (layer, ql) in net.layers.iter().zip(&q.layers) {
         let mut gains = [0.0f32; COORDS];
         for (c, gain) in gains.iter_mut().enumerate().take(n) {
             let x = src.add(c * stride);
             if layer.k > layer.in_features {
-                *x.add(layer.in_features) = t[c];
+                *x.add(layer.in_features) = *t.add(c);
             }
             *gain = quantize(x, layer.k, ints.add(c * stride / 2).cast());
         }
@@ -95,7 +95,7 @@ unsafe fn few(chunk: Chunk<'_>, q: &Quantized) {
             params: params_soa.as_ptr().add(layer.soa),
             ints,
             gains: gains.as_ptr(),
-            frac: frac.as_ptr(),
+            frac,
             dst,
             stride,
         };

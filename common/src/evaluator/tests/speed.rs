@@ -113,7 +113,7 @@ fn compact_speed() {
             let mut rates = [0.0; 2];
             for (r, storage) in rates
                 .iter_mut()
-                .zip([NarrowStorage::F16, NarrowStorage::Compact])
+                .zip([NarrowStorage::F16, NarrowStorage::I16])
             {
                 let mut ev = Evaluator::with_storage(weights.clone(), isa, storage).unwrap();
                 ev.prepare(&z).unwrap();

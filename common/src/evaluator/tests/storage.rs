@@ -42,8 +42,8 @@ fn f16_panels_give_the_f32_panels_bits() {
             let mut f32 =
                 Evaluator::with_storage(weights.clone(), isa, NarrowStorage::F32).unwrap();
             let expected = if isa.loads_f16() { "f16" } else { "f32" };
-            assert_eq!(f16.few_sample_weights(), expected, "{name} {isa}");
-            assert_eq!(f32.few_sample_weights(), "f32");
+            assert_eq!(f16.matrix_storage(), expected, "{name} {isa}");
+            assert_eq!(f32.matrix_storage(), "f32");
             f16.prepare(&z).unwrap();
             f32.prepare(&z).unwrap();
             // 1..=8 coordinates run the narrow kernel on every ISA's widest vectors.
@@ -67,7 +67,7 @@ fn weights_that_are_not_f16_values_stay_f32() {
     weights.layers[2].weight[5] = 1.0 + 2f32.powi(-20);
     for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
         let ev = Evaluator::with_isa(weights.clone(), isa).unwrap();
-        assert_eq!(ev.few_sample_weights(), "f32", "{isa}");
+        assert_eq!(ev.matrix_storage(), "f32", "{isa}");
     }
 }
 
@@ -125,8 +125,8 @@ fn integer_panels_match_the_reference_of_their_weights() {
         let dt = 1.0 / 1024.0;
         let want = reference::render(&weights, &cond, &cond, -1.0, dt, 96);
         let peak = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let mut ev = Evaluator::with_isa(weights, isa).unwrap();
-        assert_eq!(ev.few_sample_weights(), "i16", "{name}");
+        let mut ev = Evaluator::with_storage(weights, isa, NarrowStorage::I16).unwrap();
+        assert_eq!(ev.matrix_storage(), "i16", "{name}");
         ev.prepare(&z).unwrap();
         let one_at_a_time = render(&mut ev, 1);
         // One to eight samples run the matrix–vector kernel, more the block kernel.
@@ -163,12 +163,32 @@ fn integer_panels_pass_non_finite_values_on() {
         return;
     }
     let weights = compact(networks::network(&Shape::small(), 31));
-    let mut ev = Evaluator::with_isa(weights.clone(), isa).unwrap();
+    let mut ev = Evaluator::with_storage(weights.clone(), isa, NarrowStorage::I16).unwrap();
+    assert_eq!(ev.matrix_storage(), "i16");
     ev.prepare(&vec![3e38; weights.latent_dim]).unwrap();
     // One sample (the matrix–vector kernel) and a block.
     for len in [1, 64] {
         let mut out = vec![0.0f32; len];
         ev.render(0.0, 1.0 / 1024.0, &mut out);
         assert!(out.iter().all(|y| !y.is_finite()), "{len}: {out:?}");
+    }
+}
+
+/// Compact presets take the integer kernels where they are faster: layers at least
+/// `MIN_WIDTH` (128) wide.
+#[test]
+fn compact_networks_take_integer_panels_from_128_wide() {
+    let isa = Isa::Avx512;
+    if !isa.has_vnni() {
+        return;
+    }
+    for (width, expected) in [(96, "f16"), (127, "f16"), (128, "i16"), (256, "i16")] {
+        let shape = Shape {
+            width,
+            ..Shape::small()
+        };
+        let weights = compact(networks::network(&shape, 50));
+        let ev = Evaluator::with_isa(weights, isa).unwrap();
+        assert_eq!(ev.matrix_storage(), expected, "width {width}");
     }
 }
