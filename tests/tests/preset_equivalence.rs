@@ -61,8 +61,19 @@ fn trainer(args: &[&str]) -> String {
     sirenade_trainer::cli::run(all).unwrap_or_else(|e| panic!("{args:?}: {e:#}"))
 }
 
+/// The shipped preset's size: f16 kernels.
 #[test]
-fn trained_model_exports_and_evaluates_like_candle() {
+fn trained_demo_model_exports_and_evaluates_like_candle() {
+    trained_model_exports_and_evaluates_like_candle("demo");
+}
+
+/// 128 wide: the integer kernels where the CPU has AVX-512 VNNI.
+#[test]
+fn trained_live_model_exports_and_evaluates_like_candle() {
+    trained_model_exports_and_evaluates_like_candle("live");
+}
+
+fn trained_model_exports_and_evaluates_like_candle(model: &str) {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let run_s = run.to_str().unwrap();
@@ -71,7 +82,7 @@ fn trained_model_exports_and_evaluates_like_candle() {
         "--data",
         "bundled:keyboard",
         "--model",
-        "demo",
+        model,
         "--items",
         "4",
         "--batch",
@@ -103,9 +114,12 @@ fn trained_model_exports_and_evaluates_like_candle() {
     let compact = Preset::load(&f16_path).unwrap();
     let size = |p: &Path| std::fs::metadata(p).unwrap().len();
     println!(
-        "demo preset: {} bytes f32, {} bytes f16",
+        "{model} preset: {} bytes f32, {} bytes f16, matrices {} on this CPU",
         size(&f32_path),
-        size(&f16_path)
+        size(&f16_path),
+        Evaluator::new(compact.network_weights())
+            .unwrap()
+            .matrix_storage()
     );
     assert!(size(&f16_path) < size(&f32_path) * 6 / 10);
 
@@ -126,7 +140,7 @@ fn trained_model_exports_and_evaluates_like_candle() {
         let (snr, snr_one) = (snr_db(&exact, &small), snr_db(&exact, &one));
         let peak = candle.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         println!(
-            "item {item}: peak {peak:.3}, max |evaluator − candle| {deviation:.2e}, \
+            "{model} item {item}: peak {peak:.3}, max |evaluator − candle| {deviation:.2e}, \
              f16 SNR {snr:.1} dB (one sample per call: {snr_one:.1} dB)"
         );
         assert!(peak > 1e-3, "the trained output is not silent");
