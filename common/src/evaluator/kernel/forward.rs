@@ -117,6 +117,17 @@ unsafe fn layers<S: Simd, const M: usize, const NV: usize, W: PanelWeight>(
     std::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), n);
 }
 
+/// A layer's output from its product `y` at ramp fraction `f` with the row's parameters
+/// `[s0, ds, b0, db, β0, dβ]`: `ACT((s0 + ds f) · (y + b0 + db f) + β0 + dβ f)`, the same
+/// operations in every kernel.
+#[inline(always)]
+pub(super) unsafe fn modulate<S: Simd, const ACT: u8>(y: S::V, f: S::V, p: [S::V; 6]) -> S::V {
+    let [s0, ds, b0, db, h0, dh] = p;
+    let scale = S::mul_add(ds, f, s0);
+    let shift = S::mul_add(dh, f, h0);
+    activate::<S, ACT>(S::mul_add(scale, S::add(y, S::mul_add(db, f, b0)), shift))
+}
+
 /// The activation `ACT` on one vector.
 #[inline(always)]
 pub(super) unsafe fn activate<S: Simd, const ACT: u8>(x: S::V) -> S::V {

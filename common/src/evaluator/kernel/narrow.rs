@@ -10,7 +10,7 @@
 //! [`Columns`](crate::evaluator::packed::Columns)). Integer panels (compact presets with AVX-512
 //! VNNI) run the `vnni` kernel instead.
 
-use super::forward::{activate, IDENTITY, LEAKY, SINE};
+use super::forward::{modulate, IDENTITY, LEAKY, SINE};
 use super::simd::{PanelWeight, Simd};
 use crate::evaluator::packed::PackedLayer;
 use crate::evaluator::scratch::BLOCK;
@@ -191,14 +191,11 @@ unsafe fn tile<S: Simd, W: PanelWeight, const RV: usize, const C: usize, const A
     }
     for r in 0..RV {
         let p = params.add(r * S::LANES);
-        let [s0, ds, b0, db, h0, dh] = std::array::from_fn(|q| S::load(p.add(q * stride)));
+        let row: [S::V; 6] = std::array::from_fn(|q| S::load(p.add(q * stride)));
         for c in 0..C {
             let at = sums.add((r * C + c) * S::LANES);
             let f = S::splat(*frac.add(c));
-            let scale = S::mul_add(ds, f, s0);
-            let shift = S::mul_add(dh, f, h0);
-            let pre = S::mul_add(scale, S::add(S::load(at), S::mul_add(db, f, b0)), shift);
-            S::store(at, activate::<S, ACT>(pre));
+            S::store(at, modulate::<S, ACT>(S::load(at), f, row));
             let out = dst.add(r * S::LANES * BLOCK + c);
             for l in 0..S::LANES {
                 *out.add(l * BLOCK) = *at.add(l);

@@ -23,7 +23,7 @@ use std::arch::x86_64::*;
 
 use super::avx512::Avx512;
 use super::first;
-use super::forward::{activate, Chunk, IDENTITY, LEAKY, SINE};
+use super::forward::{modulate, Chunk, IDENTITY, LEAKY, SINE};
 use super::simd::Simd;
 use crate::evaluator::packed::PackedLayer;
 use crate::evaluator::quantized::{Quantized, QuantizedLayer, CHUNK_PAIRS, INPUT_RANGE, ROWS};
@@ -261,11 +261,39 @@ unsafe fn block_tile<const NV: usize, const ACT: u8>(at: &BlockLayer<'_>, row0: 
             }
         }
     };
-    let mut sums = [[_mm512_setzero_ps(); NV]; BLOCK_ROWS];
+    let sums = chunk_sums::<BLOCK_ROWS, NV, 2>(pairs, split, step);
+    let soa = at.shape.vectors * ROWS;
+    for r in 0..BLOCK_ROWS {
+        let row = row0 + r;
+        let scale = Avx512::splat(*at.scales.add(row));
+        let params: [__m512; 6] =
+            std::array::from_fn(|q| Avx512::splat(*at.params.add(q * soa + row)));
+        for v in 0..NV {
+            let gain = Avx512::mul(scale, at.gains[v0 + v]);
+            let y = Avx512::mul(sums[r][v], gain);
+            let f = Avx512::load(at.frac.add((v0 + v) * ROWS));
+            let out = at.dst.add(row * BLOCK + (v0 + v) * ROWS);
+            Avx512::store(out, modulate::<Avx512, ACT>(y, f, params));
+        }
+    }
+}
+
+/// The f32 sums of a tile of `A × B` accumulators over `pairs` input pairs: `step(acc, p)` adds
+/// pair `p`'s products to one set of accumulators; each chunk of [`CHUNK_PAIRS`] pairs spreads
+/// consecutive pairs over `split ≤ CHAINS` sets (independent chains for small tiles), adds the
+/// sets in integers (exact, whatever the split) and the chunk's sum to the f32 sums.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+unsafe fn chunk_sums<const A: usize, const B: usize, const CHAINS: usize>(
+    pairs: usize,
+    split: usize,
+    mut step: impl FnMut(&mut [[__m512i; B]; A], usize),
+) -> [[__m512; B]; A] {
+    let mut sums = [[_mm512_setzero_ps(); B]; A];
     let mut start = 0;
     while start < pairs {
         let end = (start + CHUNK_PAIRS).min(pairs);
-        let mut acc = [[[_mm512_setzero_si512(); NV]; BLOCK_ROWS]; 2];
+        let mut acc = [[[_mm512_setzero_si512(); B]; A]; CHAINS];
         let mut p = start;
         while p + split <= end {
             for (s, acc) in acc.iter_mut().take(split).enumerate() {
@@ -276,34 +304,18 @@ unsafe fn block_tile<const NV: usize, const ACT: u8>(at: &BlockLayer<'_>, row0: 
         for (s, p) in (p..end).enumerate() {
             step(&mut acc[s], p);
         }
-        for r in 0..BLOCK_ROWS {
-            for v in 0..NV {
-                let mut total = acc[0][r][v];
+        for a in 0..A {
+            for b in 0..B {
+                let mut total = acc[0][a][b];
                 for chain in acc.iter().take(split).skip(1) {
-                    total = _mm512_add_epi32(total, chain[r][v]);
+                    total = _mm512_add_epi32(total, chain[a][b]);
                 }
-                sums[r][v] = _mm512_add_ps(sums[r][v], _mm512_cvtepi32_ps(total));
+                sums[a][b] = _mm512_add_ps(sums[a][b], _mm512_cvtepi32_ps(total));
             }
         }
         start = end;
     }
-    let soa = at.shape.vectors * ROWS;
-    for r in 0..BLOCK_ROWS {
-        let row = row0 + r;
-        let scale = Avx512::splat(*at.scales.add(row));
-        let [s0, ds, b0, db, h0, dh] =
-            std::array::from_fn(|q| Avx512::splat(*at.params.add(q * soa + row)));
-        for v in 0..NV {
-            let gain = Avx512::mul(scale, at.gains[v0 + v]);
-            let y = Avx512::mul(sums[r][v], gain);
-            let f = Avx512::load(at.frac.add((v0 + v) * ROWS));
-            let film = Avx512::mul_add(ds, f, s0);
-            let shift = Avx512::mul_add(dh, f, h0);
-            let pre = Avx512::mul_add(film, Avx512::add(y, Avx512::mul_add(db, f, b0)), shift);
-            let out = at.dst.add(row * BLOCK + (v0 + v) * ROWS);
-            Avx512::store(out, activate::<Avx512, ACT>(pre));
-        }
-    }
+    sums
 }
 
 /// `acc + Σ` of the products of the i16 pairs of `a` and `b` in each 32-bit lane, as one
@@ -436,47 +448,19 @@ unsafe fn tile<const RV: usize, const C: usize, const ACT: u8>(
             }
         }
     };
-    let mut sums = [[_mm512_setzero_ps(); C]; RV];
-    let mut start = 0;
-    while start < pairs {
-        let end = (start + CHUNK_PAIRS).min(pairs);
-        let mut acc = [[[_mm512_setzero_si512(); C]; RV]; MIN_CHAINS];
-        let mut p = start;
-        while p + split <= end {
-            for (s, acc) in acc.iter_mut().take(split).enumerate() {
-                step(acc, p + s);
-            }
-            p += split;
-        }
-        for (s, p) in (p..end).enumerate() {
-            step(&mut acc[s], p);
-        }
-        for r in 0..RV {
-            for c in 0..C {
-                let mut total = acc[0][r][c];
-                for chain in acc.iter().take(split).skip(1) {
-                    total = _mm512_add_epi32(total, chain[r][c]);
-                }
-                sums[r][c] = _mm512_add_ps(sums[r][c], _mm512_cvtepi32_ps(total));
-            }
-        }
-        start = end;
-    }
+    let sums = chunk_sums::<RV, C, MIN_CHAINS>(pairs, split, step);
     let soa = at.shape.vectors * ROWS;
     for r in 0..RV {
         let row = (v + r) * ROWS;
         let scale = Avx512::load(at.scales.add(row));
         let p = at.params.add(row);
-        let [s0, ds, b0, db, h0, dh] = std::array::from_fn(|q| Avx512::load(p.add(q * soa)));
+        let params: [__m512; 6] = std::array::from_fn(|q| Avx512::load(p.add(q * soa)));
         for c in 0..C {
             let gain = Avx512::mul(scale, Avx512::splat(*at.gains.add(c0 + c)));
             let y = Avx512::mul(sums[r][c], gain);
             let f = Avx512::splat(*at.frac.add(c0 + c));
-            let film = Avx512::mul_add(ds, f, s0);
-            let shift = Avx512::mul_add(dh, f, h0);
-            let pre = Avx512::mul_add(film, Avx512::add(y, Avx512::mul_add(db, f, b0)), shift);
             let out = at.dst.add((c0 + c) * at.stride + row);
-            Avx512::store(out, activate::<Avx512, ACT>(pre));
+            Avx512::store(out, modulate::<Avx512, ACT>(y, f, params));
         }
     }
 }

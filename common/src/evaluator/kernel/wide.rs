@@ -5,7 +5,7 @@
 //! loads and the 24 accumulators stay in zmm registers; the sums are then stored and modulated
 //! and activated in place while the tile is still in L1.
 
-use super::forward::activate;
+use super::forward::modulate;
 use super::simd::Simd;
 use crate::evaluator::packed::{PackedLayer, PARAMS_PER_ROW};
 use crate::evaluator::scratch::BLOCK;
@@ -85,13 +85,10 @@ unsafe fn tile<S: Simd, const M: usize, const NV: usize, const ACT: u8>(
     let f: [S::V; NV] = std::array::from_fn(|v| S::load(frac.add(v * S::LANES)));
     for m in 0..M {
         let p = params.add(m * PARAMS_PER_ROW);
-        let [s0, ds, b0, db, h0, dh] = std::array::from_fn(|i| S::splat(*p.add(i)));
+        let row: [S::V; 6] = std::array::from_fn(|i| S::splat(*p.add(i)));
         for v in 0..NV {
             let at = dst.add(m * BLOCK + v * S::LANES);
-            let scale = S::mul_add(ds, f[v], s0);
-            let shift = S::mul_add(dh, f[v], h0);
-            let pre = S::mul_add(scale, S::add(S::load(at), S::mul_add(db, f[v], b0)), shift);
-            S::store(at, activate::<S, ACT>(pre));
+            S::store(at, modulate::<S, ACT>(S::load(at), f[v], row));
         }
     }
 }
