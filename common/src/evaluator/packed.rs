@@ -65,9 +65,9 @@ pub(crate) enum Columns {
 }
 
 impl Columns {
-    /// `columns` in the most compact form `storage` allows on `isa`: when every value
-    /// round-trips through f16 bit for bit, 16-bit integers for VNNI or f16 bit patterns; else
-    /// as they are.
+    /// `columns` in the form `storage` picks on `isa`: when every value round-trips through
+    /// f16 bit for bit, 16-bit integers for the VNNI kernels (on a VNNI CPU, for layers at least
+    /// [`MIN_WIDTH`](super::quantized::MIN_WIDTH) wide) or f16 bit patterns; else as they are.
     fn new(columns: Vec<f32>, layers: &[SynthLayer], isa: Isa, storage: NarrowStorage) -> Columns {
         let exact = |v: &f32| half::f16::from_f32(*v).to_f32().to_bits() == v.to_bits();
         let allowed = match storage {

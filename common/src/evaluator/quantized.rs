@@ -39,7 +39,7 @@ const CHUNK_BUDGET: f32 = 65_520.0;
 /// costs (quantizing each layer's inputs, moving chunk sums to f32) weigh more on narrow
 /// layers: measured on this project's Xeon in blocks of 64 (`compact_speed`, the plugin
 /// benchmark), a 96-wide network ran 5–10% slower than on the f16/f32 kernels, a 128-wide one
-/// 5–12% faster and the 256- and 365-wide ones 10–17% faster (one sample per call: 1.5–1.9×
+/// 4–12% faster and the 256- and 365-wide ones 7–17% faster (one sample per call: 1.5–1.9×
 /// for all). The instrument renders 64-sample segments, so narrower networks keep the f16/f32
 /// kernels for both.
 pub(crate) const MIN_WIDTH: usize = 128;
