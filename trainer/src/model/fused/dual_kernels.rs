@@ -8,6 +8,7 @@
 
 use rayon::prelude::*;
 
+use super::blocked;
 use super::kernels::{product, product_grads, vectorised, Backward, Dims};
 use super::pool;
 use super::sincos::sin_cos;
@@ -90,7 +91,8 @@ fn activate_row(
 
 /// The backward pass: from the stacked dL/dY `[items, 2n, out]` (overwritten with dL/dP), the
 /// forward's stacked output (for the sines), cosines and product, the gradients of the stacked
-/// X (when `want_x`; stacked `[items, 2n, in]` like X), W and the film.
+/// X (when `want_x`; stacked `[items, 2n, in]` like X), W and the film. Block by block
+/// ([`blocked`]) where the panel kernel runs and the layer is not too narrow.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: Dims,
@@ -105,6 +107,35 @@ pub fn backward(
 ) -> Backward {
     let (out, n) = (d.outputs, d.points);
     let per_item = n * out;
+    if blocked::applies(d) {
+        return blocked::backward(d, true, grad, x, w, want_x, |block, acc| {
+            let (scale, _) = film[block.item * 2 * out..][..2 * out].split_at(out);
+            let len = block.values.len();
+            let value_at = (block.item * 2 * n + block.start) * out;
+            let tangent_at = value_at + per_item;
+            let c = &cos[(block.item * n + block.start) * out..][..len];
+            let s = &output[value_at..value_at + len];
+            let (p_v, p_t) = (
+                &product[value_at..value_at + len],
+                &product[tangent_at..tangent_at + len],
+            );
+            let g_t = block
+                .tangents
+                .as_deref_mut()
+                .expect("stacked blocks carry tangents");
+            vectorised(|| {
+                let rows = block
+                    .values
+                    .chunks_mut(out)
+                    .zip(g_t.chunks_mut(out))
+                    .zip(s.chunks(out).zip(c.chunks(out)))
+                    .zip(p_v.chunks(out).zip(p_t.chunks(out)));
+                for (((g_v, g_t), (s, c)), (p_v, p_t)) in rows {
+                    pull_back_row(acc, g_v, g_t, s, c, p_v, p_t, scale);
+                }
+            });
+        });
+    }
     let block = MIN_ROWS_PER_TASK * out;
     let mut grad_film = vec![0.0; d.items * 2 * out];
     grad_film

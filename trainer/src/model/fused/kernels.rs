@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use gemm::Parallelism;
 
+use super::blocked;
 use super::matmul::{matmul, threads, MatRef};
 use super::panels::{self, PackedB};
 use super::pool;
@@ -126,7 +127,9 @@ pub(super) fn activate_rows(
 }
 
 /// The backward pass: from dL/dy `[R, out]` and the forward's cos and product, the gradients
-/// of x (when `want_x`), W and the film. `grad` is overwritten with dL/dp.
+/// of x (when `want_x`), W and the film. `grad` is overwritten with dL/dp. Block by block
+/// ([`blocked`]) where the panel kernel runs and the layer is not too narrow; otherwise one
+/// element-wise pass, then the two products over all rows.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: Dims,
@@ -139,6 +142,20 @@ pub fn backward(
     want_x: bool,
 ) -> Backward {
     let (out, per_item) = (d.outputs, d.points * d.outputs);
+    if blocked::applies(d) {
+        return blocked::backward(d, false, grad, x, w, want_x, |block, acc| {
+            let (scale, _) = film[block.item * 2 * out..][..2 * out].split_at(out);
+            let at = (block.item * d.points + block.start) * out;
+            let len = block.values.len();
+            let (cos, product) = (&cos[at..at + len], &product[at..at + len]);
+            vectorised(|| {
+                let rows = block.values.chunks_mut(out).zip(cos.chunks(out));
+                for ((g, c), p) in rows.zip(product.chunks(out)) {
+                    pull_back_row(acc, g, c, p, scale);
+                }
+            });
+        });
+    }
     let mut grad_film = vec![0.0; d.items * 2 * out];
     grad_film
         .par_chunks_mut(2 * out)

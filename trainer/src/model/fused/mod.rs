@@ -17,6 +17,7 @@
 //! product per layer serves both. The single-layer op serves networks that mix sine and
 //! LeakyReLU layers.
 
+mod blocked;
 mod dual_kernels;
 mod kernels;
 mod matmul;

@@ -106,6 +106,52 @@ pub fn multiply(c: &mut [f32], a: &[f32], b: &PackedB) {
         });
 }
 
+/// [`multiply`] on the calling thread alone: for a block of rows inside a task of its own
+/// (the blocked backward's dL/dx).
+///
+/// Panics if the sizes disagree or this CPU lacks AVX-512F (see [`available`]).
+pub fn multiply_here(c: &mut [f32], a: &[f32], b: &PackedB) {
+    let (k, n) = (b.k, b.n);
+    assert!(k > 0 && n > 0, "empty product");
+    assert_eq!(a.len() % k, 0, "a is not [rows, k]");
+    assert_eq!(c.len(), a.len() / k * n, "c is not [rows, n]");
+    assert!(available(), "the panel kernel needs AVX-512F");
+    for (c, a) in c
+        .chunks_mut(ROWS_PER_TASK * n)
+        .zip(a.chunks(ROWS_PER_TASK * k))
+    {
+        // SAFETY: AVX-512F is available (asserted above); the chunks hold the same whole rows
+        // of `k` (a) and `n` (c), and `b` was packed for `k` and `n`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            avx512::rows(c, a, b)
+        };
+    }
+}
+
+/// `c += a^T b` for a row-major `a` `[rows, m]`, `b` `[rows, n]` and `c` `[m, n]`, on the
+/// calling thread: a block's share of dL/dW = (dL/dp)^T x, read in place (no packing) while
+/// the block is in cache.
+///
+/// The same register tile as [`multiply`], turned: 6 rows of `c` (6 columns of `a`,
+/// broadcast) by 64 columns of `c` (a row of `b`, 4 vectors), over the block's rows. Each
+/// element of `c` gets the block's products added one row after the other, in row order.
+///
+/// Panics if the sizes disagree or this CPU lacks AVX-512F (see [`available`]).
+pub fn add_transposed_product(c: &mut [f32], a: &[f32], b: &[f32], m: usize, n: usize) {
+    assert!(m > 0 && n > 0, "empty product");
+    assert_eq!(a.len() % m, 0, "a is not [rows, m]");
+    let rows = a.len() / m;
+    assert_eq!(b.len(), rows * n, "b is not [rows, n]");
+    assert_eq!(c.len(), m * n, "c is not [m, n]");
+    assert!(available(), "the panel kernel needs AVX-512F");
+    // SAFETY: AVX-512F is available (asserted above) and the three sizes were checked.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        avx512::add_transposed(c, a, b, m, n)
+    };
+}
+
 /// The forward of a FiLM-sine layer on the panel kernel: `p = a b` as [`multiply`] computes
 /// it, and with it `(sin, cos)` of `scale ⊙ p + shift` for each thread's group of rows right
 /// after its product, while those rows are in L1 (rather than in a second pass that reads `p`
@@ -214,6 +260,114 @@ mod avx512 {
         activate_rows(first_row, p, sin, cos, film, points, n);
     }
 
+    /// `c += a^T b` (see [`super::add_transposed_product`]), panel by panel of `c`'s columns.
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `a.len() = rows·m`, `b.len() = rows·n`, `c.len() = m·n`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn add_transposed(c: &mut [f32], a: &[f32], b: &[f32], m: usize, n: usize) {
+        let rows = a.len() / m;
+        for first in (0..n).step_by(PANEL) {
+            let width = (n - first).min(PANEL);
+            let vectors = width.div_ceil(LANES);
+            let tail = match width % LANES {
+                0 => __mmask16::MAX,
+                w => (1 << w) - 1,
+            };
+            for o in (0..m).step_by(TILE_ROWS) {
+                let t = TransposedTile {
+                    a: a.as_ptr().add(o),
+                    m,
+                    b: b.as_ptr().add(first),
+                    n,
+                    rows,
+                    c: c.as_mut_ptr().add(o * n + first),
+                    tail,
+                };
+                match ((m - o).min(TILE_ROWS), vectors) {
+                    (6, 4) => t.run::<6, 4>(),
+                    (6, v) => t.narrow::<6>(v),
+                    (5, v) => t.narrow::<5>(v),
+                    (4, v) => t.narrow::<4>(v),
+                    (3, v) => t.narrow::<3>(v),
+                    (2, v) => t.narrow::<2>(v),
+                    (_, v) => t.narrow::<1>(v),
+                }
+            }
+        }
+    }
+
+    /// One register tile of `c += a^T b`: `M` rows of `c` from `M` columns of `a`, `NV`
+    /// vectors of `c`'s columns from the same columns of `b`.
+    struct TransposedTile {
+        /// The tile's first column of `a` (row stride `m`).
+        a: *const f32,
+        /// `a`'s row stride.
+        m: usize,
+        /// The panel's first column of `b` (row stride `n`).
+        b: *const f32,
+        /// The row stride of `b` and `c`.
+        n: usize,
+        /// Rows of `a` and `b`: the reduction length.
+        rows: usize,
+        /// The tile's first element of `c` (row stride `n`).
+        c: *mut f32,
+        /// Which lanes of the tile's last vector lie inside `b` and `c`.
+        tail: __mmask16,
+    }
+
+    impl TransposedTile {
+        /// A tile of `M` rows over a panel of fewer than 4 vectors, or of fewer rows.
+        #[inline(always)]
+        unsafe fn narrow<const M: usize>(&self, vectors: usize) {
+            match vectors {
+                4 => self.run::<M, 4>(),
+                3 => self.run::<M, 3>(),
+                2 => self.run::<M, 2>(),
+                _ => self.run::<M, 1>(),
+            }
+        }
+
+        /// Loads the tile of `c`, adds the rows' products in row order, stores it back.
+        #[inline(always)]
+        #[allow(clippy::needless_range_loop)]
+        unsafe fn run<const M: usize, const NV: usize>(&self) {
+            let mask = |v: usize| {
+                if v + 1 == NV {
+                    self.tail
+                } else {
+                    __mmask16::MAX
+                }
+            };
+            let mut acc = [[_mm512_setzero_ps(); NV]; M];
+            for r in 0..M {
+                for v in 0..NV {
+                    let at = self.c.add(r * self.n + v * LANES);
+                    acc[r][v] = _mm512_maskz_loadu_ps(mask(v), at);
+                }
+            }
+            for i in 0..self.rows {
+                let row = self.b.add(i * self.n);
+                let mut b = [_mm512_setzero_ps(); NV];
+                for v in 0..NV {
+                    b[v] = _mm512_maskz_loadu_ps(mask(v), row.add(v * LANES));
+                }
+                for r in 0..M {
+                    let x = _mm512_set1_ps(*self.a.add(i * self.m + r));
+                    for v in 0..NV {
+                        acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                    }
+                }
+            }
+            for r in 0..M {
+                for v in 0..NV {
+                    let at = self.c.add(r * self.n + v * LANES);
+                    _mm512_mask_storeu_ps(at, mask(v), acc[r][v]);
+                }
+            }
+        }
+    }
+
     /// One register tile's operands.
     struct Tile {
         /// The tile's first row of A (row stride `k`).
@@ -298,7 +452,9 @@ mod avx512 {
 
 #[cfg(test)]
 mod tests {
-    use super::{available, multiply, multiply_activate, PackedB};
+    use super::{
+        add_transposed_product, available, multiply, multiply_activate, multiply_here, PackedB,
+    };
     use crate::model::fused::kernels::activate_rows;
     use crate::model::fused::tests::values;
 
@@ -375,6 +531,53 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `c += a^T b` against an f64 sum for every tile and column remainder (1e-6 per term, as
+    /// above, on top of what `c` held), and the one-thread product bit for bit against the
+    /// threaded one.
+    #[test]
+    fn transposed_product_matches_an_f64_sum_for_every_tile_shape() {
+        if !available() {
+            return;
+        }
+        for (rows, m, n) in [
+            (1, 1, 1),
+            (3, 5, 15),
+            (7, 6, 16),
+            (2, 7, 17),
+            (20, 13, 64),
+            (9, 25, 65),
+            (33, 49, 96),
+            (256, 30, 130),
+        ] {
+            let a = values(rows * m, 3);
+            let b = values(rows * n, 4);
+            let before = values(m * n, 5);
+            let mut c = before.clone();
+            add_transposed_product(&mut c, &a, &b, m, n);
+            for o in 0..m {
+                for j in 0..n {
+                    let exact: f64 = f64::from(before[o * n + j])
+                        + (0..rows)
+                            .map(|r| f64::from(a[r * m + o]) * f64::from(b[r * n + j]))
+                            .sum::<f64>();
+                    let err = (f64::from(c[o * n + j]) - exact).abs();
+                    assert!(
+                        err <= 1e-6 * (rows + 1) as f64,
+                        "{rows}x{m}x{n} ({o}, {j}): {} vs {exact}",
+                        c[o * n + j]
+                    );
+                }
+            }
+            let w = values(n * m, 6);
+            let packed = PackedB::transposed(&w, n, m);
+            let (mut here, mut threaded) = (vec![f32::NAN; rows * n], vec![f32::NAN; rows * n]);
+            multiply_here(&mut here, &a, &packed);
+            multiply(&mut threaded, &a, &packed);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&here), bits(&threaded), "{rows}x{m}x{n}");
         }
     }
 }

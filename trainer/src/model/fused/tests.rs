@@ -63,9 +63,16 @@ fn assert_same_values_and_gradients(
 #[test]
 fn op_matches_plain_candle_in_value_and_gradients() {
     let mut rng = InitRng::new(5);
-    // The last case has more rows than one partial product of dL/dW (4,500 > 2,048), with a
-    // remainder.
-    let cases = [(1, 1, 1, 1), (3, 7, 1, 12), (2, 33, 16, 9), (3, 1500, 4, 5)];
+    // (3, 1500, 4, 5) has more rows than one partial product of dL/dW (4,500 > 2,048), with a
+    // remainder; the layers 16 or more inputs wide take the blocked backward, the last one over
+    // three chunks of blocks cut at the items' ends, with column and row remainders.
+    let cases = [
+        (1, 1, 1, 1),
+        (3, 7, 1, 12),
+        (2, 33, 16, 9),
+        (3, 1500, 4, 5),
+        (3, 1500, 70, 13),
+    ];
     for (items, points, inputs, outputs) in cases {
         let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
         let w = Var::from_tensor(&uniform(&mut rng, &[outputs, inputs], 1.0)).unwrap();
@@ -145,13 +152,15 @@ fn plain_network(
 #[test]
 fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
     let mut rng = InitRng::new(6);
-    // The last case's stacked rows (2 x 2 x 1100) span three partial products of dL/dW.
-    let cases: [(usize, usize, usize, &[usize]); 5] = [
+    // (2, 1100, 1, [6, 4])'s stacked rows (2 x 2 x 1100) span three partial products of dL/dW;
+    // the last case's layers after the first take the blocked backward over two chunks.
+    let cases: [(usize, usize, usize, &[usize]); 6] = [
         (1, 1, 1, &[1]),
         (3, 7, 1, &[12, 9, 5]),
         (2, 45, 4, &[8, 8]),
         (2, 70, 1, &[16, 16, 16, 3]),
         (2, 1100, 1, &[6, 4]),
+        (2, 1100, 1, &[40, 33, 17]),
     ];
     for (items, points, inputs, widths) in cases {
         for tangent in [false, true] {
