@@ -1,9 +1,9 @@
 //! A sine layer's backward block by block: each block of rows has its dL/dy pulled back to
 //! dL/dp and, right after, while those rows are still in the core's cache, gives its rows of
-//! dL/dx (the panel kernel) and adds its share of dL/dW (the turned tile), instead of three
-//! passes over the whole activation (pull-back, dL/dx, dL/dW), each reading dL/dp back from
-//! memory. A pi-GAN step spends about a third of its time in these products, and the passes
-//! over memory between them were what kept them from the speed they reach on cached rows.
+//! dL/dx (the panel kernel) and adds its share of dL/dW (the turned tile, over the block's x
+//! rows packed into panels), instead of three passes over the whole activation (pull-back,
+//! dL/dx, dL/dW through `gemm`), each reading dL/dp back from memory. The backward's two
+//! products are two thirds of a pi-GAN step's arithmetic.
 //!
 //! Deterministic: blocks are cut at fixed places (at most [`BLOCK_ROWS`] value rows, never
 //! across two items), grouped into fixed chunks of [`CHUNK_ROWS`] value rows whose partial
@@ -106,7 +106,8 @@ pub(super) fn backward(
                     if let (Some(gx), Some(packed)) = (gx, packed.as_ref()) {
                         panels::multiply_here(gx, g, packed);
                     }
-                    panels::add_transposed_product(grad_w, g, x_rows(at), out, inputs);
+                    let x = PackedB::plain(x_rows(at), rows, inputs);
+                    panels::add_transposed_product(grad_w, g, &x, out);
                 };
                 products(&mut grad_w, values, task.grad_values, first);
                 if let Some(t) = tangents {

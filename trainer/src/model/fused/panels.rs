@@ -1,17 +1,22 @@
 //! `C = A B` for a long row-major A (the fused layers' activations or their gradients) and a
 //! small B packed once into column panels (a layer's weights): an AVX-512F register-tile
-//! kernel for the forward's `x W^T` and the backward's `(dL/dp) W`.
+//! kernel for the forward's `x W^T` and the backward's `(dL/dp) W`, and the same tile turned
+//! for a block's share of `dL/dW = (dL/dp)^T x` ([`add_transposed_product`]).
 //!
 //! Each tile is 6 rows of A by one panel of up to 4 vectors of 16 columns of B: 24
 //! accumulators in zmm registers; every step of the reduction loads the panel's row once and
-//! broadcasts 6 elements of A. Rows are handed to the threads in small groups, so a group's A
-//! stays in the core's L1 while it sweeps the panels; [`multiply_activate`] also takes the
-//! group's sines and cosines (a FiLM-sine layer's forward) while its products are there. On this project's Zen 4 VM a
-//! 16,000 × 256 × 256 product runs at 190–205 GFLOP/s on 2 threads (about 85% of the FP32
-//! peak) where the `gemm` crate reaches 160–180, and it holds up far better when other jobs
-//! share the caches (175 against 110–130). Each element is one dot product summed in index
-//! order, so results do not depend on the thread count. Where AVX-512F is missing, [`available`] is false and the callers use
-//! `gemm`.
+//! broadcasts 6 elements of A. The reduction runs in blocks of [`REDUCTION_BLOCK`] steps, so
+//! that a block of a panel (32 KB) stays in L1 while all the tiles of a call pass over it; a
+//! tile's partial sums go to C between blocks and come back, which continues the same sum in
+//! the same order. Rows are handed to the threads in small groups, so a group's A stays in the
+//! core's L1 while it sweeps the panels; [`multiply_activate`] also takes the group's sines
+//! and cosines (a FiLM-sine layer's forward) while its products are there. On the Zen 4 VM
+//! this project started on, a 16,000 × 256 × 256 product ran at 190–205 GFLOP/s on 2 threads
+//! (about 85% of the FP32 peak) where the `gemm` crate reached 160–180; on the Intel Xeon VM
+//! of 2026-12, a 96-row block of the blocked backward runs at 180–185 GFLOP/s on one thread
+//! with the reduction blocked (150–160 without; the core's peak 205–215). Each element is
+//! one dot product summed in index order, so results do not depend on the thread count.
+//! Where AVX-512F is missing, [`available`] is false and the callers use `gemm`.
 
 use rayon::prelude::*;
 
@@ -25,6 +30,9 @@ const PANEL: usize = 4 * LANES;
 const TILE_ROWS: usize = 6;
 /// Rows of A handed to one thread at a time (four tiles).
 const ROWS_PER_TASK: usize = 4 * TILE_ROWS;
+/// Reduction steps per sweep of a panel: 128 rows of a 64-column panel are 32 KB, which stay
+/// in a 48 KB L1 next to the tiles' rows of A (the whole 256-step panel, 64 KB, did not).
+const REDUCTION_BLOCK: usize = 128;
 
 /// Whether this CPU runs the panel kernel.
 pub fn available() -> bool {
@@ -70,10 +78,22 @@ impl PackedB {
         PackedB::pack(k, n, |i, c| w[c * k + i])
     }
 
-    /// B = W for a row-major W `[k, n]` (the backward's `(dL/dp) W`).
-    pub fn plain(w: &[f32], k: usize, n: usize) -> PackedB {
-        assert_eq!(w.len(), k * n, "weight size");
-        PackedB::pack(k, n, |i, c| w[i * n + c])
+    /// B as given, row-major `[k, n]` (the backward's `(dL/dp) W`, and a block's x for its
+    /// share of dL/dW): each panel row is a run of B's row, copied whole.
+    pub fn plain(b: &[f32], k: usize, n: usize) -> PackedB {
+        assert_eq!(b.len(), k * n, "matrix size");
+        let mut data = pool::take(k * n.next_multiple_of(LANES));
+        let mut at = 0;
+        for first in (0..n).step_by(PANEL) {
+            let width = (n - first).min(PANEL);
+            let padded = width.next_multiple_of(LANES);
+            for row in b.chunks_exact(n) {
+                data[at..at + width].copy_from_slice(&row[first..first + width]);
+                data[at + width..at + padded].fill(0.0);
+                at += padded;
+            }
+        }
+        PackedB { data, k, n }
     }
 }
 
@@ -116,39 +136,35 @@ pub fn multiply_here(c: &mut [f32], a: &[f32], b: &PackedB) {
     assert_eq!(a.len() % k, 0, "a is not [rows, k]");
     assert_eq!(c.len(), a.len() / k * n, "c is not [rows, n]");
     assert!(available(), "the panel kernel needs AVX-512F");
-    for (c, a) in c
-        .chunks_mut(ROWS_PER_TASK * n)
-        .zip(a.chunks(ROWS_PER_TASK * k))
-    {
-        // SAFETY: AVX-512F is available (asserted above); the chunks hold the same whole rows
-        // of `k` (a) and `n` (c), and `b` was packed for `k` and `n`.
-        #[cfg(target_arch = "x86_64")]
-        unsafe {
-            avx512::rows(c, a, b)
-        };
-    }
+    // SAFETY: AVX-512F is available (asserted above); `a` holds whole rows of `k` and `c` the
+    // same number of rows of `n`, and `b` was packed for `k` and `n`.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        avx512::rows(c, a, b)
+    };
 }
 
-/// `c += a^T b` for a row-major `a` `[rows, m]`, `b` `[rows, n]` and `c` `[m, n]`, on the
-/// calling thread: a block's share of dL/dW = (dL/dp)^T x, read in place (no packing) while
-/// the block is in cache.
+/// `c += a^T b` for a row-major `a` `[rows, m]`, `b` `[rows, n]` packed by
+/// [`PackedB::plain`], and `c` `[m, n]`, on the calling thread: a block's share of
+/// dL/dW = (dL/dp)^T x while the block is in cache.
 ///
 /// The same register tile as [`multiply`], turned: 6 rows of `c` (6 columns of `a`,
-/// broadcast) by 64 columns of `c` (a row of `b`, 4 vectors), over the block's rows. Each
+/// broadcast) by a panel of 64 columns (a row of `b`'s panel, 4 vectors), over the block's
+/// rows. Packed, a panel's rows lie next to each other and stay in L1 while all of `c`'s rows
+/// pass over them (rows of `b` 1 KB apart would fall into a quarter of L1's sets). Each
 /// element of `c` gets the block's products added one row after the other, in row order.
 ///
 /// Panics if the sizes disagree or this CPU lacks AVX-512F (see [`available`]).
-pub fn add_transposed_product(c: &mut [f32], a: &[f32], b: &[f32], m: usize, n: usize) {
+pub fn add_transposed_product(c: &mut [f32], a: &[f32], b: &PackedB, m: usize) {
+    let (rows, n) = (b.k, b.n);
     assert!(m > 0 && n > 0, "empty product");
-    assert_eq!(a.len() % m, 0, "a is not [rows, m]");
-    let rows = a.len() / m;
-    assert_eq!(b.len(), rows * n, "b is not [rows, n]");
+    assert_eq!(a.len(), rows * m, "a is not [rows, m]");
     assert_eq!(c.len(), m * n, "c is not [m, n]");
     assert!(available(), "the panel kernel needs AVX-512F");
-    // SAFETY: AVX-512F is available (asserted above) and the three sizes were checked.
+    // SAFETY: AVX-512F is available (asserted above) and the sizes were checked.
     #[cfg(target_arch = "x86_64")]
     unsafe {
-        avx512::add_transposed(c, a, b, m, n)
+        avx512::add_transposed(c, a, b, m)
     };
 }
 
@@ -203,7 +219,7 @@ mod avx512 {
     use std::arch::x86_64::*;
 
     use super::super::kernels::activate_rows;
-    use super::{PackedB, LANES, PANEL, TILE_ROWS};
+    use super::{PackedB, LANES, PANEL, REDUCTION_BLOCK, TILE_ROWS};
 
     /// `c = a b` for whole rows of `a` `[rows, k]` into `c` `[rows, n]`, panel by panel.
     ///
@@ -221,22 +237,25 @@ mod avx512 {
                 0 => __mmask16::MAX,
                 w => (1 << w) - 1,
             };
-            for r in (0..rows).step_by(TILE_ROWS) {
-                let t = Tile {
-                    a: a.as_ptr().add(r * k),
-                    k,
-                    panel,
-                    stride: vectors * LANES,
-                    c: c.as_mut_ptr().add(r * n + first),
-                    n,
-                    tail,
-                };
-                match ((rows - r).min(TILE_ROWS), vectors) {
-                    (6, 4) => t.run::<6, 4>(),
-                    (6, 3) => t.run::<6, 3>(),
-                    (6, 2) => t.run::<6, 2>(),
-                    (6, 1) => t.run::<6, 1>(),
-                    (m, v) => t.remainder(m, v),
+            for from in (0..k).step_by(REDUCTION_BLOCK) {
+                for r in (0..rows).step_by(TILE_ROWS) {
+                    let t = Tile {
+                        a: a.as_ptr().add(r * k),
+                        k,
+                        steps: from..(from + REDUCTION_BLOCK).min(k),
+                        panel,
+                        stride: vectors * LANES,
+                        c: c.as_mut_ptr().add(r * n + first),
+                        n,
+                        tail,
+                    };
+                    match ((rows - r).min(TILE_ROWS), vectors) {
+                        (6, 4) => t.run::<6, 4>(),
+                        (6, 3) => t.run::<6, 3>(),
+                        (6, 2) => t.run::<6, 2>(),
+                        (6, 1) => t.run::<6, 1>(),
+                        (m, v) => t.remainder(m, v),
+                    }
                 }
             }
             panel = panel.add(k * vectors * LANES);
@@ -265,8 +284,9 @@ mod avx512 {
     /// # Safety
     /// AVX-512F must be available; `a.len() = rows·m`, `b.len() = rows·n`, `c.len() = m·n`.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn add_transposed(c: &mut [f32], a: &[f32], b: &[f32], m: usize, n: usize) {
-        let rows = a.len() / m;
+    pub(super) unsafe fn add_transposed(c: &mut [f32], a: &[f32], b: &PackedB, m: usize) {
+        let (rows, n) = (b.k, b.n);
+        let mut panel = b.data.as_ptr();
         for first in (0..n).step_by(PANEL) {
             let width = (n - first).min(PANEL);
             let vectors = width.div_ceil(LANES);
@@ -278,10 +298,11 @@ mod avx512 {
                 let t = TransposedTile {
                     a: a.as_ptr().add(o),
                     m,
-                    b: b.as_ptr().add(first),
-                    n,
+                    panel,
+                    stride: vectors * LANES,
                     rows,
                     c: c.as_mut_ptr().add(o * n + first),
+                    n,
                     tail,
                 };
                 match ((m - o).min(TILE_ROWS), vectors) {
@@ -294,6 +315,7 @@ mod avx512 {
                     (_, v) => t.narrow::<1>(v),
                 }
             }
+            panel = panel.add(rows * vectors * LANES);
         }
     }
 
@@ -304,15 +326,17 @@ mod avx512 {
         a: *const f32,
         /// `a`'s row stride.
         m: usize,
-        /// The panel's first column of `b` (row stride `n`).
-        b: *const f32,
-        /// The row stride of `b` and `c`.
+        /// The panel of `b`.
+        panel: *const f32,
+        /// The panel's padded width (its row stride).
+        stride: usize,
+        /// `c`'s row stride.
         n: usize,
         /// Rows of `a` and `b`: the reduction length.
         rows: usize,
         /// The tile's first element of `c` (row stride `n`).
         c: *mut f32,
-        /// Which lanes of the tile's last vector lie inside `b` and `c`.
+        /// Which lanes of the tile's last vector lie inside `c`.
         tail: __mmask16,
     }
 
@@ -347,10 +371,10 @@ mod avx512 {
                 }
             }
             for i in 0..self.rows {
-                let row = self.b.add(i * self.n);
+                let row = self.panel.add(i * self.stride);
                 let mut b = [_mm512_setzero_ps(); NV];
                 for v in 0..NV {
-                    b[v] = _mm512_maskz_loadu_ps(mask(v), row.add(v * LANES));
+                    b[v] = _mm512_loadu_ps(row.add(v * LANES));
                 }
                 for r in 0..M {
                     let x = _mm512_set1_ps(*self.a.add(i * self.m + r));
@@ -372,8 +396,10 @@ mod avx512 {
     struct Tile {
         /// The tile's first row of A (row stride `k`).
         a: *const f32,
-        /// The reduction length.
+        /// The reduction length (A's row stride).
         k: usize,
+        /// The reduction steps this call adds: from the start, or onto what `c` holds.
+        steps: std::ops::Range<usize>,
         /// The panel (row stride `stride`).
         panel: *const f32,
         /// The panel's padded width.
@@ -422,7 +448,20 @@ mod avx512 {
         unsafe fn run<const M: usize, const NV: usize>(&self) {
             debug_assert!(M <= TILE_ROWS && NV * LANES <= self.stride);
             let mut acc = [[_mm512_setzero_ps(); NV]; M];
-            for i in 0..self.k {
+            if self.steps.start > 0 {
+                for r in 0..M {
+                    let dst = self.c.add(r * self.n);
+                    for v in 0..NV {
+                        let mask = if v + 1 == NV {
+                            self.tail
+                        } else {
+                            __mmask16::MAX
+                        };
+                        acc[r][v] = _mm512_maskz_loadu_ps(mask, dst.add(v * LANES));
+                    }
+                }
+            }
+            for i in self.steps.clone() {
                 let row = self.panel.add(i * self.stride);
                 let mut b = [_mm512_setzero_ps(); NV];
                 for v in 0..NV {
@@ -556,7 +595,7 @@ mod tests {
             let b = values(rows * n, 4);
             let before = values(m * n, 5);
             let mut c = before.clone();
-            add_transposed_product(&mut c, &a, &b, m, n);
+            add_transposed_product(&mut c, &a, &PackedB::plain(&b, rows, n), m);
             for o in 0..m {
                 for j in 0..n {
                     let exact: f64 = f64::from(before[o * n + j])
