@@ -9,7 +9,10 @@
 //! PyTorch run is the figure that counts; where no interpreter is installed, the speed-up over
 //! plain candle times the issue's reference machine's plain-candle to PyTorch ratio stands in
 //! for it (marked as an estimate). Each measurement runs in a process of its own so that its
-//! peak resident memory is its own.
+//! peak resident memory is its own. The three measurements of a form alternate over
+//! `--rounds` rounds and each figure is the median of its rounds: on a shared host whose speed
+//! drifts by 10–30% over minutes, one measurement of each side taken one after the other can
+//! land on different sides of a drift.
 //!
 //! `--thesis-scale` measures instead what the issue asks of a GPU: seconds per epoch of the
 //! thesis protocol (1024 items, batch 128, 2000 points) on `--device cpu|cuda` (the `cuda`
@@ -53,6 +56,10 @@ pub struct TrainBenchArgs {
     /// Timed steps per measurement (after one warm-up step); the median step counts.
     #[arg(long, default_value_t = 5)]
     pub steps: usize,
+    /// Rounds of (ours, plain candle, PyTorch) per form, alternating; each figure is the median
+    /// of its rounds.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Named model to measure.
     #[arg(long, default_value = "pigan")]
     pub model: String,
@@ -174,7 +181,36 @@ fn run_child(args: &TrainBenchArgs, form: &str, plain: bool) -> Result<serde_jso
         .with_context(|| format!("{form} ({label}) benchmark printed no JSON"))
 }
 
-/// One derivative form's results: fused, the baselines, and what they imply.
+/// Every round's figures of one form, in the order they were taken.
+#[derive(Default)]
+struct Rounds {
+    fused: Vec<f64>,
+    plain: Vec<f64>,
+    pytorch: Vec<f64>,
+    fused_rss: f64,
+    pytorch_rss: f64,
+}
+
+impl Rounds {
+    fn json(&self) -> serde_json::Value {
+        json!({ "fused": self.fused, "plain": self.plain, "pytorch": self.pytorch })
+    }
+}
+
+/// The median of `v` (the mean of the middle two for an even count); `v` is not empty.
+fn median(v: &[f64]) -> f64 {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// One derivative form's results: fused, the baselines (medians of the rounds), and what they
+/// imply.
 struct FormResult {
     name: &'static str,
     fused: f64,
@@ -186,6 +222,8 @@ struct FormResult {
     /// The reference machine's PyTorch and plain-candle figures for this form.
     pytorch_ref: f64,
     plain_ref: f64,
+    /// The figures of every round.
+    rounds: Rounds,
 }
 
 impl FormResult {
@@ -309,6 +347,9 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
+    if args.rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
     if args.thesis_scale {
         return bench_thesis_scale(args);
     }
@@ -329,21 +370,29 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         ("fd", PYTORCH_FD, PLAIN_CANDLE_FD),
         ("analytic", PYTORCH_ANALYTIC, PLAIN_CANDLE_ANALYTIC),
     ] {
-        let fused = run_child(args, name, false)?;
-        let plain = run_child(args, name, true)?;
-        let pytorch = match &python {
-            Some(p) => Some(run_pytorch(p, args, name)?),
-            None => None,
-        };
+        let mut rounds = Rounds::default();
+        for _ in 0..args.rounds {
+            let fused = run_child(args, name, false)?;
+            let plain = run_child(args, name, true)?;
+            rounds.fused.push(rate(&fused));
+            rounds.plain.push(rate(&plain));
+            rounds.fused_rss = rounds.fused_rss.max(rss(&fused));
+            if let Some(p) = &python {
+                let pytorch = run_pytorch(p, args, name)?;
+                rounds.pytorch.push(rate(&pytorch));
+                rounds.pytorch_rss = rounds.pytorch_rss.max(rss(&pytorch));
+            }
+        }
         results.push(FormResult {
             name,
-            fused: rate(&fused),
-            plain: rate(&plain),
-            fused_rss: rss(&fused),
-            pytorch: pytorch.as_ref().map(rate),
-            pytorch_rss: pytorch.as_ref().map(rss),
+            fused: median(&rounds.fused),
+            plain: median(&rounds.plain),
+            fused_rss: rounds.fused_rss,
+            pytorch: (!rounds.pytorch.is_empty()).then(|| median(&rounds.pytorch)),
+            pytorch_rss: (!rounds.pytorch.is_empty()).then_some(rounds.pytorch_rss),
             pytorch_ref,
             plain_ref,
+            rounds,
         });
     }
     let (fd, analytic) = (&results[0], &results[1]);
@@ -371,13 +420,17 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
                 "analytic_pytorch_peak_rss_mib": analytic.pytorch_rss,
                 "fd_vs_pytorch_estimate": fd.vs_pytorch_estimate(),
                 "analytic_vs_pytorch_estimate": analytic.vs_pytorch_estimate(),
+                "rounds": args.rounds,
+                "fd_rounds": fd.rounds.json(),
+                "analytic_rounds": analytic.rounds.json(),
             })
         );
         return Ok(());
     }
     println!(
-        "model {} at batch 8 × 2000 points, {} step(s) per measurement (median)",
-        args.model, args.steps
+        "model {} at batch 8 × 2000 points, {} step(s) per measurement (median), median of {} \
+         alternating round(s)",
+        args.model, args.steps, args.rounds
     );
     println!(
         "{:<10} {:>12} {:>12} {:>14} {:>10} {:>11} {:>15} {:>9}",
@@ -407,7 +460,28 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             r.vs_pytorch_estimate()
         );
     }
-    println!("(target: 1.5× PyTorch for both forms; RSS: ours / PyTorch's)");
+    for r in &results {
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "{} rounds: fused {}; plain {}; PyTorch {}",
+            r.name,
+            list(&r.rounds.fused),
+            list(&r.rounds.plain),
+            if r.rounds.pytorch.is_empty() {
+                dash()
+            } else {
+                list(&r.rounds.pytorch)
+            }
+        );
+    }
+    println!(
+        "(target: 1.5× PyTorch for both forms; RSS: ours / PyTorch's, the largest of the rounds)"
+    );
     println!(
         "(est. = speed-up over plain candle × the issue's reference plain-candle / PyTorch ratio: \
          fd {:.3}, analytic {:.3})",
@@ -420,4 +494,18 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         println!("{}", python::missing_note("PyTorch"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    /// The middle value of an odd count, the mean of the middle two of an even one, whatever
+    /// the order.
+    #[test]
+    fn median_of_rounds() {
+        assert_eq!(median(&[3.0]), 3.0);
+        assert_eq!(median(&[9.0, 1.0, 5.0]), 5.0);
+        assert_eq!(median(&[4.0, 1.0, 9.0, 2.0]), 3.0);
+    }
 }
