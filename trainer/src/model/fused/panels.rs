@@ -231,37 +231,68 @@ mod avx512 {
     pub(super) unsafe fn rows(c: &mut [f32], a: &[f32], b: &PackedB) {
         let (k, n) = (b.k, b.n);
         let rows = a.len() / k;
-        let mut panel = b.data.as_ptr();
-        for first in (0..n).step_by(PANEL) {
-            let width = (n - first).min(PANEL);
-            let vectors = width.div_ceil(LANES);
-            let tail = match width % LANES {
-                0 => __mmask16::MAX,
-                w => (1 << w) - 1,
-            };
+        for (first, panel, vectors, tail) in panels(b) {
             for from in (0..k).step_by(REDUCTION_BLOCK) {
                 for r in (0..rows).step_by(TILE_ROWS) {
-                    let t = Tile {
+                    Tile {
                         a: a.as_ptr().add(r * k),
-                        k,
+                        row_stride: k,
+                        step_stride: 1,
                         steps: from..(from + REDUCTION_BLOCK).min(k),
+                        resume: from > 0,
                         panel,
                         stride: vectors * LANES,
                         c: c.as_mut_ptr().add(r * n + first),
                         n,
                         tail,
-                    };
-                    match ((rows - r).min(TILE_ROWS), vectors) {
-                        (6, 4) => t.run::<6, 4>(),
-                        (6, 3) => t.run::<6, 3>(),
-                        (6, 2) => t.run::<6, 2>(),
-                        (6, 1) => t.run::<6, 1>(),
-                        (m, v) => t.remainder(m, v),
                     }
+                    .run_any((rows - r).min(TILE_ROWS), vectors);
                 }
             }
-            panel = panel.add(k * vectors * LANES);
         }
+    }
+
+    /// `c += a^T b` (see [`super::add_transposed_product`]): the same tiles with `a` read
+    /// down its columns, over all of `b`'s rows at once.
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `a.len() = b.k·m`, `c.len() = m·b.n`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn add_transposed(c: &mut [f32], a: &[f32], b: &PackedB, m: usize) {
+        let (rows, n) = (b.k, b.n);
+        for (first, panel, vectors, tail) in panels(b) {
+            for o in (0..m).step_by(TILE_ROWS) {
+                Tile {
+                    a: a.as_ptr().add(o),
+                    row_stride: 1,
+                    step_stride: m,
+                    steps: 0..rows,
+                    resume: true,
+                    panel,
+                    stride: vectors * LANES,
+                    c: c.as_mut_ptr().add(o * n + first),
+                    n,
+                    tail,
+                }
+                .run_any((m - o).min(TILE_ROWS), vectors);
+            }
+        }
+    }
+
+    /// `b`'s panels in order: (first column, start, vectors, mask of the last vector's lanes
+    /// inside `b`).
+    fn panels(b: &PackedB) -> impl Iterator<Item = (usize, *const f32, usize, __mmask16)> + '_ {
+        (0..b.n).step_by(PANEL).map(move |first| {
+            let width = (b.n - first).min(PANEL);
+            let tail = match width % LANES {
+                0 => __mmask16::MAX,
+                w => (1 << w) - 1,
+            };
+            // Every panel before this one is `k` rows of PANEL columns (only the last is
+            // narrower), so this one starts `k·first` elements in.
+            let start = b.data[b.k * first..].as_ptr();
+            (first, start, width.div_ceil(LANES), tail)
+        })
     }
 
     /// `(sin, cos)(scale ⊙ p + shift)` for the rows of `p` starting at row `first_row`.
@@ -281,127 +312,22 @@ mod avx512 {
         activate_rows(first_row, p, sin, cos, film, points, n);
     }
 
-    /// `c += a^T b` (see [`super::add_transposed_product`]), panel by panel of `c`'s columns.
-    ///
-    /// # Safety
-    /// AVX-512F must be available; `a.len() = rows·m`, `b.len() = rows·n`, `c.len() = m·n`.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn add_transposed(c: &mut [f32], a: &[f32], b: &PackedB, m: usize) {
-        let (rows, n) = (b.k, b.n);
-        let mut panel = b.data.as_ptr();
-        for first in (0..n).step_by(PANEL) {
-            let width = (n - first).min(PANEL);
-            let vectors = width.div_ceil(LANES);
-            let tail = match width % LANES {
-                0 => __mmask16::MAX,
-                w => (1 << w) - 1,
-            };
-            for o in (0..m).step_by(TILE_ROWS) {
-                let t = TransposedTile {
-                    a: a.as_ptr().add(o),
-                    m,
-                    panel,
-                    stride: vectors * LANES,
-                    rows,
-                    c: c.as_mut_ptr().add(o * n + first),
-                    n,
-                    tail,
-                };
-                match ((m - o).min(TILE_ROWS), vectors) {
-                    (6, 4) => t.run::<6, 4>(),
-                    (6, v) => t.narrow::<6>(v),
-                    (5, v) => t.narrow::<5>(v),
-                    (4, v) => t.narrow::<4>(v),
-                    (3, v) => t.narrow::<3>(v),
-                    (2, v) => t.narrow::<2>(v),
-                    (_, v) => t.narrow::<1>(v),
-                }
-            }
-            panel = panel.add(rows * vectors * LANES);
-        }
-    }
-
-    /// One register tile of `c += a^T b`: `M` rows of `c` from `M` columns of `a`, `NV`
-    /// vectors of `c`'s columns from the same columns of `b`.
-    struct TransposedTile {
-        /// The tile's first column of `a` (row stride `m`).
-        a: *const f32,
-        /// `a`'s row stride.
-        m: usize,
-        /// The panel of `b`.
-        panel: *const f32,
-        /// The panel's padded width (its row stride).
-        stride: usize,
-        /// `c`'s row stride.
-        n: usize,
-        /// Rows of `a` and `b`: the reduction length.
-        rows: usize,
-        /// The tile's first element of `c` (row stride `n`).
-        c: *mut f32,
-        /// Which lanes of the tile's last vector lie inside `c`.
-        tail: __mmask16,
-    }
-
-    impl TransposedTile {
-        /// A tile of `M` rows over a panel of fewer than 4 vectors, or of fewer rows.
-        #[inline(always)]
-        unsafe fn narrow<const M: usize>(&self, vectors: usize) {
-            match vectors {
-                4 => self.run::<M, 4>(),
-                3 => self.run::<M, 3>(),
-                2 => self.run::<M, 2>(),
-                _ => self.run::<M, 1>(),
-            }
-        }
-
-        /// Loads the tile of `c`, adds the rows' products in row order, stores it back.
-        #[inline(always)]
-        #[allow(clippy::needless_range_loop)]
-        unsafe fn run<const M: usize, const NV: usize>(&self) {
-            let mask = |v: usize| {
-                if v + 1 == NV {
-                    self.tail
-                } else {
-                    __mmask16::MAX
-                }
-            };
-            let mut acc = [[_mm512_setzero_ps(); NV]; M];
-            for r in 0..M {
-                for v in 0..NV {
-                    let at = self.c.add(r * self.n + v * LANES);
-                    acc[r][v] = _mm512_maskz_loadu_ps(mask(v), at);
-                }
-            }
-            for i in 0..self.rows {
-                let row = self.panel.add(i * self.stride);
-                let mut b = [_mm512_setzero_ps(); NV];
-                for v in 0..NV {
-                    b[v] = _mm512_loadu_ps(row.add(v * LANES));
-                }
-                for r in 0..M {
-                    let x = _mm512_set1_ps(*self.a.add(i * self.m + r));
-                    for v in 0..NV {
-                        acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
-                    }
-                }
-            }
-            for r in 0..M {
-                for v in 0..NV {
-                    let at = self.c.add(r * self.n + v * LANES);
-                    _mm512_mask_storeu_ps(at, mask(v), acc[r][v]);
-                }
-            }
-        }
-    }
-
-    /// One register tile's operands.
+    /// One register tile's operands: up to 6 rows of C by one panel, summed over `steps`.
+    /// Element (r, i) of A, the tile's row r at reduction step i, is at
+    /// `a + r·row_stride + i·step_stride`: rows of A for `C = A B`, columns of A for
+    /// `C += Aᵀ B`.
     struct Tile {
-        /// The tile's first row of A (row stride `k`).
+        /// A's element (0, 0) for this tile.
         a: *const f32,
-        /// The reduction length (A's row stride).
-        k: usize,
-        /// The reduction steps this call adds: from the start, or onto what `c` holds.
+        /// Distance in A between the tile's consecutive rows.
+        row_stride: usize,
+        /// Distance in A between consecutive reduction steps.
+        step_stride: usize,
+        /// The reduction steps this call adds (rows of the panel).
         steps: std::ops::Range<usize>,
+        /// Whether the sums start from what C holds (a later reduction block, or an
+        /// accumulating product) rather than from zero.
+        resume: bool,
         /// The panel (row stride `stride`).
         panel: *const f32,
         /// The panel's padded width.
@@ -415,10 +341,14 @@ mod avx512 {
     }
 
     impl Tile {
-        /// The last rows of A (fewer than a tile) or a panel of fewer vectors.
+        /// `rows` rows (at most [`TILE_ROWS`]) by a panel of `vectors` vectors (at most 4).
         #[inline(always)]
-        unsafe fn remainder(&self, rows: usize, vectors: usize) {
+        unsafe fn run_any(&self, rows: usize, vectors: usize) {
             match (rows, vectors) {
+                (6, 4) => self.run::<6, 4>(),
+                (6, 3) => self.run::<6, 3>(),
+                (6, 2) => self.run::<6, 2>(),
+                (6, _) => self.run::<6, 1>(),
                 (5, 4) => self.run::<5, 4>(),
                 (5, 3) => self.run::<5, 3>(),
                 (5, 2) => self.run::<5, 2>(),
@@ -442,24 +372,25 @@ mod avx512 {
             }
         }
 
-        /// `M` rows by `NV` vectors, accumulated over the whole reduction and stored once.
-        /// Indexed loops with constant bounds, so that they unroll and the accumulators stay
-        /// in registers.
+        /// `M` rows by `NV` vectors, accumulated over the steps and stored once. Indexed loops
+        /// with constant bounds, so that they unroll and the accumulators stay in registers.
         #[inline(always)]
         #[allow(clippy::needless_range_loop)]
         unsafe fn run<const M: usize, const NV: usize>(&self) {
             debug_assert!(M <= TILE_ROWS && NV * LANES <= self.stride);
+            let mask = |v: usize| {
+                if v + 1 == NV {
+                    self.tail
+                } else {
+                    __mmask16::MAX
+                }
+            };
             let mut acc = [[_mm512_setzero_ps(); NV]; M];
-            if self.steps.start > 0 {
+            if self.resume {
                 for r in 0..M {
-                    let dst = self.c.add(r * self.n);
                     for v in 0..NV {
-                        let mask = if v + 1 == NV {
-                            self.tail
-                        } else {
-                            __mmask16::MAX
-                        };
-                        acc[r][v] = _mm512_maskz_loadu_ps(mask, dst.add(v * LANES));
+                        let at = self.c.add(r * self.n + v * LANES);
+                        acc[r][v] = _mm512_maskz_loadu_ps(mask(v), at);
                     }
                 }
             }
@@ -469,22 +400,18 @@ mod avx512 {
                 for v in 0..NV {
                     b[v] = _mm512_loadu_ps(row.add(v * LANES));
                 }
+                let a = self.a.add(i * self.step_stride);
                 for r in 0..M {
-                    let x = _mm512_set1_ps(*self.a.add(r * self.k + i));
+                    let x = _mm512_set1_ps(*a.add(r * self.row_stride));
                     for v in 0..NV {
                         acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
                     }
                 }
             }
             for r in 0..M {
-                let dst = self.c.add(r * self.n);
                 for v in 0..NV {
-                    let mask = if v + 1 == NV {
-                        self.tail
-                    } else {
-                        __mmask16::MAX
-                    };
-                    _mm512_mask_storeu_ps(dst.add(v * LANES), mask, acc[r][v]);
+                    let at = self.c.add(r * self.n + v * LANES);
+                    _mm512_mask_storeu_ps(at, mask(v), acc[r][v]);
                 }
             }
         }
@@ -532,6 +459,36 @@ mod tests {
         }
     }
 
+    /// (rows, reduction, columns) covering every tile height, panel width and column
+    /// remainder, and reductions shorter and longer than a reduction block.
+    const SHAPES: [(usize, usize, usize); 9] = [
+        (1, 1, 1),
+        (5, 3, 15),
+        (6, 7, 16),
+        (7, 1, 17),
+        (13, 20, 64),
+        (25, 9, 65),
+        (49, 33, 96),
+        (30, 256, 130),
+        (100, 300, 256),
+    ];
+
+    /// Asserts `got[r * cols + c]` within `tolerance` of `exact(r, c)` for every element.
+    fn assert_near(
+        got: &[f32],
+        cols: usize,
+        tolerance: f64,
+        exact: impl Fn(usize, usize) -> f64,
+        what: &str,
+    ) {
+        for (e, &g) in got.iter().enumerate() {
+            let (r, c) = (e / cols, e % cols);
+            let want = exact(r, c);
+            let err = (f64::from(g) - want).abs();
+            assert!(err <= tolerance, "{what} ({r}, {c}): {g} vs {want}");
+        }
+    }
+
     /// Every tile shape and column remainder against an f64 product: within 1e-6 per term
     /// summed (terms are products of values in [-1, 1), summed in f32). On a CPU without
     /// AVX-512F the kernel is never used, and there is nothing to test.
@@ -540,17 +497,7 @@ mod tests {
         if !available() {
             return;
         }
-        for (rows, k, n) in [
-            (1, 1, 1),
-            (5, 3, 15),
-            (6, 7, 16),
-            (7, 1, 17),
-            (13, 20, 64),
-            (25, 9, 65),
-            (49, 33, 96),
-            (30, 256, 130),
-            (100, 300, 256),
-        ] {
+        for (rows, k, n) in SHAPES {
             let a = values(rows * k, 1);
             let w = values(n * k, 2);
             let mut c = vec![f32::NAN; rows * n];
@@ -558,19 +505,19 @@ mod tests {
             let mut c_plain = vec![f32::NAN; rows * n];
             let w_t: Vec<f32> = (0..k * n).map(|e| w[(e % n) * k + e / n]).collect();
             multiply(&mut c_plain, &a, &PackedB::plain(&w_t, k, n));
-            for r in 0..rows {
-                for col in 0..n {
-                    let exact: f64 = (0..k)
-                        .map(|i| f64::from(a[r * k + i]) * f64::from(w[col * k + i]))
-                        .sum();
-                    for (got, form) in [(c[r * n + col], "W^T"), (c_plain[r * n + col], "W")] {
-                        let err = (f64::from(got) - exact).abs();
-                        assert!(
-                            err <= 1e-6 * k as f64,
-                            "{form} {rows}x{k}x{n} ({r}, {col}): {got} vs {exact}"
-                        );
-                    }
-                }
+            let exact = |r: usize, col: usize| {
+                (0..k)
+                    .map(|i| f64::from(a[r * k + i]) * f64::from(w[col * k + i]))
+                    .sum()
+            };
+            for (got, form) in [(&c, "W^T"), (&c_plain, "W")] {
+                assert_near(
+                    got,
+                    n,
+                    1e-6 * k as f64,
+                    exact,
+                    &format!("{form} {rows}x{k}x{n}"),
+                );
             }
         }
     }
@@ -583,35 +530,25 @@ mod tests {
         if !available() {
             return;
         }
-        for (rows, m, n) in [
-            (1, 1, 1),
-            (3, 5, 15),
-            (7, 6, 16),
-            (2, 7, 17),
-            (20, 13, 64),
-            (9, 25, 65),
-            (33, 49, 96),
-            (256, 30, 130),
-        ] {
+        for (rows, m, n) in SHAPES {
             let a = values(rows * m, 3);
             let b = values(rows * n, 4);
             let before = values(m * n, 5);
             let mut c = before.clone();
             add_transposed_product(&mut c, &a, &PackedB::plain(&b, rows, n), m);
-            for o in 0..m {
-                for j in 0..n {
-                    let exact: f64 = f64::from(before[o * n + j])
-                        + (0..rows)
-                            .map(|r| f64::from(a[r * m + o]) * f64::from(b[r * n + j]))
-                            .sum::<f64>();
-                    let err = (f64::from(c[o * n + j]) - exact).abs();
-                    assert!(
-                        err <= 1e-6 * (rows + 1) as f64,
-                        "{rows}x{m}x{n} ({o}, {j}): {} vs {exact}",
-                        c[o * n + j]
-                    );
-                }
-            }
+            let exact = |o: usize, j: usize| {
+                f64::from(before[o * n + j])
+                    + (0..rows)
+                        .map(|r| f64::from(a[r * m + o]) * f64::from(b[r * n + j]))
+                        .sum::<f64>()
+            };
+            assert_near(
+                &c,
+                n,
+                1e-6 * (rows + 1) as f64,
+                exact,
+                &format!("{rows}x{m}x{n}"),
+            );
             let w = values(n * m, 6);
             let packed = PackedB::transposed(&w, n, m);
             let (mut here, mut threaded) = (vec![f32::NAN; rows * n], vec![f32::NAN; rows * n]);
