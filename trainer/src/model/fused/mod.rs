@@ -1,11 +1,11 @@
 //! A fused FiLM-sine layer for f32 tensors on the CPU: `sin(scale * (x W^T) + shift)` as one
 //! candle custom op, with a hand-written backward over SIMD matrix products (an AVX-512 panel
-//! kernel of our own for the products with the weights, the `gemm` crate for the rest and on
-//! CPUs without AVX-512).
+//! kernel of our own, `gemm` on CPUs without AVX-512 and for the one-input first layer's
+//! dL/dW).
 //!
 //! The forward computes sine and cosine of each pre-activation once and keeps the cosine and
 //! `x W^T` for the backward, which then needs two matrix products (for x and W) and one
-//! element-wise pass. Everything around it (weight norm, the per-item scale and shift) stays in
+//! element-wise pass, taken block by block while each block is in cache ([`blocked`]). Everything around it (weight norm, the per-item scale and shift) stays in
 //! plain candle, so gradients reach g, v, b, gamma and beta through candle's autograd. The
 //! plain candle layer ([`super::layers::FilmLayer::forward_plain`], used for other dtypes and
 //! devices) is the tests' reference.
