@@ -140,7 +140,8 @@ pub(crate) struct Packed {
     pub panels: Vec<f32>,
     /// All narrow panels, layer after layer.
     pub columns: Columns,
-    /// Length of the row-major parameter array of layers after the first.
+    /// Length of the row-major parameter array of layers after the first (which only the
+    /// f32 block kernel reads): 0 with integer panels.
     pub param_len: usize,
     /// Length of the parameter-major parameter array of layers after the first.
     pub soa_len: usize,
@@ -186,8 +187,11 @@ impl Packed {
         let columns = Columns::new(columns, &weights.layers[1..], isa, storage);
         #[cfg(target_arch = "x86_64")]
         if matches!(columns, Columns::I16(_)) {
-            // The VNNI kernels run blocks from the integer panels too.
+            // The VNNI kernels run blocks from the integer panels too, and read only the
+            // parameter-major layout: neither the wide panels nor row-major parameters are
+            // kept, so voices do not write them.
             panels = Vec::new();
+            param = 0;
         }
         Packed {
             isa,

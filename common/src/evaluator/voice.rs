@@ -106,11 +106,15 @@ impl Voice {
         }
         for layer in &packed.layers {
             let stride = layer.vectors * packed.isa.lanes();
-            let rows = self.params[layer.param..].chunks_exact_mut(PARAMS_PER_ROW);
-            for (row, (dst, p)) in rows.zip(units.by_ref().take(layer.out)).enumerate() {
-                for (q, (d, v)) in dst.iter_mut().zip(p).enumerate() {
-                    *d = v as f32;
-                    self.params_soa[layer.soa + q * stride + row] = v as f32;
+            for (row, p) in units.by_ref().take(layer.out).enumerate() {
+                let p = p.map(|v| v as f32);
+                for (q, &v) in p.iter().enumerate() {
+                    self.params_soa[layer.soa + q * stride + row] = v;
+                }
+                // The row-major layout exists only where the f32 block kernel runs.
+                if packed.param_len > 0 {
+                    let at = layer.param + row * PARAMS_PER_ROW;
+                    self.params[at..at + PARAMS_PER_ROW].copy_from_slice(&p);
                 }
             }
         }

@@ -90,6 +90,7 @@ pub(super) fn backward(
             let mut grad_w = pool::take(out * inputs);
             grad_w.fill(0.0);
             let mut films = Vec::with_capacity(chunk.len());
+            let mut x_panels = PackedB::plain(&[], 0, inputs);
             for mut task in chunk {
                 let mut acc = vec![0.0; 2 * out];
                 pull(&mut task.block, &mut acc);
@@ -102,12 +103,12 @@ pub(super) fn backward(
                 let first = item * rows_per_item + start;
                 let rows = values.len() / out;
                 let x_rows = |first: usize| &x[first * inputs..(first + rows) * inputs];
-                let products = |grad_w: &mut [f32], g: &[f32], gx: Option<&mut [f32]>, at| {
+                let mut products = |grad_w: &mut [f32], g: &[f32], gx: Option<&mut [f32]>, at| {
                     if let (Some(gx), Some(packed)) = (gx, packed.as_ref()) {
                         panels::multiply_here(gx, g, packed);
                     }
-                    let x = PackedB::plain(x_rows(at), rows, inputs);
-                    panels::add_transposed_product(grad_w, g, &x, out);
+                    x_panels.repack_plain(x_rows(at), rows, inputs);
+                    panels::add_transposed_product(grad_w, g, &x_panels, out);
                 };
                 products(&mut grad_w, values, task.grad_values, first);
                 if let Some(t) = tangents {

@@ -84,19 +84,31 @@ impl PackedB {
     /// B as given, row-major `[k, n]` (the backward's `(dL/dp) W`, and a block's x for its
     /// share of dL/dW): each panel row is a run of B's row, copied whole.
     pub fn plain(b: &[f32], k: usize, n: usize) -> PackedB {
+        let mut packed = PackedB {
+            data: pool::take(k * n.next_multiple_of(LANES)),
+            k,
+            n,
+        };
+        packed.repack_plain(b, k, n);
+        packed
+    }
+
+    /// [`PackedB::plain`] into this buffer: the blocked backward packs each block's x rows
+    /// into the same one, with no allocation and no zeroing before the copy.
+    pub fn repack_plain(&mut self, b: &[f32], k: usize, n: usize) {
         assert_eq!(b.len(), k * n, "matrix size");
-        let mut data = pool::take(k * n.next_multiple_of(LANES));
+        self.data.resize(k * n.next_multiple_of(LANES), 0.0);
+        (self.k, self.n) = (k, n);
         let mut at = 0;
         for first in (0..n).step_by(PANEL) {
             let width = (n - first).min(PANEL);
             let padded = width.next_multiple_of(LANES);
             for row in b.chunks_exact(n) {
-                data[at..at + width].copy_from_slice(&row[first..first + width]);
-                data[at + width..at + padded].fill(0.0);
+                self.data[at..at + width].copy_from_slice(&row[first..first + width]);
+                self.data[at + width..at + padded].fill(0.0);
                 at += padded;
             }
         }
-        PackedB { data, k, n }
     }
 }
 
