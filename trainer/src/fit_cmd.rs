@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Args;
 use sirenade_common::model_config::ModelConfig;
 
@@ -41,6 +41,10 @@ pub struct FitArgs {
     /// Number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Epochs a progressive model's fade-in is laid over (default: --epochs of the run's
+    /// first session; a resume keeps the run's).
+    #[arg(long)]
+    pub fade_in_epochs: Option<usize>,
     /// Items per step.
     #[arg(long)]
     pub batch: Option<usize>,
@@ -92,12 +96,29 @@ pub struct FitArgs {
     /// Do not draw a progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Testing aid: put a NaN into a latent when this epoch starts (once), to exercise the
+    /// rollback.
+    #[arg(long, hide = true, value_name = "EPOCH")]
+    pub inject_nan_at: Option<usize>,
 }
 
 fn read_config(path: &Path) -> Result<TrainSettings> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{}: invalid training settings", path.display()))
+    toml::from_str(&text).map_err(|e| {
+        // toml's own message spans several lines (a caret under the source); one line here.
+        let at = e.span().map_or(String::new(), |span| {
+            let before = text.get(..span.start).unwrap_or(&text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+            format!(" (line {line}, column {column})")
+        });
+        let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        anyhow!(
+            "{}: invalid training settings{at}: {message}",
+            path.display()
+        )
+    })
 }
 
 impl FitArgs {
@@ -133,6 +154,9 @@ impl FitArgs {
         );
         if self.mapping_lr.is_some() {
             s.mapping_lr = self.mapping_lr;
+        }
+        if self.fade_in_epochs.is_some() {
+            s.fade_in_epochs = self.fade_in_epochs;
         }
         if let Some(d) = &self.derivative {
             s.derivative = match d.as_str() {
@@ -186,8 +210,16 @@ pub fn resolve_model(s: &TrainSettings) -> Result<ModelConfig> {
 
 /// Runs `trainer fit` and returns its closing summary.
 pub fn run(args: &FitArgs) -> Result<String> {
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
     let model = resolve_model(&settings)?;
+    if model.progressive.is_some() && settings.fade_in_epochs.is_none() {
+        // The schedule stays where the run started it, whatever --epochs a resume gives.
+        settings.fade_in_epochs = Some(if args.resume {
+            RunInfo::read(&args.out)?.settings.fade_in_span()
+        } else {
+            settings.epochs
+        });
+    }
     let ds = args.data.load()?;
     settings.validate(ds.clips.len())?;
     let info = RunInfo {
@@ -195,8 +227,14 @@ pub fn run(args: &FitArgs) -> Result<String> {
         settings: settings.clone(),
         model: model.clone(),
         data: DataInfo::of(&args.data.data, args.data.describe(), &ds),
+        inversion: None,
     };
     prepare_run_dir(&args.out, &info, args.resume)?;
+    if settings.device == "cuda" && settings.kernels == Kernels::Fused {
+        eprintln!(
+            "note: the fused sine layers are CPU code; on cuda this run uses candle's plain ops (the same function, other rounding)"
+        );
+    }
     let clips: Vec<Vec<f32>> = ds.clips.iter().map(|c| c.samples.clone()).collect();
     let mut engine = Engine::new(&settings, &model, &clips)?;
     let summary = fit(
@@ -206,6 +244,7 @@ pub fn run(args: &FitArgs) -> Result<String> {
         FitOptions {
             resume: args.resume,
             progress: !args.quiet,
+            inject_nan_at: args.inject_nan_at,
         },
     )?;
     let loss = summary

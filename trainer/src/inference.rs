@@ -11,7 +11,7 @@ use sirenade_common::CLIP_LEN;
 
 use crate::model::{Decoder, ProgressiveSchedule};
 use crate::train::checkpoint;
-use crate::train::run_dir::{checkpoint_path, items_path, RunInfo};
+use crate::train::run_dir::{checkpoint_path, clips_digest, items_path, RunInfo};
 
 /// Coordinates evaluated per forward pass when reconstructing (bounds memory).
 const CHUNK_POINTS: usize = 32_000;
@@ -26,6 +26,8 @@ pub struct LoadedRun {
     pub decoder: Decoder,
     /// Latent table `[N, latent]`, row i for item i.
     pub latents: Tensor,
+    /// Epochs the decoder was trained for (its progressive mask is that epoch's).
+    pub epochs_trained: usize,
 }
 
 impl LoadedRun {
@@ -51,7 +53,7 @@ impl LoadedRun {
             let schedule = ProgressiveSchedule::new(
                 p.groups,
                 info.model.layers[0].width,
-                info.settings.epochs,
+                info.settings.fade_in_span(),
             );
             decoder.set_progressive_mask(&schedule.mask(counters.epoch))?;
         }
@@ -71,6 +73,7 @@ impl LoadedRun {
             info,
             decoder,
             latents,
+            epochs_trained: counters.epoch,
         })
     }
 
@@ -90,6 +93,11 @@ impl LoadedRun {
         anyhow::ensure!(
             want == got,
             "{}: the data set's items changed since training",
+            root.display()
+        );
+        anyhow::ensure!(
+            clips_digest(&ds.clips) == self.info.data.digest,
+            "{}: the audio of the run's items changed since training (same ids, other samples)",
             root.display()
         );
         Ok(ds.clips)
@@ -112,7 +120,7 @@ impl LoadedRun {
             let t: Vec<f32> = (start..start + len)
                 .map(|k| (-1.0 + 2.0 * k as f64 / n as f64) as f32)
                 .collect();
-            let t = Tensor::from_vec(t, (1, len), &Device::Cpu)?;
+            let t = Tensor::from_vec(t, (1, len), self.latents.device())?;
             let y = self.decoder.forward(&z, &t)?;
             out.extend(y.flatten_all()?.to_vec1::<f32>()?);
             start += len;

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use candle_core::{Tensor, Var};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -18,7 +18,7 @@ use crate::train::batches::{epoch_rng, gather, Batch};
 use crate::train::checkpoint;
 use crate::train::engine::Counters;
 use crate::train::objective::Objective;
-use crate::train::run_dir::{checkpoint_path, DataInfo, RunInfo};
+use crate::train::run_dir::{checkpoint_path, ensure_writable, DataInfo, Inversion, RunInfo};
 use rand::Rng;
 
 /// Arguments of `trainer invert`.
@@ -58,8 +58,7 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         "{}: already holds a run; choose another --out",
         args.out.display()
     );
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("{}: cannot create the output folder", args.out.display()))?;
+    ensure_writable(&args.out)?;
     let settings = loaded.info.settings.clone();
     let objective = Objective::new(&settings);
     let device = loaded.latents.device().clone();
@@ -112,7 +111,7 @@ pub fn run(args: &InvertArgs) -> Result<String> {
                 (loaded.decoder.forward(z.as_tensor(), &t)?, None)
             };
             let terms = objective.loss(&pred, dpred.as_ref(), &target)?;
-            let loss: f64 = terms.total.to_dtype(candle_core::DType::F64)?.to_scalar()?;
+            let loss = terms.value;
             ensure!(
                 loss.is_finite(),
                 "inversion diverged (non-finite loss); try a smaller --lr"
@@ -127,11 +126,17 @@ pub fn run(args: &InvertArgs) -> Result<String> {
     }
     bar.finish_and_clear();
     let latents = Tensor::cat(&latents, 0)?;
-    let mut info = RunInfo {
+    // The training run's settings and epoch count stay: they fix the decoder's progressive
+    // mask when `eval` and `render` load this folder.
+    let info = RunInfo {
         data: DataInfo::of(&args.data.data, args.data.describe(), &ds),
+        inversion: Some(Inversion {
+            run: args.run.display().to_string(),
+            steps: args.steps,
+            lr: args.lr,
+        }),
         ..loaded.info.clone()
     };
-    info.settings.epochs = args.steps;
     info.write(&args.out)?;
     let mut tensors: Vec<(String, Tensor)> = loaded
         .decoder
@@ -141,7 +146,7 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         .collect();
     tensors.push(("latents".into(), latents));
     let counters = Counters {
-        epoch: args.steps,
+        epoch: loaded.epochs_trained,
         lr: args.lr,
         mapping_lr: 0.0,
         plateau: None,

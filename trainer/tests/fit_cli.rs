@@ -14,7 +14,12 @@ fn trainer(args: &[&str]) -> std::process::Output {
 /// A small, fast run: 4 keyboard items, the demo model, 250 points per item; `extra` flags
 /// replace the defaults they name.
 fn small_fit(out: &Path, epochs: &str, extra: &[&str]) -> std::process::Output {
-    let defaults = [("--model", "demo"), ("--batch", "2"), ("--points", "250")];
+    let defaults = [
+        ("--model", "demo"),
+        ("--batch", "2"),
+        ("--points", "250"),
+        ("--checkpoint-every", "1"),
+    ];
     let mut args = vec![
         "fit",
         "--data",
@@ -29,13 +34,7 @@ fn small_fit(out: &Path, epochs: &str, extra: &[&str]) -> std::process::Output {
             args.extend([flag, value]);
         }
     }
-    args.extend([
-        "--checkpoint-every",
-        "1",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    args.extend(["--quiet", "--out", out.to_str().unwrap()]);
     args.extend_from_slice(extra);
     trainer(&args)
 }
@@ -134,44 +133,214 @@ fn resume_refuses_a_different_run_or_a_corrupt_checkpoint() {
     assert!(err.contains("checkpoint.safetensors"), "{err}");
 }
 
-#[test]
-fn divergence_rolls_back_halves_the_rate_and_stops_after_three_retries() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    // A learning rate this large overflows the loss to infinity within a step or two.
-    let out = small_fit(&run, "4", &["--lr", "1e30", "--optimizer", "adam"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("diverged") && err.contains("3 rollbacks"),
-        "{err}"
-    );
-    let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
-    let rollbacks: Vec<serde_json::Value> = log
+/// The rollback lines of a run's log.
+fn rollbacks(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("log.jsonl"))
+        .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .filter(|v: &serde_json::Value| v["event"] == "rollback")
-        .collect();
-    assert!(!rollbacks.is_empty(), "{log}");
-    // Each retry halves the learning rate again.
-    let lrs: Vec<f64> = rollbacks
-        .iter()
-        .map(|v| v["lr"].as_f64().unwrap())
-        .collect();
-    for w in lrs.windows(2) {
-        assert!(w[1] < w[0], "{lrs:?}");
-    }
-    // The last good checkpoint is intact and usable.
+        .collect()
+}
+
+/// Checks that `trainer eval` of the run's checkpoint gives finite metrics.
+fn evaluates_finitely(run: &Path) {
     let out = trainer(&["eval", run.to_str().unwrap(), "--json"]);
     ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for m in ["mse_x1e3", "stft_mse", "lsd_x10"] {
+        assert!(
+            v["metrics"][m]["mean"].as_f64().is_some_and(f64::is_finite),
+            "{m}: {v}"
+        );
+    }
+}
+
+#[test]
+fn divergence_rolls_back_halves_the_rate_and_stops_after_three_retries() {
+    // A learning rate this large overflows the loss to infinity within a step or two. With
+    // two steps per epoch the second step of epoch 0 diverges; with one step per epoch epoch 0
+    // completes and its finite but blown-up state is checkpointed, so the next loss is the
+    // first from that checkpoint: the rollback must go to the one before it.
+    for batch in ["2", "4"] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        let out = small_fit(
+            &run,
+            "4",
+            &["--lr", "1e30", "--optimizer", "adam", "--batch", batch],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("diverged") && err.contains("3 rollbacks"),
+            "{err}"
+        );
+        // Each rollback is logged and announced, the bar hidden or not.
+        assert_eq!(err.matches("rolled back to epoch 0").count(), 3, "{err}");
+        let events = rollbacks(&run);
+        assert_eq!(events.len(), 3, "batch {batch}: {events:?}");
+        // Each retry halves the learning rate again.
+        let lrs: Vec<f64> = events.iter().map(|v| v["lr"].as_f64().unwrap()).collect();
+        assert!((lrs[0] - 0.5e30).abs() <= 1e18, "{lrs:?}");
+        for w in lrs.windows(2) {
+            assert!((w[1] - 0.5 * w[0]).abs() <= 1e-9 * w[0], "{lrs:?}");
+        }
+        // The checkpoint left is the last good state (the initial one), not the blown-up one.
+        assert!(err.contains("(epoch 0)"), "{err}");
+        evaluates_finitely(&run);
+    }
+}
+
+#[test]
+fn an_injected_nan_is_rolled_back_and_training_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = small_fit(
+        &run,
+        "5",
+        &["--checkpoint-every", "2", "--inject-nan-at", "3"],
+    );
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 rollback(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let events = rollbacks(&run);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["epoch"], 3);
+    assert_eq!(events[0]["resumed_at_epoch"], 2);
+    // Every epoch is logged once (epoch 2, redone, replaced its first line), after the event.
+    let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
+    let epochs: Vec<u64> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("event").is_none())
+        .map(|v| v["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(epochs, [0, 1, 2, 3, 4], "{log}");
+    // The redone epochs ran at half the learning rate of the state they returned to.
+    let lrs: Vec<f64> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("event").is_none())
+        .map(|v| v["lr"].as_f64().unwrap())
+        .collect();
+    assert_eq!(events[0]["lr"].as_f64().unwrap(), lrs[1] * 0.5, "{log}");
+    assert_eq!(lrs[2], lrs[1] * 0.5, "{log}");
+    evaluates_finitely(&run);
+}
+
+/// Copies a folder tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn changed_audio_is_refused_by_resume_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("keyboard");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("data/keyboard"),
+        &data,
+    );
+    let run = dir.path().join("run");
+    let fit = |epochs: &str, extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--data",
+            data.to_str().unwrap(),
+            "--items",
+            "2",
+            "--epochs",
+            epochs,
+            "--model",
+            "demo",
+            "--batch",
+            "2",
+            "--points",
+            "250",
+            "--quiet",
+            "--out",
+            run.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        trainer(&args)
+    };
+    ok(&fit("2", &[]));
+    // Overwrite one selected item's audio with another clip: same ids, other samples.
+    let ids: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(run.join("items.json")).unwrap()).unwrap();
+    let audio = data.join("audio");
+    let mut others: Vec<_> = std::fs::read_dir(&audio)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !ids.iter().any(|id| p.file_stem().unwrap() == id.as_str()))
+        .collect();
+    others.sort();
+    std::fs::copy(&others[0], audio.join(format!("{}.wav", ids[1]))).unwrap();
+    let out = fit("3", &["--resume"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("different audio"), "{err}");
+    let out = trainer(&["eval", run.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("audio of the run's items changed"), "{err}");
+}
+
+#[test]
+fn resuming_a_progressive_run_with_more_epochs_keeps_its_schedule() {
+    // pigan-prog's fade-in spans the epochs a run starts with: 64 epochs fade each group in
+    // over 2, 32 over 1. A run of 32 epochs resumed to 64 keeps the 32-epoch schedule, so it
+    // equals a run started with --fade-in-epochs 32 and 64 epochs.
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = [
+        "--model",
+        "pigan-prog",
+        "--points",
+        "16",
+        "--checkpoint-every",
+        "8",
+    ];
+    let whole = dir.path().join("whole");
+    let split = dir.path().join("split");
+    let fit = |run: &Path, epochs: &str, extra: &[&str]| {
+        let mut args = tiny.to_vec();
+        args.extend_from_slice(extra);
+        small_fit(run, epochs, &args)
+    };
+    ok(&fit(&whole, "64", &["--fade-in-epochs", "32"]));
+    ok(&fit(&split, "32", &[]));
+    ok(&fit(&split, "64", &["--resume"]));
+    let (a, b) = (losses(&whole), losses(&split));
+    assert_eq!(b.len(), 64);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{a:?}\nvs\n{b:?}");
+    }
+    // Another span is another trajectory (the test can fail).
+    let other = dir.path().join("other");
+    ok(&fit(&other, "64", &[]));
+    assert_ne!(losses(&other)[2..4], a[2..4]);
 }
 
 #[test]
 fn bad_input_fails_before_training() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["--model", "pigan-huge"], "pigan-huge"),
+        (&["--fade-in-epochs", "0"], "--fade-in-epochs"),
         (&["--batch", "9"], "larger than the data set"),
         (&["--lr=-1"], "--lr"),
         (&["--device", "tpu"], "--device"),
@@ -186,6 +355,17 @@ fn bad_input_fails_before_training() {
     let out = small_fit(Path::new("/proc/forbidden/run"), "1", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/proc/forbidden/run"));
+    // A malformed settings file: one line that names the file and the place.
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "batch = 2\nepochs = \"many\"\n").unwrap();
+    let out = small_fit(&run, "1", &["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("line 2, column 10"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -310,4 +490,61 @@ fn invert_reconstructs_unseen_clips_into_an_evaluable_run() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/run"));
+    // An output folder that cannot be written fails before the steps.
+    let out = trainer(&[
+        "invert",
+        run.to_str().unwrap(),
+        "--data",
+        "bundled:keyboard",
+        "--out",
+        "/proc/forbidden/held_out",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/proc/forbidden/held_out") && !err.contains("inverted"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_inversion_keeps_the_progressive_mask_of_its_training_run() {
+    // pigan-prog after 4 of 4 epochs has faded in two of its eight first-layer groups; an
+    // inversion of 7 steps must still load with that mask, not the one of "epoch 7 of 7".
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    ok(&small_fit(
+        &run,
+        "4",
+        &[
+            "--model",
+            "pigan-prog",
+            "--points",
+            "16",
+            "--pitches",
+            "60-61",
+        ],
+    ));
+    let held_out = dir.path().join("held_out");
+    ok(&trainer(&[
+        "invert",
+        run.to_str().unwrap(),
+        "--data",
+        "bundled:keyboard",
+        "--pitches",
+        "63-64",
+        "--items",
+        "2",
+        "--steps",
+        "7",
+        "--quiet",
+        "--out",
+        held_out.to_str().unwrap(),
+    ]));
+    let trained = sirenade_trainer::inference::LoadedRun::open(&run).unwrap();
+    let mut inverted = sirenade_trainer::inference::LoadedRun::open(&held_out).unwrap();
+    assert_eq!(inverted.epochs_trained, 4);
+    let own = inverted.reconstruct(1, 16_000).unwrap();
+    inverted.decoder = trained.decoder;
+    assert_eq!(inverted.reconstruct(1, 16_000).unwrap(), own);
 }

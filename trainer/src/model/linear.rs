@@ -91,7 +91,10 @@ impl Linear {
 }
 
 /// `x W^T` over the last axis of `x`, with the leading axes flattened into one 2-D product.
+/// `w` may be a column slice of a larger weight (the concatenation layers' parts): it is made
+/// contiguous first, as cuBLAS accepts no other stride for the transposed operand.
 pub fn matmul_last(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let w = w.contiguous()?;
     let dims = x.dims();
     let inputs = dims[dims.len() - 1];
     let rows = x.elem_count() / inputs.max(1);

@@ -19,6 +19,12 @@ const META_KEY: &str = "sirenade_checkpoint";
 /// Checkpoint format version.
 const VERSION: u32 = 1;
 
+/// A state holding a NaN or an infinity: [`save`] refuses to write it (nothing is written), so
+/// that a checkpoint is never a diverged state.
+#[derive(Debug, thiserror::Error)]
+#[error("tensor {0} holds a NaN or an infinity")]
+pub struct NonFiniteTensor(pub String);
+
 /// What a checkpoint records besides tensors.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CheckpointMeta {
@@ -30,7 +36,8 @@ pub struct CheckpointMeta {
     pub counters: Counters,
 }
 
-/// Writes `tensors` and `meta` atomically to `path`.
+/// Writes `tensors` and `meta` atomically to `path`; a [`NonFiniteTensor`] error, and nothing
+/// written, if any value is not finite.
 pub fn save(
     path: &Path,
     tensors: &[(String, Tensor)],
@@ -44,6 +51,9 @@ pub fn save(
             .to_device(&Device::Cpu)?
             .flatten_all()?
             .to_vec1()?;
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(NonFiniteTensor(name.clone()).into());
+        }
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         blobs.push((name.clone(), t.dims().to_vec(), bytes));
     }
@@ -67,7 +77,8 @@ pub fn save(
         .with_context(|| format!("{}: cannot write the checkpoint", path.display()))
 }
 
-/// Reads a checkpoint written by [`save`], checking its version and fingerprint.
+/// Reads a checkpoint written by [`save`], checking its version, its fingerprint and that
+/// every value is finite.
 pub fn load(
     path: &Path,
     fingerprint: &str,
@@ -120,6 +131,12 @@ pub fn load(
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            bail!(
+                "{}: tensor {name} holds a NaN or an infinity",
+                path.display()
+            );
+        }
         let t = Tensor::from_vec(values, view.shape(), device)?;
         tensors.insert(name, t);
     }

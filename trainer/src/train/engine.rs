@@ -128,10 +128,9 @@ impl Engine {
         let plateau = settings
             .plateau
             .then(|| ReduceLrOnPlateau::reference(steps_per_epoch));
-        let progressive = config
-            .progressive
-            .as_ref()
-            .map(|p| ProgressiveSchedule::new(p.groups, config.layers[0].width, settings.epochs));
+        let progressive = config.progressive.as_ref().map(|p| {
+            ProgressiveSchedule::new(p.groups, config.layers[0].width, settings.fade_in_span())
+        });
         Ok(Self {
             settings: settings.clone(),
             objective: Objective::new(settings),
@@ -148,6 +147,12 @@ impl Engine {
         })
     }
 
+    /// Waits until the device has finished the work queued so far (a GPU runs behind the
+    /// host): what a timing must do before reading the clock.
+    pub fn synchronize(&self) -> Result<()> {
+        Ok(self.device.synchronize()?)
+    }
+
     /// Epochs completed so far.
     pub fn epoch(&self) -> usize {
         self.epoch
@@ -158,12 +163,29 @@ impl Engine {
         &self.settings
     }
 
-    /// Multiplies both optimisers' learning rates by `factor` (NaN recovery halves them).
-    pub fn scale_learning_rates(&mut self, factor: f64) {
-        let lr = self.synthesis_opt.learning_rate() * factor;
-        self.synthesis_opt.set_learning_rate(lr);
-        let lr = self.mapping_opt.learning_rate() * factor;
-        self.mapping_opt.set_learning_rate(lr);
+    /// The synthesis and mapping optimisers' learning rates.
+    pub fn learning_rates(&self) -> (f64, f64) {
+        (
+            self.synthesis_opt.learning_rate(),
+            self.mapping_opt.learning_rate(),
+        )
+    }
+
+    /// Sets the synthesis and mapping optimisers' learning rates (NaN recovery halves them).
+    pub fn set_learning_rates(&mut self, (synthesis, mapping): (f64, f64)) {
+        self.synthesis_opt.set_learning_rate(synthesis);
+        self.mapping_opt.set_learning_rate(mapping);
+    }
+
+    /// Fault injection for testing the NaN recovery: makes the first value of item 0's latent
+    /// NaN, so that the next step whose batch holds item 0 gives a NaN loss.
+    pub fn inject_nan(&mut self) -> Result<()> {
+        let (n, width) = self.latents.as_tensor().dims2()?;
+        let mut values: Vec<f32> = self.latents.as_tensor().flatten_all()?.to_vec1()?;
+        values[0] = f32::NAN;
+        self.latents
+            .set(&Tensor::from_vec(values, (n, width), &self.device)?)?;
+        Ok(())
     }
 
     /// The synthesis learning rate.
@@ -189,7 +211,7 @@ impl Engine {
             let z = self.latents.as_tensor().index_select(&rows, 0)?;
             let (pred, dpred) = self.predict(&z, &t)?;
             let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
-            let loss: f64 = terms.total.to_dtype(DType::F64)?.to_scalar()?;
+            let loss = terms.value;
             if !loss.is_finite() {
                 return Ok(EpochOutcome::NonFinite { epoch, step });
             }
@@ -253,7 +275,7 @@ impl Engine {
                 let z = self.latents.as_tensor().index_select(&rows, 0)?.detach();
                 let (pred, dpred) = self.predict(&z, &t)?;
                 let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
-                let loss: f64 = terms.total.to_dtype(DType::F64)?.to_scalar()?;
+                let loss = terms.value;
                 sum += loss * chunk.len() as f64;
                 count += chunk.len();
             }
@@ -350,16 +372,20 @@ fn clip_gradients(
     max_norm: f64,
 ) -> Result<()> {
     let vars: Vec<Var> = decoder.named_vars().into_iter().map(|v| v.var).collect();
-    let mut sq = 0.0f64;
-    for v in &vars {
-        if let Some(g) = grads.get(v.as_tensor()) {
-            sq += g
-                .sqr()?
-                .sum_all()?
-                .to_dtype(DType::F64)?
-                .to_scalar::<f64>()?;
-        }
+    let sums = vars
+        .iter()
+        .filter_map(|v| grads.get(v.as_tensor()))
+        .map(|g| g.sqr()?.sum_all())
+        .collect::<candle_core::Result<Vec<Tensor>>>()?;
+    if sums.is_empty() {
+        return Ok(());
     }
+    // One transfer of every variable's sum (a GPU waits for each read), summed in f64.
+    let sq: f64 = Tensor::stack(&sums, 0)?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?
+        .iter()
+        .sum();
     let norm = sq.sqrt();
     if norm > max_norm {
         let scale = max_norm / (norm + 1e-12);
@@ -370,4 +396,75 @@ fn clip_gradients(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device, Tensor};
+    use sirenade_common::model_config::ModelConfig;
+
+    use super::clip_gradients;
+    use crate::model::Decoder;
+
+    /// Gradients of `Σ_v c_v · Σ v`: every element of variable v has gradient c_v.
+    fn grads(decoder: &Decoder) -> (candle_core::backprop::GradStore, f64) {
+        let vars = decoder.named_vars();
+        let mut loss = Tensor::zeros((), DType::F32, &Device::Cpu).unwrap();
+        let mut norm_sq = 0.0f64;
+        for (i, v) in vars.iter().enumerate() {
+            let c = 0.25 + 0.125 * (i % 5) as f64;
+            let term = (v.var.as_tensor().sum_all().unwrap() * c).unwrap();
+            loss = (loss + term).unwrap();
+            norm_sq += c * c * v.var.as_tensor().elem_count() as f64;
+        }
+        (loss.backward().unwrap(), norm_sq.sqrt())
+    }
+
+    #[test]
+    fn clipping_scales_the_global_norm_to_the_limit_and_leaves_smaller_ones() {
+        let config = ModelConfig::named("demo").unwrap();
+        let decoder = Decoder::new(&config, 1, DType::F32, &Device::Cpu).unwrap();
+        let global = |g: &candle_core::backprop::GradStore| -> f64 {
+            decoder
+                .named_vars()
+                .iter()
+                .map(|v| {
+                    let t = g.get(v.var.as_tensor()).unwrap();
+                    t.to_dtype(DType::F64)
+                        .unwrap()
+                        .sqr()
+                        .unwrap()
+                        .sum_all()
+                        .unwrap()
+                        .to_scalar::<f64>()
+                        .unwrap()
+                })
+                .sum::<f64>()
+                .sqrt()
+        };
+        let (mut g, norm) = grads(&decoder);
+        assert!((global(&g) - norm).abs() <= 1e-9 * norm);
+        // A limit above the norm changes nothing.
+        clip_gradients(&mut g, &decoder, norm * 1.5).unwrap();
+        assert!((global(&g) - norm).abs() <= 1e-9 * norm);
+        // A limit below it scales every gradient by limit / norm (f32 values: 1e-6).
+        let limit = norm / 8.0;
+        clip_gradients(&mut g, &decoder, limit).unwrap();
+        assert!(
+            (global(&g) - limit).abs() <= 1e-6 * limit,
+            "{} vs {limit}",
+            global(&g)
+        );
+        let first = decoder.named_vars()[0].var.clone();
+        let values = g
+            .get(first.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert!(values
+            .iter()
+            .all(|&x| (x as f64 - 0.25 / 8.0).abs() <= 1e-7));
+    }
 }

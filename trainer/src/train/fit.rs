@@ -1,7 +1,7 @@
 //! The training loop around [`Engine`]: progress bar, one JSON line per epoch in
 //! `RUN/log.jsonl`, checkpoints every K epochs and on Ctrl-C, exact resume, and recovery from
-//! a NaN or infinite loss (roll back to the last good checkpoint, halve the learning rates,
-//! stop after 3 retries).
+//! a NaN or infinite loss or state (roll back to the last good checkpoint, halve the learning
+//! rates, stop after 3 retries in a row).
 
 use std::io::Write;
 use std::path::Path;
@@ -13,11 +13,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use sirenade_common::atomic_file;
 
-use super::checkpoint;
 use super::engine::{Engine, EpochOutcome};
-use super::run_dir::{checkpoint_path, log_path, RunInfo};
+use super::recovery::{Checkpoints, Saved};
+use super::run_dir::{checkpoint_path, ensure_writable, log_path, RunInfo};
 
-/// Rollbacks allowed before a run gives up.
+/// Rollbacks in a row (before the run gets past the epoch that failed) allowed before it gives
+/// up.
 pub const MAX_RETRIES: usize = 3;
 
 /// Set by the Ctrl-C handler; the loop checkpoints and stops after the current epoch.
@@ -43,6 +44,9 @@ pub struct FitOptions {
     pub resume: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Fault injection for testing the recovery: a NaN put into a latent when this epoch
+    /// starts, once ([`Engine::inject_nan`]).
+    pub inject_nan_at: Option<usize>,
 }
 
 fn append_log(run: &Path, line: serde_json::Value) -> Result<()> {
@@ -56,7 +60,8 @@ fn append_log(run: &Path, line: serde_json::Value) -> Result<()> {
     Ok(())
 }
 
-/// Drops log lines of epochs at or after `epoch` (they are redone after a resume).
+/// Drops log lines of epochs at or after `epoch` (they are redone after a resume or a
+/// rollback); event lines (rollbacks) stay, as the run's history.
 fn truncate_log(run: &Path, epoch: usize) -> Result<()> {
     let path = log_path(run);
     let Ok(text) = std::fs::read_to_string(&path) else {
@@ -67,27 +72,15 @@ fn truncate_log(run: &Path, epoch: usize) -> Result<()> {
         .filter(|l| {
             serde_json::from_str::<serde_json::Value>(l)
                 .ok()
-                .and_then(|v| v["epoch"].as_u64())
-                .is_some_and(|e| (e as usize) < epoch)
+                .is_some_and(|v| {
+                    v.get("event").is_some()
+                        || v["epoch"].as_u64().is_some_and(|e| (e as usize) < epoch)
+                })
         })
         .collect();
     let kept: String = kept.iter().map(|l| format!("{l}\n")).collect();
     atomic_file::write(&path, kept.as_bytes())
         .with_context(|| format!("{}: cannot rewrite", path.display()))
-}
-
-fn save(engine: &Engine, run: &Path, fingerprint: &str) -> Result<()> {
-    let (tensors, counters) = engine.snapshot()?;
-    checkpoint::save(&checkpoint_path(run), &tensors, &counters, fingerprint)
-}
-
-fn restore(engine: &mut Engine, run: &Path, fingerprint: &str) -> Result<()> {
-    let (tensors, counters) = checkpoint::load(
-        &checkpoint_path(run),
-        fingerprint,
-        &candle_core::Device::Cpu,
-    )?;
-    engine.restore(&tensors, &counters)
 }
 
 /// Prepares the run folder: refuses to overwrite a run unless resuming, and checks that a
@@ -100,6 +93,8 @@ pub fn prepare_run_dir(run: &Path, info: &RunInfo, resume: bool) -> Result<()> {
                 "a different model configuration"
             } else if old.data.items != info.data.items {
                 "different data"
+            } else if old.data.digest != info.data.digest {
+                "different audio for the same items (the data set's files changed)"
             } else {
                 "different training settings"
             };
@@ -123,14 +118,30 @@ pub fn prepare_run_dir(run: &Path, info: &RunInfo, resume: bool) -> Result<()> {
                 run.display()
             );
         }
-        std::fs::create_dir_all(run)
-            .with_context(|| format!("{}: cannot create the run folder", run.display()))?;
-        let probe = tempfile::NamedTempFile::new_in(run);
-        if probe.is_err() {
-            bail!("{}: the run folder is not writable", run.display());
-        }
+        ensure_writable(run)?;
     }
     Ok(())
+}
+
+/// Prints a notice above the progress bar, or on stderr when no bar is drawn (indicatif
+/// prints nothing through a hidden bar).
+fn notify(bar: &ProgressBar, message: String) {
+    if bar.is_hidden() {
+        eprintln!("{message}");
+    } else {
+        bar.println(message);
+    }
+}
+
+/// Why training has to go back to the last good state.
+struct Divergence {
+    /// The epoch that failed.
+    epoch: usize,
+    /// The step whose loss was not finite; `None` when the loss stayed finite but the state
+    /// at the end of the epoch was not (found when checkpointing it).
+    step: Option<usize>,
+    /// What was not finite.
+    what: String,
 }
 
 /// Trains `engine` in the run folder `run` (prepared with [`prepare_run_dir`]).
@@ -140,13 +151,16 @@ pub fn fit(
     info: &RunInfo,
     opts: FitOptions,
 ) -> Result<FitSummary> {
-    let fingerprint = info.fingerprint();
+    let mut checkpoints = Checkpoints::new(run, info.fingerprint());
     if opts.resume {
-        restore(engine, run, &fingerprint)?;
+        checkpoints.restore(engine)?;
         truncate_log(run, engine.epoch())?;
     } else {
         std::fs::remove_file(log_path(run)).ok();
-        save(engine, run, &fingerprint)?;
+        checkpoints.start_fresh()?;
+        if let Saved::NonFinite(tensor) = checkpoints.save(engine)? {
+            bail!("the initial state is not finite ({tensor}): check the model's settings");
+        }
     }
     info.write(run)?;
     // A second registration (tests run several fits in one process) fails harmlessly: the
@@ -176,11 +190,20 @@ pub fn fit(
         rollbacks: 0,
         interrupted: false,
     };
-    let mut halvings_since_checkpoint = 0usize;
+    let mut nan_to_inject = opts.inject_nan_at;
+    // Rollbacks since the run last got past the epoch that failed.
+    let mut retries = 0usize;
+    let mut failed_at = 0usize;
     while engine.epoch() < epochs {
+        if nan_to_inject == Some(engine.epoch()) {
+            engine.inject_nan()?;
+            nan_to_inject = None;
+        }
         let started = Instant::now();
-        match engine.run_epoch()? {
+        let divergence = match engine.run_epoch()? {
             EpochOutcome::Done(report) => {
+                checkpoints.confirm();
+                engine.synchronize()?;
                 let seconds = started.elapsed().as_secs_f64();
                 let rate = report.coordinate_samples as f64 / seconds.max(1e-9);
                 append_log(
@@ -203,43 +226,75 @@ pub fn fit(
                 summary.final_loss = Some(report.loss);
                 summary.epochs = engine.epoch();
                 let interrupted = INTERRUPTED.load(Ordering::SeqCst);
-                if engine.epoch().is_multiple_of(every) || engine.epoch() == epochs || interrupted {
-                    save(engine, run, &fingerprint)?;
-                    halvings_since_checkpoint = 0;
-                }
-                if interrupted {
-                    summary.interrupted = true;
-                    break;
+                let due =
+                    engine.epoch().is_multiple_of(every) || engine.epoch() == epochs || interrupted;
+                match due.then(|| checkpoints.save(engine)).transpose()? {
+                    Some(Saved::NonFinite(tensor)) => Some(Divergence {
+                        epoch: report.epoch,
+                        step: None,
+                        what: format!("{tensor} of the state"),
+                    }),
+                    Some(Saved::Written) if interrupted => {
+                        summary.interrupted = true;
+                        break;
+                    }
+                    Some(Saved::Written) => {
+                        if retries > 0 && report.epoch >= failed_at {
+                            retries = 0;
+                        }
+                        None
+                    }
+                    None => None,
                 }
             }
-            EpochOutcome::NonFinite { epoch, step } => {
-                summary.rollbacks += 1;
-                if summary.rollbacks > MAX_RETRIES {
-                    bar.abandon();
-                    bail!(
-                        "training diverged: non-finite loss at epoch {epoch} step {step} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state is in {}",
-                        checkpoint_path(run).display()
-                    );
-                }
-                restore(engine, run, &fingerprint)?;
-                halvings_since_checkpoint += 1;
-                engine.scale_learning_rates(0.5f64.powi(halvings_since_checkpoint as i32));
-                let line = json!({
-                    "event": "rollback",
-                    "epoch": epoch,
-                    "step": step,
-                    "resumed_at_epoch": engine.epoch(),
-                    "lr": engine.learning_rate(),
-                });
-                bar.println(format!(
-                    "non-finite loss at epoch {epoch} step {step}: rolled back to epoch {}, learning rate halved to {:.3e}",
-                    engine.epoch(),
-                    engine.learning_rate()
-                ));
-                truncate_log(run, engine.epoch())?;
-                append_log(run, line)?;
-            }
+            EpochOutcome::NonFinite { epoch, step } => Some(Divergence {
+                epoch,
+                step: Some(step),
+                what: "the loss".into(),
+            }),
+        };
+        let Some(d) = divergence else { continue };
+        summary.rollbacks += 1;
+        retries += 1;
+        failed_at = failed_at.max(d.epoch);
+        let rates = engine.learning_rates();
+        checkpoints.roll_back(engine, d.step == Some(0))?;
+        let at = match d.step {
+            Some(step) => format!("epoch {} step {step}", d.epoch),
+            None => format!("the end of epoch {}", d.epoch),
+        };
+        if retries > MAX_RETRIES {
+            bar.abandon();
+            bail!(
+                "training diverged: {} not finite at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (epoch {}) is in {}",
+                d.what,
+                engine.epoch(),
+                checkpoint_path(run).display()
+            );
         }
+        engine.set_learning_rates((rates.0 * 0.5, rates.1 * 0.5));
+        notify(
+            &bar,
+            format!(
+                "{} not finite at {at}: rolled back to epoch {}, learning rate halved to {:.3e}",
+                d.what,
+                engine.epoch(),
+                engine.learning_rate()
+            ),
+        );
+        truncate_log(run, engine.epoch())?;
+        append_log(
+            run,
+            json!({
+                "event": "rollback",
+                "epoch": d.epoch,
+                "step": d.step,
+                "cause": d.what,
+                "resumed_at_epoch": engine.epoch(),
+                "lr": engine.learning_rate(),
+            }),
+        )?;
+        bar.set_position(engine.epoch() as u64);
     }
     bar.finish_and_clear();
     Ok(summary)

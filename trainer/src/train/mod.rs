@@ -6,6 +6,7 @@
 //! - [`batches`]: seeded batch order and coordinate phases per epoch.
 //! - [`engine`]: the training state and one epoch of updates.
 //! - [`checkpoint`]: atomic save and checked load of the whole state.
+//! - [`recovery`]: the newest and previous checkpoints, and which one a rollback returns to.
 //! - [`run_dir`]: the run folder (`run.json`, checkpoint, `log.jsonl`).
 //! - [`fit`]: the loop with progress, logging, checkpoints, Ctrl-C and NaN rollback.
 
@@ -14,5 +15,6 @@ pub mod checkpoint;
 pub mod engine;
 pub mod fit;
 pub mod objective;
+pub mod recovery;
 pub mod run_dir;
 pub mod settings;

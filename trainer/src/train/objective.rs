@@ -9,6 +9,8 @@ use super::settings::{DerivativeForm, Reduction, TrainSettings};
 pub struct LossTerms {
     /// `amplitude_weight * amplitude + derivative_weight * derivative`, a scalar tensor.
     pub total: Tensor,
+    /// `total`'s value.
+    pub value: f64,
     /// The amplitude term's value.
     pub amplitude: f64,
     /// The derivative term's value (0 without one).
@@ -62,7 +64,7 @@ impl Objective {
             Reduction::Mean => sq.mean_all()?,
         };
         let mut total = (&amplitude * self.amplitude_weight)?;
-        let mut derivative_value = 0.0;
+        let mut derivative = amplitude.zeros_like()?;
         if self.derivative != DerivativeForm::None {
             let n = target.dim(D::Minus1)?;
             let target_slope = forward_difference(target)?;
@@ -77,18 +79,18 @@ impl Objective {
                 }
                 _ => forward_difference(pred)?,
             };
-            let derivative = (pred_slope - target_slope)?.sqr()?.mean_all()?;
-            derivative_value = derivative
-                .to_dtype(candle_core::DType::F64)?
-                .to_scalar::<f64>()?;
-            total = (total + (derivative * self.derivative_weight)?)?;
+            derivative = (pred_slope - target_slope)?.sqr()?.mean_all()?;
+            total = (total + (&derivative * self.derivative_weight)?)?;
         }
+        // The three values in one transfer: on a GPU each read waits for the device.
+        let values = Tensor::stack(&[&total, &amplitude, &derivative], 0)?
+            .to_dtype(candle_core::DType::F64)?
+            .to_vec1::<f64>()?;
         Ok(LossTerms {
             total,
-            amplitude: amplitude
-                .to_dtype(candle_core::DType::F64)?
-                .to_scalar::<f64>()?,
-            derivative: derivative_value,
+            value: values[0],
+            amplitude: values[1],
+            derivative: values[2],
         })
     }
 }

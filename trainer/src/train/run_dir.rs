@@ -1,18 +1,19 @@
 //! A run folder: `run.json` (settings, resolved model config, data description),
-//! `checkpoint.safetensors` and `log.jsonl`.
+//! `checkpoint.safetensors` (the newest state), `checkpoint-previous.safetensors` (the one
+//! before it, kept for NaN recovery) and `log.jsonl`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sirenade_common::atomic_file::AtomicFile;
-use sirenade_common::dataset::{Dataset, Label};
+use sirenade_common::dataset::{Clip, Dataset, Label};
 use sirenade_common::model_config::ModelConfig;
 
 use super::settings::TrainSettings;
 
-/// Run folder format version.
-pub const RUN_VERSION: u32 = 1;
+/// Run folder format version (2: the data's digest and the fade-in span are recorded).
+pub const RUN_VERSION: u32 = 2;
 
 /// One training item as recorded in the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +39,28 @@ pub struct DataInfo {
     pub items: Vec<ItemInfo>,
     /// Mean x² over the set: the MSE of predicting silence.
     pub mean_power: f64,
+    /// [`clips_digest`] of the items' audio: a resume, `eval` or `render` refuses audio that
+    /// changed since training even when the ids are the same.
+    pub digest: String,
+}
+
+/// A stable 64-bit FNV-1a digest of `bytes`, as 16 hex digits.
+fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// The digest of clips' samples (f32 little-endian, clip after clip, in order).
+pub fn clips_digest(clips: &[Clip]) -> String {
+    fnv1a(
+        clips
+            .iter()
+            .flat_map(|c| c.samples.iter().flat_map(|x| x.to_le_bytes())),
+    )
 }
 
 impl DataInfo {
@@ -64,6 +87,7 @@ impl DataInfo {
                 })
                 .collect(),
             mean_power: total / n,
+            digest: clips_digest(&ds.clips),
         }
     }
 }
@@ -77,27 +101,37 @@ pub struct RunInfo {
     pub settings: TrainSettings,
     /// The model configuration, omega overrides applied.
     pub model: ModelConfig,
-    /// The training data.
+    /// The training data (of an inversion: the clips it reconstructed).
     pub data: DataInfo,
+    /// Set in the folders `trainer invert` writes: where their latents came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inversion: Option<Inversion>,
+}
+
+/// How an inversion's latents were found (`trainer invert`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inversion {
+    /// The training run whose frozen decoder was used.
+    pub run: String,
+    /// Adam steps per item.
+    pub steps: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
 }
 
 impl RunInfo {
     /// A stable 64-bit FNV-1a digest of what must not change on `--resume`: the model, the
-    /// items and the settings that shape the trajectory (not epochs, checkpoint period or
-    /// device).
+    /// items and their audio, and the settings that shape the trajectory (not epochs,
+    /// checkpoint period or device).
     pub fn fingerprint(&self) -> String {
         let mut s = self.settings.clone();
         s.epochs = 0;
         s.checkpoint_every = 0;
         s.device = String::new();
         let ids: Vec<&str> = self.data.items.iter().map(|i| i.id.as_str()).collect();
-        let text = serde_json::to_string(&(&self.model, ids, &s)).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        let text =
+            serde_json::to_string(&(&self.model, ids, &self.data.digest, &s)).unwrap_or_default();
+        fnv1a(text.bytes())
     }
 
     /// Reads `RUN/run.json`.
@@ -130,9 +164,25 @@ impl RunInfo {
     }
 }
 
+/// Creates `dir` if needed and checks that files can be created in it, so that a command
+/// fails before its long work rather than after.
+pub fn ensure_writable(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    tempfile::NamedTempFile::new_in(dir)
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("{}: the folder is not writable ({e})", dir.display()))
+}
+
 /// The checkpoint file of a run.
 pub fn checkpoint_path(run: &Path) -> PathBuf {
     run.join("checkpoint.safetensors")
+}
+
+/// The checkpoint before the newest one: where a rollback goes when the newest state itself
+/// gives a non-finite loss.
+pub fn previous_checkpoint_path(run: &Path) -> PathBuf {
+    run.join("checkpoint-previous.safetensors")
 }
 
 /// The per-epoch log of a run.

@@ -114,6 +114,11 @@ pub struct TrainSettings {
     pub omega_hidden: Option<f64>,
     /// Number of epochs (passes over the data set).
     pub epochs: usize,
+    /// Epochs a progressive model's fade-in schedule is laid over (thesis 5.4.2: every group
+    /// is on after half of them). `None`: `epochs`. `trainer fit` records the span a run
+    /// starts with, so that resuming it with a larger `--epochs` extends the run without
+    /// moving its schedule.
+    pub fade_in_epochs: Option<usize>,
     /// Items per step.
     pub batch: usize,
     /// Learning rate of the synthesis network's optimiser.
@@ -161,6 +166,7 @@ impl Default for TrainSettings {
             omega_first: None,
             omega_hidden: None,
             epochs: 5000,
+            fade_in_epochs: None,
             batch: 8,
             lr: 1e-5,
             mapping_lr: None,
@@ -190,6 +196,9 @@ impl TrainSettings {
         let err = |m: String| Err(SettingsError(m));
         if self.epochs == 0 {
             return err("--epochs must be at least 1".into());
+        }
+        if self.fade_in_epochs == Some(0) {
+            return err("--fade-in-epochs must be at least 1".into());
         }
         if self.batch == 0 {
             return err("--batch must be at least 1".into());
@@ -255,6 +264,11 @@ impl TrainSettings {
         self.optimizer
             .parse()
             .map_err(|e: crate::optim::OptimError| SettingsError(e.to_string()))
+    }
+
+    /// The epochs a progressive fade-in schedule spans: `fade_in_epochs`, else `epochs`.
+    pub fn fade_in_span(&self) -> usize {
+        self.fade_in_epochs.unwrap_or(self.epochs)
     }
 
     /// Spacing of the sampled coordinates in audio samples (the reference: 16000 // points).

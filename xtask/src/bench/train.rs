@@ -139,7 +139,7 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
     let mut engine = Engine::new(&settings, &model, &clips(8))?;
     let mut step = || -> Result<()> {
         match engine.run_epoch()? {
-            EpochOutcome::Done(_) => Ok(()),
+            EpochOutcome::Done(_) => Ok(engine.synchronize()?),
             EpochOutcome::NonFinite { .. } => bail!("non-finite loss during the benchmark"),
         }
     };
@@ -294,6 +294,7 @@ fn thesis_epoch_seconds(
         if let EpochOutcome::NonFinite { .. } = engine.run_epoch()? {
             bail!("non-finite loss during the benchmark");
         }
+        engine.synchronize()?;
         if epoch > 0 {
             times.push(start.elapsed().as_secs_f64());
         }
