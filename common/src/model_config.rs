@@ -619,6 +619,8 @@ mod tests {
             ("pigan-wide", 786_852),
             ("pigan-wide-thesis", 828_177),
             ("pigan-prog", 790_273),
+            ("demo", 102_401),
+            ("live", 148_865),
         ];
         for (name, count) in expected {
             let config = ModelConfig::named(name).unwrap();

@@ -160,6 +160,63 @@ fn init_statistics_follow_the_reference_formulas() {
 }
 
 #[test]
+fn init_statistics_of_every_film_sine_shape_follow_the_formulas() {
+    // The named models of sine FiLM layers not covered above, their expected stds computed
+    // from each layer's fan-in by the formulas of reference-impl §1.2: mapping Kaiming normal
+    // (a = 0.2) and its last layer x0.25, first sine U(±1/in), hidden sines
+    // U(±sqrt(6/in)/omega_hidden), final linear U(±sqrt(6/in)/30). Tolerance 5%, or 3 standard
+    // errors of a sample std (sqrt(0.5/n) relative, at most, for these distributions) where a
+    // layer has too few weights for 5% to be a fair test (the small models' 96- and 128-weight
+    // readouts).
+    for name in [
+        "pigan-five-mapping",
+        "pigan-shrinking",
+        "pigan-shrinking-thesis",
+        "pigan-deep",
+        "pigan-deep-thesis",
+        "pigan-wide",
+        "pigan-wide-thesis",
+        "pigan-prog",
+        "demo",
+        "live",
+    ] {
+        let config = ModelConfig::named(name).unwrap();
+        let decoder = build(name, DType::F32);
+        let weights = decoder.folded_linears().unwrap();
+        let mappings = weights
+            .iter()
+            .filter(|(l, _, _)| l.starts_with("mapping"))
+            .count();
+        for (layer, w, _) in &weights {
+            let (outputs, fan_in) = w.dims2().unwrap();
+            let fan_in = fan_in as f64;
+            let u = |bound: f64| bound / 3f64.sqrt();
+            let want = if let Some(i) = layer.strip_prefix("mapping.") {
+                let kaiming = (2.0f64 / 1.04).sqrt() / fan_in.sqrt();
+                if i.parse::<usize>().unwrap() + 1 == mappings {
+                    kaiming * 0.25
+                } else {
+                    kaiming
+                }
+            } else if layer == "synthesis.0" {
+                u(1.0 / fan_in)
+            } else if layer == "output" {
+                u((6.0 / fan_in).sqrt() / 30.0)
+            } else {
+                u((6.0 / fan_in).sqrt() / config.omega_hidden)
+            };
+            let n = (outputs as f64) * fan_in;
+            let tolerance = 0.05f64.max(3.0 * (0.5 / n).sqrt());
+            let got = std_of(w);
+            assert!(
+                (got / want - 1.0).abs() < tolerance,
+                "{name} {layer}: std {got} vs {want} (tolerance {tolerance})"
+            );
+        }
+    }
+}
+
+#[test]
 fn biases_follow_the_reference_distributions() {
     let decoder = build("pigan", DType::F64);
     for (layer, _, b) in decoder.folded_linears().unwrap() {

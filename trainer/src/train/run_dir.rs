@@ -148,7 +148,7 @@ impl RunInfo {
             .with_context(|| format!("{}: malformed run description", path.display()))?;
         anyhow::ensure!(
             info.version == RUN_VERSION,
-            "{}: run format version {} (this trainer reads {RUN_VERSION})",
+            "{}: run format version {} (this trainer reads {RUN_VERSION}; train the run again, into a new folder)",
             path.display(),
             info.version
         );
