@@ -21,6 +21,11 @@ echo "== model =="
 "$trainer" model info --model demo
 
 run="$out/demo-run"
+# A run of an older trainer's format cannot be continued: start it over.
+if [ -f "$run/run.json" ] && ! grep -q '"version": 2,' "$run/run.json"; then
+  echo "$run: written by an older trainer; training it again"
+  rm -rf "$run"
+fi
 resume=()
 [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
 echo "== training (32 items; 8 are held out) =="

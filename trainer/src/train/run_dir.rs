@@ -13,6 +13,7 @@ use sirenade_common::model_config::ModelConfig;
 use super::settings::TrainSettings;
 
 /// Run folder format version (2: the data's digest and the fade-in span are recorded).
+/// `scripts/main.sh` starts over a run of another version instead of resuming it.
 pub const RUN_VERSION: u32 = 2;
 
 /// One training item as recorded in the run.
@@ -144,14 +145,17 @@ impl RunInfo {
                 run.display()
             )
         })?;
-        let info: RunInfo = serde_json::from_str(&text)
+        let value: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{}: malformed run description", path.display()))?;
+        // The version first: an older format lacks fields this one requires.
+        let version = value["version"].as_u64().unwrap_or(0);
         anyhow::ensure!(
-            info.version == RUN_VERSION,
-            "{}: run format version {} (this trainer reads {RUN_VERSION}; train the run again, into a new folder)",
-            path.display(),
-            info.version
+            version == RUN_VERSION as u64,
+            "{}: run format version {version} (this trainer reads {RUN_VERSION}; train the run again, into a new folder)",
+            path.display()
         );
+        let info: RunInfo = serde_json::from_value(value)
+            .with_context(|| format!("{}: malformed run description", path.display()))?;
         Ok(info)
     }
 
