@@ -140,7 +140,7 @@ struct Divergence {
     /// The step whose loss was not finite; `None` when the loss stayed finite but the state
     /// at the end of the epoch was not (found when checkpointing it).
     step: Option<usize>,
-    /// What was not finite.
+    /// What was not finite: `loss`, or `tensor NAME`.
     what: String,
 }
 
@@ -232,7 +232,7 @@ pub fn fit(
                     Some(Saved::NonFinite(tensor)) => Some(Divergence {
                         epoch: report.epoch,
                         step: None,
-                        what: format!("{tensor} of the state"),
+                        what: format!("tensor {tensor}"),
                     }),
                     Some(Saved::Written) if interrupted => {
                         summary.interrupted = true;
@@ -250,7 +250,7 @@ pub fn fit(
             EpochOutcome::NonFinite { epoch, step } => Some(Divergence {
                 epoch,
                 step: Some(step),
-                what: "the loss".into(),
+                what: "loss".into(),
             }),
         };
         let Some(d) = divergence else { continue };
@@ -266,7 +266,7 @@ pub fn fit(
         if retries > MAX_RETRIES {
             bar.abandon();
             bail!(
-                "training diverged: {} not finite at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (epoch {}) is in {}",
+                "training diverged: non-finite {} at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (epoch {}) is in {}",
                 d.what,
                 engine.epoch(),
                 checkpoint_path(run).display()
@@ -276,7 +276,7 @@ pub fn fit(
         notify(
             &bar,
             format!(
-                "{} not finite at {at}: rolled back to epoch {}, learning rate halved to {:.3e}",
+                "non-finite {} at {at}: rolled back to epoch {}, learning rate halved to {:.3e}",
                 d.what,
                 engine.epoch(),
                 engine.learning_rate()
