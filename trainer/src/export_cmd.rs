@@ -57,10 +57,17 @@ pub fn run(args: &ExportArgs) -> Result<String> {
 /// (with reconstruction metrics when `eval` is set).
 pub fn build(loaded: &LoadedRun, eval: bool) -> Result<Preset> {
     let info = &loaded.info;
-    let (epochs, final_loss) = last_epoch(&log_path(&loaded.dir))?;
+    // The checkpoint's own epoch count, not the log's: a run stopped between checkpoints has
+    // logged epochs its checkpoint does not hold.
+    let epochs = loaded.epochs_trained;
+    let final_loss = epoch_loss(&log_path(&loaded.dir), epochs)?;
     let mask = info.model.progressive.map(|p| {
-        ProgressiveSchedule::new(p.groups, info.model.layers[0].width, info.settings.epochs)
-            .mask(epochs.unwrap_or(info.settings.epochs))
+        ProgressiveSchedule::new(
+            p.groups,
+            info.model.layers[0].width,
+            info.settings.fade_in_span(),
+        )
+        .mask(epochs)
     });
     let layers = folded_layers(&loaded.decoder, mask.as_deref())?;
     let table = loaded.latents.flatten_all()?.to_vec1::<f32>()?;
@@ -100,7 +107,7 @@ pub fn build(loaded: &LoadedRun, eval: bool) -> Result<Preset> {
             },
             training: TrainingSummary {
                 model_name: info.settings.model.clone(),
-                epochs,
+                epochs: Some(epochs),
                 final_loss,
                 eval,
             },
@@ -150,19 +157,60 @@ pub fn folded_layers(decoder: &Decoder, mask: Option<&[f64]>) -> Result<Vec<Laye
     Ok(layers)
 }
 
-/// The number of epochs trained and the last epoch's loss, from the run's log (`None` when
-/// the log is absent or empty).
-fn last_epoch(log: &Path) -> Result<(Option<usize>, Option<f64>)> {
+/// The loss the run's log records for the last of `epochs` epochs (`None` when the log or
+/// that line is absent: an inversion has no log). Rollback lines are skipped, and of an epoch
+/// logged twice (redone after a rollback) the later line counts.
+fn epoch_loss(log: &Path, epochs: usize) -> Result<Option<f64>> {
     let text = match std::fs::read_to_string(log) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, None)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", log.display())),
     };
-    let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else {
-        return Ok((None, None));
+    let Some(last) = epochs.checked_sub(1) else {
+        return Ok(None);
     };
-    let entry: serde_json::Value = serde_json::from_str(line)
-        .with_context(|| format!("{}: malformed last line", log.display()))?;
-    let epochs = entry["epoch"].as_u64().map(|e| e as usize + 1);
-    Ok((epochs, entry["loss"].as_f64()))
+    let mut loss = None;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let entry: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}: line {} is malformed", log.display(), n + 1))?;
+        if entry.get("event").is_none() && entry["epoch"].as_u64() == Some(last as u64) {
+            loss = entry["loss"].as_f64();
+        }
+    }
+    Ok(loss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::epoch_loss;
+
+    #[test]
+    fn the_loss_is_the_checkpointed_epochs_last_line_not_the_logs_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.jsonl");
+        std::fs::write(
+            &log,
+            concat!(
+                "{\"epoch\":0,\"loss\":4.0}\n",
+                "{\"epoch\":1,\"loss\":3.0}\n",
+                "{\"event\":\"rollback\",\"epoch\":2,\"step\":0,\"resumed_at_epoch\":1}\n",
+                "{\"epoch\":1,\"loss\":2.5}\n",
+                "{\"epoch\":2,\"loss\":2.0}\n",
+            ),
+        )
+        .unwrap();
+        // A checkpoint of 2 epochs holds epoch 1 as redone after the rollback.
+        assert_eq!(epoch_loss(&log, 2).unwrap(), Some(2.5));
+        assert_eq!(epoch_loss(&log, 3).unwrap(), Some(2.0));
+        assert_eq!(epoch_loss(&log, 0).unwrap(), None);
+        assert_eq!(epoch_loss(&log, 9).unwrap(), None);
+        assert_eq!(epoch_loss(&dir.path().join("none"), 2).unwrap(), None);
+        std::fs::write(&log, "{\"epoch\":0,\"loss\":4.0}\nnot json\n").unwrap();
+        let err = epoch_loss(&log, 1).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
 }
