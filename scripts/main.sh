@@ -21,10 +21,14 @@ echo "== model =="
 "$trainer" model info --model demo
 
 run="$out/demo-run"
-# A run of an older trainer's format cannot be continued: start it over.
-if [ -f "$run/run.json" ] && ! grep -q '"version": 2,' "$run/run.json"; then
-  echo "$run: written by an older trainer; training it again"
-  rm -rf "$run"
+# A run of an older trainer's format (run.json's "version" below 2) cannot be continued:
+# start it over. A newer one is left for the trainer to refuse.
+if [ -f "$run/run.json" ]; then
+  version=$(sed -n 's/^ *"version": *\([0-9][0-9]*\).*/\1/p' "$run/run.json" | head -1)
+  if [ "${version:-0}" -lt 2 ]; then
+    echo "$run: written by an older trainer (run format ${version:-unknown}); training it again"
+    rm -rf "$run"
+  fi
 fi
 resume=()
 [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)

@@ -158,8 +158,7 @@ pub fn folded_layers(decoder: &Decoder, mask: Option<&[f64]>) -> Result<Vec<Laye
 }
 
 /// The loss the run's log records for the last of `epochs` epochs (`None` when the log or
-/// that line is absent: an inversion has no log). Rollback lines are skipped, and of an epoch
-/// logged twice (redone after a rollback) the later line counts.
+/// that line is absent: an inversion has no log). Event lines (rollbacks) are skipped.
 fn epoch_loss(log: &Path, epochs: usize) -> Result<Option<f64>> {
     let text = match std::fs::read_to_string(log) {
         Ok(text) => text,
@@ -196,14 +195,15 @@ mod tests {
             &log,
             concat!(
                 "{\"epoch\":0,\"loss\":4.0}\n",
-                "{\"epoch\":1,\"loss\":3.0}\n",
                 "{\"event\":\"rollback\",\"epoch\":2,\"step\":0,\"resumed_at_epoch\":1}\n",
                 "{\"epoch\":1,\"loss\":2.5}\n",
                 "{\"epoch\":2,\"loss\":2.0}\n",
+                "{\"event\":\"rollback\",\"epoch\":3,\"step\":1,\"resumed_at_epoch\":2}\n",
             ),
         )
         .unwrap();
-        // A checkpoint of 2 epochs holds epoch 1 as redone after the rollback.
+        // What a run that rolled back twice logs (each rollback dropped the epoch lines from
+        // the epoch it returned to): the last line is an event, not the checkpoint's epoch.
         assert_eq!(epoch_loss(&log, 2).unwrap(), Some(2.5));
         assert_eq!(epoch_loss(&log, 3).unwrap(), Some(2.0));
         assert_eq!(epoch_loss(&log, 0).unwrap(), None);

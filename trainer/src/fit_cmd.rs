@@ -263,7 +263,7 @@ pub fn run(args: &FitArgs) -> Result<String> {
     );
     if summary.rollbacks > 0 {
         out.push_str(&format!(
-            "{} rollback(s) after non-finite losses\n",
+            "{} rollback(s) after non-finite losses or states\n",
             summary.rollbacks
         ));
     }

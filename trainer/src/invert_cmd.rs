@@ -137,7 +137,6 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         }),
         ..loaded.info.clone()
     };
-    info.write(&args.out)?;
     let mut tensors: Vec<(String, Tensor)> = loaded
         .decoder
         .state_tensors()
@@ -152,12 +151,20 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         plateau: None,
         slot_steps: Vec::new(),
     };
+    // The checkpoint first: a folder with a run.json always has its checkpoint.
     checkpoint::save(
         &checkpoint_path(&args.out),
         &tensors,
         &counters,
         &info.fingerprint(),
-    )?;
+    )
+    .map_err(|e| match e.downcast::<checkpoint::NonFiniteTensor>() {
+        Ok(_) => anyhow::anyhow!(
+            "inversion diverged (the latents' last update is not finite); try a smaller --lr"
+        ),
+        Err(e) => e,
+    })?;
+    info.write(&args.out)?;
     Ok(format!(
         "inverted {n} item(s) with the decoder of {} ({} steps each) into {}; last loss {final_loss:.6e}\n",
         args.run.display(),

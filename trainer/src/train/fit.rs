@@ -225,6 +225,10 @@ pub fn fit(
                 bar.set_position(engine.epoch() as u64);
                 summary.final_loss = Some(report.loss);
                 summary.epochs = engine.epoch();
+                if retries > 0 && report.epoch >= failed_at {
+                    // Past the epoch that failed: a later divergence is a new incident.
+                    retries = 0;
+                }
                 let interrupted = INTERRUPTED.load(Ordering::SeqCst);
                 let due =
                     engine.epoch().is_multiple_of(every) || engine.epoch() == epochs || interrupted;
@@ -238,13 +242,7 @@ pub fn fit(
                         summary.interrupted = true;
                         break;
                     }
-                    Some(Saved::Written) => {
-                        if retries > 0 && report.epoch >= failed_at {
-                            retries = 0;
-                        }
-                        None
-                    }
-                    None => None,
+                    Some(Saved::Written) | None => None,
                 }
             }
             EpochOutcome::NonFinite { epoch, step } => Some(Divergence {
@@ -257,7 +255,7 @@ pub fn fit(
         summary.rollbacks += 1;
         retries += 1;
         failed_at = failed_at.max(d.epoch);
-        let rates = engine.learning_rates();
+        let failing = engine.learning_rates();
         checkpoints.roll_back(engine, d.step == Some(0))?;
         let at = match d.step {
             Some(step) => format!("epoch {} step {step}", d.epoch),
@@ -265,18 +263,35 @@ pub fn fit(
         };
         if retries > MAX_RETRIES {
             bar.abandon();
+            append_log(
+                run,
+                json!({
+                    "event": "diverged",
+                    "epoch": d.epoch,
+                    "step": d.step,
+                    "cause": d.what,
+                    "resumed_at_epoch": engine.epoch(),
+                }),
+            )?;
             bail!(
-                "training diverged: non-finite {} at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (epoch {}) is in {}",
+                "training diverged: non-finite {} at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (the start of epoch {}) is in {}",
                 d.what,
                 engine.epoch(),
                 checkpoint_path(run).display()
             );
         }
-        engine.set_learning_rates((rates.0 * 0.5, rates.1 * 0.5));
+        // Half the lower of the rates at the failure and in the state returned to: an older
+        // checkpoint holds a rate from before earlier halvings, and a plateau cut since the
+        // checkpoint is in the failing rate.
+        let restored = engine.learning_rates();
+        engine.set_learning_rates((
+            0.5 * failing.0.min(restored.0),
+            0.5 * failing.1.min(restored.1),
+        ));
         notify(
             &bar,
             format!(
-                "non-finite {} at {at}: rolled back to epoch {}, learning rate halved to {:.3e}",
+                "non-finite {} at {at}: rolled back to the start of epoch {}, learning rate halved to {:.3e}",
                 d.what,
                 engine.epoch(),
                 engine.learning_rate()
@@ -295,6 +310,12 @@ pub fn fit(
             }),
         )?;
         bar.set_position(engine.epoch() as u64);
+        summary.epochs = engine.epoch();
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            // Ctrl-C came during the failed epoch: stop at the good state now.
+            summary.interrupted = true;
+            break;
+        }
     }
     bar.finish_and_clear();
     Ok(summary)

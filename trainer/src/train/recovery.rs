@@ -88,6 +88,7 @@ impl<'a> Checkpoints<'a> {
         std::fs::remove_file(&staged).ok();
         if std::fs::hard_link(&newest, &staged).is_err() {
             std::fs::copy(&newest, &staged)
+                .and_then(|_| std::fs::File::open(&staged)?.sync_all())
                 .with_context(|| format!("{}: cannot copy", newest.display()))?;
         }
         std::fs::rename(&staged, &previous)
@@ -96,11 +97,12 @@ impl<'a> Checkpoints<'a> {
 
     /// Loads the newest checkpoint into `engine`.
     pub fn restore(&self, engine: &mut Engine) -> Result<()> {
-        let (tensors, counters) = checkpoint::load(
-            &checkpoint_path(self.run),
-            &self.fingerprint,
-            &candle_core::Device::Cpu,
-        )?;
+        self.restore_from(&checkpoint_path(self.run), engine)
+    }
+
+    fn restore_from(&self, path: &Path, engine: &mut Engine) -> Result<()> {
+        let (tensors, counters) =
+            checkpoint::load(path, &self.fingerprint, &candle_core::Device::Cpu)?;
         engine.restore(&tensors, &counters)
     }
 
@@ -114,14 +116,112 @@ impl<'a> Checkpoints<'a> {
             let previous = previous_checkpoint_path(self.run);
             if !previous.is_file() {
                 bail!(
-                    "{}: the run's first state already gives a non-finite loss (check the data and the settings)",
-                    newest.display()
+                    "{}: its state (the start of epoch {}) gives a non-finite loss at its first step, and no earlier checkpoint is kept (check the data and the settings)",
+                    newest.display(),
+                    engine.epoch()
                 );
             }
+            // Loaded before it replaces the newest one: a bad file leaves the folder as it was.
+            self.restore_from(&previous, engine)?;
             std::fs::rename(&previous, &newest)
                 .with_context(|| format!("{}: cannot move into place", newest.display()))?;
+            self.newest_good = true;
+            return Ok(());
         }
         self.newest_good = true;
         self.restore(engine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sirenade_common::model_config::ModelConfig;
+
+    use super::{Checkpoints, Saved};
+    use crate::train::engine::{Engine, EpochOutcome};
+    use crate::train::run_dir::{checkpoint_path, previous_checkpoint_path};
+    use crate::train::settings::TrainSettings;
+
+    fn engine() -> Engine {
+        let settings = TrainSettings {
+            model: "demo".into(),
+            batch: 2,
+            points: 250,
+            epochs: 4,
+            ..TrainSettings::default()
+        };
+        let clips: Vec<Vec<f32>> = (0..2)
+            .map(|k| {
+                (0..sirenade_common::CLIP_LEN)
+                    .map(|j| 0.3 * (0.01 * (j * (k + 1)) as f32).sin())
+                    .collect()
+            })
+            .collect();
+        Engine::new(&settings, &ModelConfig::named("demo").unwrap(), &clips).unwrap()
+    }
+
+    fn run_epoch(engine: &mut Engine) {
+        assert!(matches!(engine.run_epoch().unwrap(), EpochOutcome::Done(_)));
+    }
+
+    #[test]
+    fn a_first_step_failure_returns_to_the_previous_checkpoint_and_only_a_readable_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = engine();
+        let mut c = Checkpoints::new(dir.path(), "f".into());
+        assert!(matches!(c.save(&e).unwrap(), Saved::Written));
+        run_epoch(&mut e);
+        c.confirm();
+        // The epoch-0 state is known good, so it is kept as the previous checkpoint.
+        assert!(matches!(c.save(&e).unwrap(), Saved::Written));
+        assert!(previous_checkpoint_path(dir.path()).is_file());
+        run_epoch(&mut e);
+        assert_eq!(e.epoch(), 2);
+        // A later step failing: back to the newest (epoch 1); the previous one stays.
+        c.roll_back(&mut e, false).unwrap();
+        assert_eq!(e.epoch(), 1);
+        assert!(previous_checkpoint_path(dir.path()).is_file());
+
+        // The newest state's own first step failing: back to the one before, which takes
+        // the newest one's place.
+        let mut c = Checkpoints::new(dir.path(), "f".into());
+        c.roll_back(&mut e, true).unwrap();
+        assert_eq!(e.epoch(), 0);
+        assert!(!previous_checkpoint_path(dir.path()).exists());
+        let mut fresh = engine();
+        Checkpoints::new(dir.path(), "f".into())
+            .restore(&mut fresh)
+            .unwrap();
+        assert_eq!(fresh.epoch(), 0);
+
+        // An unreadable previous checkpoint: the error names it and the newest one stays.
+        run_epoch(&mut e);
+        c.confirm();
+        assert!(matches!(c.save(&e).unwrap(), Saved::Written));
+        std::fs::write(previous_checkpoint_path(dir.path()), b"broken").unwrap();
+        let newest = std::fs::read(checkpoint_path(dir.path())).unwrap();
+        let err = c.roll_back(&mut e, true).unwrap_err().to_string();
+        assert!(err.contains("checkpoint-previous.safetensors"), "{err}");
+        assert_eq!(std::fs::read(checkpoint_path(dir.path())).unwrap(), newest);
+
+        // No previous checkpoint at all: a clear error.
+        std::fs::remove_file(previous_checkpoint_path(dir.path())).unwrap();
+        let err = c.roll_back(&mut e, true).unwrap_err().to_string();
+        assert!(err.contains("no earlier checkpoint"), "{err}");
+    }
+
+    #[test]
+    fn a_non_finite_state_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = engine();
+        let mut c = Checkpoints::new(dir.path(), "f".into());
+        assert!(matches!(c.save(&e).unwrap(), Saved::Written));
+        let before = std::fs::read(checkpoint_path(dir.path())).unwrap();
+        e.inject_nan().unwrap();
+        match c.save(&e).unwrap() {
+            Saved::NonFinite(tensor) => assert_eq!(tensor, "latents"),
+            Saved::Written => panic!("a NaN state was written"),
+        }
+        assert_eq!(std::fs::read(checkpoint_path(dir.path())).unwrap(), before);
     }
 }
