@@ -450,13 +450,10 @@ fn eval_and_render_cover_every_item() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("item 7 does not exist"));
 }
 
-#[test]
-fn invert_reconstructs_unseen_clips_into_an_evaluable_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    ok(&small_fit(&run, "2", &["--pitches", "60-61"]));
-    let held_out = dir.path().join("held_out");
-    let out = trainer(&[
+/// `trainer invert` of the first `items` keyboard notes of pitches 63–64 (the small runs train
+/// on 60–61) with `steps` steps each.
+fn invert(run: &Path, out: &Path, items: &str, steps: &str) -> std::process::Output {
+    trainer(&[
         "invert",
         run.to_str().unwrap(),
         "--data",
@@ -464,14 +461,22 @@ fn invert_reconstructs_unseen_clips_into_an_evaluable_run() {
         "--pitches",
         "63-64",
         "--items",
-        "3",
+        items,
         "--steps",
-        "5",
+        steps,
         "--quiet",
         "--out",
-        held_out.to_str().unwrap(),
-    ]);
-    ok(&out);
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn invert_reconstructs_unseen_clips_into_an_evaluable_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    ok(&small_fit(&run, "2", &["--pitches", "60-61"]));
+    let held_out = dir.path().join("held_out");
+    ok(&invert(&run, &held_out, "3", "5"));
     let out = trainer(&["eval", held_out.to_str().unwrap(), "--json"]);
     ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -537,21 +542,7 @@ fn an_inversion_keeps_the_progressive_mask_of_its_training_run() {
         ],
     ));
     let held_out = dir.path().join("held_out");
-    ok(&trainer(&[
-        "invert",
-        run.to_str().unwrap(),
-        "--data",
-        "bundled:keyboard",
-        "--pitches",
-        "63-64",
-        "--items",
-        "2",
-        "--steps",
-        "7",
-        "--quiet",
-        "--out",
-        held_out.to_str().unwrap(),
-    ]));
+    ok(&invert(&run, &held_out, "2", "7"));
     let trained = sirenade_trainer::inference::LoadedRun::open(&run).unwrap();
     let mut inverted = sirenade_trainer::inference::LoadedRun::open(&held_out).unwrap();
     assert_eq!(inverted.epochs_trained, 4);
