@@ -198,7 +198,7 @@ mod tests {
                 "{\"event\":\"rollback\",\"epoch\":2,\"step\":0,\"resumed_at_epoch\":1}\n",
                 "{\"epoch\":1,\"loss\":2.5}\n",
                 "{\"epoch\":2,\"loss\":2.0}\n",
-                "{\"event\":\"rollback\",\"epoch\":3,\"step\":1,\"resumed_at_epoch\":2}\n",
+                "{\"event\":\"rollback\",\"epoch\":3,\"step\":1,\"resumed_at_epoch\":3}\n",
             ),
         )
         .unwrap();
