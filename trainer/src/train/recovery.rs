@@ -125,11 +125,11 @@ impl<'a> Checkpoints<'a> {
             self.restore_from(&previous, engine)?;
             std::fs::rename(&previous, &newest)
                 .with_context(|| format!("{}: cannot move into place", newest.display()))?;
-            self.newest_good = true;
-            return Ok(());
+        } else {
+            self.restore(engine)?;
         }
         self.newest_good = true;
-        self.restore(engine)
+        Ok(())
     }
 }
 
