@@ -69,9 +69,10 @@ pub struct FitArgs {
     /// Weight of the derivative term.
     #[arg(long)]
     pub derivative_weight: Option<f64>,
-    /// Sine layers: fused (default, f32 on the CPU) or plain candle ops.
-    #[arg(long, value_parser = ["fused", "plain"])]
-    pub kernels: Option<String>,
+    /// Sine layers: fused (default: the CPU kernels, on CUDA the composed network op), plain
+    /// candle ops under autograd, or the composed network op on any device.
+    #[arg(long, value_enum)]
+    pub kernels: Option<Kernels>,
     /// Loss normalisation: reference or mean.
     #[arg(long, value_parser = ["reference", "mean"])]
     pub reduction: Option<String>,
@@ -165,12 +166,8 @@ impl FitArgs {
                 _ => DerivativeForm::None,
             };
         }
-        if let Some(k) = &self.kernels {
-            s.kernels = if k == "plain" {
-                Kernels::Plain
-            } else {
-                Kernels::Fused
-            };
+        if let Some(k) = self.kernels {
+            s.kernels = k;
         }
         if let Some(r) = &self.reduction {
             s.reduction = if r == "mean" {
@@ -232,7 +229,7 @@ pub fn run(args: &FitArgs) -> Result<String> {
     prepare_run_dir(&args.out, &info, args.resume)?;
     if settings.device == "cuda" && settings.kernels == Kernels::Fused {
         eprintln!(
-            "note: the fused sine layers are CPU code; on cuda this run uses candle's plain ops (the same function, other rounding)"
+            "note: the fused sine layers are CPU code; on cuda all-sine FiLM networks run as the composed network op, other layers as candle's plain ops (the same function, other rounding)"
         );
     }
     let clips: Vec<Vec<f32>> = ds.clips.iter().map(|c| c.samples.clone()).collect();

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor, Var};
 use sirenade_common::model_config::{Activation, Conditioning, ModelConfig};
 
+use super::composed;
 use super::dual::Dual;
 use super::fused;
 use super::init::{to_tensor, Dist, InitRng};
@@ -41,6 +42,15 @@ pub struct NamedVar {
 enum Synthesis {
     Film(Vec<FilmLayer>),
     Concat(Vec<ConcatLayer>),
+}
+
+/// Which op runs a whole all-sine FiLM network.
+#[derive(Debug, Clone, Copy)]
+enum NetworkOp {
+    /// The CPU kernels of `fused` (f32 on the CPU).
+    Fused,
+    /// The candle-op network of `composed` (any device).
+    Composed,
 }
 
 /// A conditional SIREN decoder `f(z, t)`.
@@ -228,13 +238,19 @@ impl Decoder {
             Synthesis::Film(layers) => {
                 let film = Film::split(&conditioning)?;
                 let use_fused = self.kernels == Kernels::Fused && fused::supports(&h.value);
+                let network_op = match self.kernels {
+                    Kernels::Fused if use_fused => Some(NetworkOp::Fused),
+                    Kernels::Fused if !h.value.device().is_cpu() => Some(NetworkOp::Composed),
+                    Kernels::Composed => Some(NetworkOp::Composed),
+                    _ => None,
+                };
                 let all_sine = layers.iter().all(|l| l.activation == Activation::Sine);
                 let linear_readout = self.output.activation == Activation::None;
                 // A mask is folded into the second layer's weights, so a one-layer network
                 // with one runs layer by layer.
                 let foldable = self.mask.is_none() || layers.len() > 1;
-                if use_fused && all_sine && linear_readout && foldable {
-                    let y = self.run_fused_network(layers, &film, &h.value, derivative)?;
+                if let Some(op) = network_op.filter(|_| all_sine && linear_readout && foldable) {
+                    let y = self.run_network_op(op, layers, &film, &h.value, derivative)?;
                     return Ok(Dual {
                         value: y.value.squeeze(2)?,
                         tangent: y.tangent.map(|d| d.squeeze(2)).transpose()?,
@@ -271,14 +287,15 @@ impl Decoder {
         })
     }
 
-    /// An all-sine FiLM network with a linear readout as one fused op
-    /// (`fused::film_sine_network`), giving `[B, n, 1]`: the layers' weights, the readout's
+    /// An all-sine FiLM network with a linear readout as one network op (`op`), giving
+    /// `[B, n, 1]`: the layers' weights, the readout's
     /// weight and bias, and the per-item scales and shifts packed; the progressive mask (if any)
     /// folded into the second layer's weights (`W_1 (m x) = (W_1 diag m) x`); with
     /// `derivative` the tangent (dt/dt = 1 at the input) stacked under the values along the
     /// point axis.
-    fn run_fused_network(
+    fn run_network_op(
         &self,
+        op: NetworkOp,
         layers: &[FilmLayer],
         film: &Film,
         t: &Tensor,
@@ -310,7 +327,12 @@ impl Decoder {
             .iter()
             .map(|l| l.omega.dim(0))
             .collect::<candle_core::Result<_>>()?;
-        let h = fused::film_sine_network(&x, &weights, &film, widths, derivative)?;
+        let h = match op {
+            NetworkOp::Fused => fused::film_sine_network(&x, &weights, &film, widths, derivative)?,
+            NetworkOp::Composed => {
+                composed::film_sine_network(&x, &weights, &film, widths, derivative)?
+            }
+        };
         Ok(if derivative {
             Dual {
                 value: h.narrow(1, 0, n)?,

@@ -2,16 +2,33 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The implementation of the FiLM-sine layers. Both compute the same function; they differ in
+/// The implementation of the FiLM-sine layers. All compute the same function; they differ in
 /// speed and in the last bits of f32 rounding, so the choice is part of a run's settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Kernels {
-    /// The fused FiLM-sine ops for f32 tensors on the CPU (one op and one matrix product per
-    /// layer, the tangent stacked under the values); plain candle elsewhere.
+    /// The fastest this project has for the device: on the CPU in f32 the fused FiLM-sine ops
+    /// (one op and one matrix product per layer, the tangent stacked under the values); on
+    /// other devices (CUDA) all-sine FiLM networks as the composed network op; plain candle
+    /// for what neither covers.
     #[default]
     Fused,
     /// Plain candle ops only: the reference the fused layers are tested against, and the
     /// training benchmark's baseline measured in the same run.
     Plain,
+    /// All-sine FiLM networks as one op written in candle tensor ops with a hand-derived
+    /// backward (what `Fused` runs on CUDA), on any device: to test and measure that path on
+    /// the CPU.
+    Composed,
+}
+
+impl Kernels {
+    /// The name used on command lines and in run settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernels::Fused => "fused",
+            Kernels::Plain => "plain",
+            Kernels::Composed => "composed",
+        }
+    }
 }

@@ -7,12 +7,17 @@
 //! - [`MappingNetwork`] — psi.
 //! - [`Linear`] — an affine map, optionally weight-normalised.
 //! - [`Dual`] — values with their time derivative (forward mode).
-//! - `fused` — the FiLM-sine layer as one CPU op for f32 (forward and backward).
+//! - `fused` — the FiLM-sine layer and whole FiLM-sine networks as CPU ops for f32 (forward
+//!   and backward over SIMD kernels of our own).
+//! - `composed` — a whole FiLM-sine network as one op written in candle tensor ops, for any
+//!   device (the CUDA path), with a hand-derived backward instead of candle's autograd.
+//! - `packing` — how both network ops take their weights and film.
 //! - [`ProgressiveSchedule`] — the first-layer fade-in of progressive activation scaling.
 //! - [`init`] and [`init_rules`] — seeded, device-independent initial values and the per-layer
 //!   distributions of the reference code.
 
 mod activation;
+mod composed;
 mod decoder;
 mod dual;
 mod fused;
@@ -22,6 +27,7 @@ mod kernels;
 pub mod layers;
 mod linear;
 mod mapping;
+mod packing;
 mod progressive;
 
 #[cfg(test)]

@@ -79,12 +79,18 @@ pub struct TrainBenchArgs {
     /// Epochs timed per form at thesis scale (after one warm-up epoch); the median counts.
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
+    /// The sine layers measured against the baselines: `fused` (this project's default: the
+    /// CPU kernels, on CUDA the composed network op), or `composed` (the CUDA path, to measure
+    /// it on the CPU); `plain` measures the baseline against itself.
+    #[arg(long, value_enum, default_value = "fused")]
+    pub kernels: Kernels,
+    /// At thesis scale, also measure the plain candle layers in the same run and print the
+    /// speed-up over them.
+    #[arg(long)]
+    pub compare_plain: bool,
     /// Internal: measure one form in this process and print its JSON line.
     #[arg(long, hide = true)]
     pub child: Option<Form>,
-    /// Internal: the child's sine layers.
-    #[arg(long, hide = true)]
-    pub plain: bool,
 }
 
 /// Peak resident memory of this process in MiB (Linux `VmHWM`).
@@ -128,11 +134,7 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
             Form::Fd => DerivativeForm::Fd,
             Form::Analytic => DerivativeForm::Analytic,
         },
-        kernels: if args.plain {
-            Kernels::Plain
-        } else {
-            Kernels::Fused
-        },
+        kernels: args.kernels,
         ..TrainSettings::default()
     };
     let model = ModelConfig::named(&args.model)?;
@@ -160,17 +162,15 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
     }))
 }
 
-/// One measurement in a child process: `form` with fused or plain layers.
-fn run_child(args: &TrainBenchArgs, form: &str, plain: bool) -> Result<serde_json::Value> {
+/// One measurement in a child process: `form` with the given sine layers.
+fn run_child(args: &TrainBenchArgs, form: &str, kernels: Kernels) -> Result<serde_json::Value> {
     let exe = std::env::current_exe().context("cannot locate the xtask binary")?;
-    let mut cmd = Command::new(&exe);
-    cmd.args(["bench", "train", "--steps", &args.steps.to_string()])
-        .args(["--model", &args.model, "--child", form]);
-    if plain {
-        cmd.arg("--plain");
-    }
-    let out = cmd.output().context("cannot run the benchmark child")?;
-    let label = if plain { "plain" } else { "fused" };
+    let label = kernels.name();
+    let out = Command::new(&exe)
+        .args(["bench", "train", "--steps", &args.steps.to_string()])
+        .args(["--model", &args.model, "--child", form, "--kernels", label])
+        .output()
+        .context("cannot run the benchmark child")?;
     if !out.status.success() {
         bail!(
             "{form} ({label}) benchmark failed: {}",
@@ -184,16 +184,16 @@ fn run_child(args: &TrainBenchArgs, form: &str, plain: bool) -> Result<serde_jso
 /// Every round's figures of one form, in the order they were taken.
 #[derive(Default)]
 struct Rounds {
-    fused: Vec<f64>,
+    ours: Vec<f64>,
     plain: Vec<f64>,
     pytorch: Vec<f64>,
-    fused_rss: f64,
+    ours_rss: f64,
     pytorch_rss: f64,
 }
 
 impl Rounds {
     fn json(&self) -> serde_json::Value {
-        json!({ "fused": self.fused, "plain": self.plain, "pytorch": self.pytorch })
+        json!({ "ours": self.ours, "plain": self.plain, "pytorch": self.pytorch })
     }
 }
 
@@ -209,13 +209,13 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-/// One derivative form's results: fused, the baselines (medians of the rounds), and what they
+/// One derivative form's results: ours, the baselines (medians of the rounds), and what they
 /// imply.
 struct FormResult {
     name: &'static str,
-    fused: f64,
+    ours: f64,
     plain: f64,
-    fused_rss: f64,
+    ours_rss: f64,
     /// PyTorch on this machine in the same run, when an interpreter was found.
     pytorch: Option<f64>,
     pytorch_rss: Option<f64>,
@@ -228,12 +228,12 @@ struct FormResult {
 
 impl FormResult {
     fn speedup(&self) -> f64 {
-        self.fused / self.plain
+        self.ours / self.plain
     }
 
     /// The speed-up over PyTorch measured in this run.
     fn vs_pytorch(&self) -> Option<f64> {
-        self.pytorch.map(|p| self.fused / p)
+        self.pytorch.map(|p| self.ours / p)
     }
 
     /// The speed-up over plain candle, scaled by the reference machine's plain-candle to
@@ -271,9 +271,11 @@ fn run_pytorch(
 const THESIS_ITEMS: usize = 1024;
 const THESIS_BATCH: usize = 128;
 
-/// Median seconds per epoch of one derivative form at thesis scale on `args.device`.
+/// Median seconds per epoch of one derivative form at thesis scale on `args.device` with the
+/// given sine layers.
 fn thesis_epoch_seconds(
     form: DerivativeForm,
+    kernels: Kernels,
     args: &TrainBenchArgs,
     data: &[Vec<f32>],
 ) -> Result<f64> {
@@ -284,6 +286,7 @@ fn thesis_epoch_seconds(
         epochs: args.epochs + 1,
         derivative: form,
         device: args.device.clone(),
+        kernels,
         ..TrainSettings::default()
     };
     let model = ModelConfig::named(&args.model)?;
@@ -303,38 +306,60 @@ fn thesis_epoch_seconds(
     Ok(times[times.len() / 2])
 }
 
-/// `--thesis-scale`: seconds per epoch for both forms.
+/// `--thesis-scale`: seconds per epoch for both forms, and with `--compare-plain` those of the
+/// plain candle layers measured in the same run.
 fn bench_thesis_scale(args: &TrainBenchArgs) -> Result<()> {
     if args.epochs == 0 {
         bail!("--epochs must be at least 1");
     }
     let data = clips(THESIS_ITEMS);
-    let fd = thesis_epoch_seconds(DerivativeForm::Fd, args, &data)?;
-    let analytic = thesis_epoch_seconds(DerivativeForm::Analytic, args, &data)?;
+    let forms = [
+        ("fd", DerivativeForm::Fd),
+        ("analytic", DerivativeForm::Analytic),
+    ];
+    let mut ours = Vec::with_capacity(2);
+    let mut plain = Vec::with_capacity(2);
+    for (_, form) in forms {
+        ours.push(thesis_epoch_seconds(form, args.kernels, args, &data)?);
+        if args.compare_plain {
+            plain.push(thesis_epoch_seconds(form, Kernels::Plain, args, &data)?);
+        }
+    }
     let rate = |s: f64| (THESIS_ITEMS * 2000) as f64 / s;
     if args.json {
-        println!(
-            "{}",
-            json!({
-                "model": args.model,
-                "device": args.device,
-                "items": THESIS_ITEMS,
-                "batch": THESIS_BATCH,
-                "points": 2000,
-                "fd_seconds_per_epoch": fd,
-                "analytic_seconds_per_epoch": analytic,
-                "fd_coord_samples_per_s": rate(fd),
-                "analytic_coord_samples_per_s": rate(analytic),
-            })
-        );
+        let mut out = json!({
+            "model": args.model,
+            "device": args.device,
+            "kernels": args.kernels.name(),
+            "items": THESIS_ITEMS,
+            "batch": THESIS_BATCH,
+            "points": 2000,
+        });
+        for (i, (name, _)) in forms.iter().enumerate() {
+            out[format!("{name}_seconds_per_epoch")] = json!(ours[i]);
+            out[format!("{name}_coord_samples_per_s")] = json!(rate(ours[i]));
+            if let Some(p) = plain.get(i) {
+                out[format!("{name}_plain_seconds_per_epoch")] = json!(p);
+                out[format!("{name}_speedup_over_plain")] = json!(p / ours[i]);
+            }
+        }
+        println!("{out}");
     } else {
         println!(
-            "model {} on {}: {THESIS_ITEMS} items, batch {THESIS_BATCH}, 2000 points, median of {} epoch(s)",
-            args.model, args.device, args.epochs
+            "model {} on {} with the {} sine layers: {THESIS_ITEMS} items, batch {THESIS_BATCH}, \
+             2000 points, median of {} epoch(s)",
+            args.model,
+            args.device,
+            args.kernels.name(),
+            args.epochs
         );
-        for (name, s) in [("fd", fd), ("analytic", analytic)] {
+        for (i, (name, _)) in forms.iter().enumerate() {
+            let s = ours[i];
+            let versus = plain.get(i).map_or_else(String::new, |p| {
+                format!("   plain {p:.3} s, {:.2}× faster", p / s)
+            });
             println!(
-                "{name:<10} {s:>8.3} s per epoch {:>12.0} coordinate-samples/s",
+                "{name:<10} {s:>8.3} s per epoch {:>12.0} coordinate-samples/s{versus}",
                 rate(s)
             );
         }
@@ -373,11 +398,11 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     ] {
         let mut rounds = Rounds::default();
         for _ in 0..args.rounds {
-            let fused = run_child(args, name, false)?;
-            let plain = run_child(args, name, true)?;
-            rounds.fused.push(rate(&fused));
+            let ours = run_child(args, name, args.kernels)?;
+            let plain = run_child(args, name, Kernels::Plain)?;
+            rounds.ours.push(rate(&ours));
             rounds.plain.push(rate(&plain));
-            rounds.fused_rss = rounds.fused_rss.max(rss(&fused));
+            rounds.ours_rss = rounds.ours_rss.max(rss(&ours));
             if let Some(p) = &python {
                 let pytorch = run_pytorch(p, args, name)?;
                 rounds.pytorch.push(rate(&pytorch));
@@ -386,9 +411,9 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         }
         results.push(FormResult {
             name,
-            fused: median(&rounds.fused),
+            ours: median(&rounds.ours),
             plain: median(&rounds.plain),
-            fused_rss: rounds.fused_rss,
+            ours_rss: rounds.ours_rss,
             pytorch: (!rounds.pytorch.is_empty()).then(|| median(&rounds.pytorch)),
             pytorch_rss: (!rounds.pytorch.is_empty()).then_some(rounds.pytorch_rss),
             pytorch_ref,
@@ -402,11 +427,12 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             "{}",
             json!({
                 "model": args.model,
+                "kernels": args.kernels.name(),
                 "batch": 8,
                 "points": 2000,
                 "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
-                "fd_coord_samples_per_s": fd.fused,
-                "analytic_coord_samples_per_s": analytic.fused,
+                "fd_coord_samples_per_s": fd.ours,
+                "analytic_coord_samples_per_s": analytic.ours,
                 "fd_plain_coord_samples_per_s": fd.plain,
                 "analytic_plain_coord_samples_per_s": analytic.plain,
                 "fd_pytorch_coord_samples_per_s": fd.pytorch,
@@ -415,8 +441,8 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
                 "analytic_speedup_over_plain": analytic.speedup(),
                 "fd_vs_pytorch": fd.vs_pytorch(),
                 "analytic_vs_pytorch": analytic.vs_pytorch(),
-                "fd_peak_rss_mib": fd.fused_rss,
-                "analytic_peak_rss_mib": analytic.fused_rss,
+                "fd_peak_rss_mib": fd.ours_rss,
+                "analytic_peak_rss_mib": analytic.ours_rss,
                 "fd_pytorch_peak_rss_mib": fd.pytorch_rss,
                 "analytic_pytorch_peak_rss_mib": analytic.pytorch_rss,
                 "fd_vs_pytorch_estimate": fd.vs_pytorch_estimate(),
@@ -433,10 +459,11 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
          alternating round(s)",
         args.model, args.steps, args.rounds
     );
+    println!("ours: the {} sine layers", args.kernels.name());
     println!(
         "{:<10} {:>12} {:>12} {:>14} {:>10} {:>11} {:>15} {:>9}",
         "form",
-        "fused c-s/s",
+        "ours c-s/s",
         "plain c-s/s",
         "PyTorch c-s/s",
         "vs plain",
@@ -449,14 +476,14 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         println!(
             "{:<10} {:>12.0} {:>12.0} {:>14} {:>9.2}× {:>11} {:>15} {:>8.2}×",
             r.name,
-            r.fused,
+            r.ours,
             r.plain,
             r.pytorch.map_or_else(dash, |p| format!("{p:.0}")),
             r.speedup(),
             r.vs_pytorch().map_or_else(dash, |v| format!("{v:.2}×")),
             match r.pytorch_rss {
-                Some(p) => format!("{:.0} / {p:.0}", r.fused_rss),
-                None => format!("{:.0}", r.fused_rss),
+                Some(p) => format!("{:.0} / {p:.0}", r.ours_rss),
+                None => format!("{:.0}", r.ours_rss),
             },
             r.vs_pytorch_estimate()
         );
@@ -469,9 +496,9 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
                 .join(", ")
         };
         println!(
-            "{} rounds: fused {}; plain {}; PyTorch {}",
+            "{} rounds: ours {}; plain {}; PyTorch {}",
             r.name,
-            list(&r.rounds.fused),
+            list(&r.rounds.ours),
             list(&r.rounds.plain),
             if r.rounds.pytorch.is_empty() {
                 dash()

@@ -16,6 +16,7 @@ use super::kernels::{self, Dims};
 use super::op::f32_slice;
 use super::pool;
 use super::readout;
+use crate::model::packing::Packing;
 
 /// What the forward keeps for the backward, per layer.
 struct Saved {
@@ -48,61 +49,49 @@ pub struct FilmSineNetwork {
     saved: OnceLock<Saved>,
 }
 
-/// Where each layer's weight and film live in the packed inputs.
-struct Plan {
-    /// Per layer: (inputs, outputs, weight offset, film offset within an item's film row).
-    layers: Vec<(usize, usize, usize, usize)>,
-    /// Batch items.
-    items: usize,
-    /// Value rows per item (the stacked input has twice as many rows with a tangent).
-    points: usize,
-    /// Film entries per item.
-    film_len: usize,
-    /// Where the readout's weight `[width]` and then its bias sit in the packed weights.
-    readout_at: usize,
-}
+/// The shared packing plus the slices the CPU kernels read.
+struct Plan(Packing);
 
 impl Plan {
     /// The sizes of layer `l`'s fused call.
     fn dims(&self, l: usize) -> Dims {
-        let (inputs, outputs, _, _) = self.layers[l];
+        let slot = self.0.layers[l];
         Dims {
-            items: self.items,
-            points: self.points,
-            inputs,
-            outputs,
+            items: self.0.items,
+            points: self.0.points,
+            inputs: slot.inputs,
+            outputs: slot.outputs,
         }
     }
 
     /// Layer `l`'s `[items, 2, out]` film, gathered from the packed `[items, film_len]`.
     fn film(&self, l: usize, film: &[f32]) -> Vec<f32> {
-        let (_, out, _, offset) = self.layers[l];
-        let mut v = Vec::with_capacity(self.items * 2 * out);
-        for item in 0..self.items {
-            v.extend_from_slice(&film[item * self.film_len + offset..][..2 * out]);
+        let slot = self.0.layers[l];
+        let mut v = Vec::with_capacity(self.0.items * 2 * slot.outputs);
+        for item in 0..self.0.items {
+            v.extend_from_slice(&film[item * self.0.film_len + slot.film_at..][..2 * slot.outputs]);
         }
         v
     }
 
     /// Layer `l`'s weight `[out, in]` within the packed weights.
     fn weight<'a>(&self, l: usize, weights: &'a [f32]) -> &'a [f32] {
-        let (inputs, outputs, offset, _) = self.layers[l];
-        &weights[offset..offset + inputs * outputs]
+        let slot = self.0.layers[l];
+        &weights[slot.weight_at..slot.weight_at + slot.inputs * slot.outputs]
     }
 
     /// The readout's weight `[width]` and bias.
     fn readout<'a>(&self, weights: &'a [f32]) -> (&'a [f32], f32) {
-        let width = self.layers[self.layers.len() - 1].1;
-        let (w, b) = weights[self.readout_at..].split_at(width);
+        let (w, b) = weights[self.0.readout_at..].split_at(self.0.width());
         (w, b[0])
     }
 
     /// Stacked rows per item.
     fn rows_per_item(&self, tangent: bool) -> usize {
         if tangent {
-            2 * self.points
+            2 * self.0.points
         } else {
-            self.points
+            self.0.points
         }
     }
 }
@@ -121,51 +110,15 @@ impl FilmSineNetwork {
 
     /// Checks the packed shapes against the widths and lays the layers out.
     fn plan(&self, x: &Layout, weights: &Layout, film: &Layout) -> Result<Plan> {
-        let fail = |why: String| Err(Error::Msg(format!("fused FiLM-sine network: {why}")));
-        let (&[items, rows, first_in], &[packed], &[f_items, film_len]) =
-            (x.dims(), weights.dims(), film.dims())
-        else {
-            return fail(format!(
-                "x {:?}, weights {:?}, film {:?} do not fit [B, rows, in], [P], [B, F]",
-                x.dims(),
-                weights.dims(),
-                film.dims()
-            ));
-        };
-        if self.widths.is_empty() {
-            return fail("no layers".into());
-        }
-        if self.tangent && rows % 2 != 0 {
-            return fail(format!(
-                "{rows} stacked rows per item, not values then tangents"
-            ));
-        }
-        let mut layers = Vec::with_capacity(self.widths.len());
-        let (mut inputs, mut w_at, mut f_at) = (first_in, 0, 0);
-        for &outputs in &self.widths {
-            layers.push((inputs, outputs, w_at, f_at));
-            w_at += inputs * outputs;
-            f_at += 2 * outputs;
-            inputs = outputs;
-        }
-        let readout_at = w_at;
-        w_at += inputs + 1;
-        if w_at != packed || f_at != film_len || f_items != items {
-            return fail(format!(
-                "weights [{packed}] and film [{f_items}, {film_len}] do not fit {} layers of \
-                 widths {:?} and a readout on {items} items of width {first_in} ([{w_at}], \
-                 [{items}, {f_at}])",
-                self.widths.len(),
-                self.widths
-            ));
-        }
-        Ok(Plan {
-            layers,
-            items,
-            points: if self.tangent { rows / 2 } else { rows },
-            film_len,
-            readout_at,
-        })
+        Packing::plan(
+            "fused FiLM-sine network",
+            &self.widths,
+            self.tangent,
+            x.dims(),
+            weights.dims(),
+            film.dims(),
+        )
+        .map(Plan)
     }
 }
 
@@ -185,7 +138,7 @@ impl CustomOp3 for FilmSineNetwork {
     ) -> Result<(CpuStorage, Shape)> {
         let plan = self.plan(l1, l2, l3)?;
         let (x, weights, film) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?, f32_slice(s3, l3)?);
-        let layers = plan.layers.len();
+        let layers = plan.0.layers.len();
         let mut saved = Saved {
             outputs: Vec::with_capacity(layers),
             cos: Vec::with_capacity(layers),
@@ -225,12 +178,12 @@ impl CustomOp3 for FilmSineNetwork {
             w_out,
             b_out,
             rows_per_item,
-            plan.points,
+            plan.0.points,
         );
         if self.keep && self.saved.set(saved).is_err() {
             return Err(Error::Msg("fused FiLM-sine network: op run twice".into()));
         }
-        let shape = Shape::from((plan.items, rows, 1));
+        let shape = Shape::from((plan.0.items, rows, 1));
         Ok((CpuStorage::F32(result), shape))
     }
 
@@ -259,7 +212,7 @@ impl CustomOp3 for FilmSineNetwork {
         let mut grad_weights = vec![0.0; w_data.len()];
         let mut grad_film = vec![0.0; f_data.len()];
         let grad_y = grad_res.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let layers = plan.layers.len();
+        let layers = plan.0.layers.len();
         let (w_out, _) = plan.readout(w_data);
         let rows_per_item = plan.rows_per_item(self.tangent);
         let r = readout::backward(
@@ -267,10 +220,10 @@ impl CustomOp3 for FilmSineNetwork {
             &saved.outputs[layers - 1],
             w_out,
             rows_per_item,
-            plan.points,
+            plan.0.points,
         );
-        grad_weights[plan.readout_at..][..w_out.len()].copy_from_slice(&r.weight);
-        grad_weights[plan.readout_at + w_out.len()] = r.bias;
+        grad_weights[plan.0.readout_at..][..w_out.len()].copy_from_slice(&r.weight);
+        grad_weights[plan.0.readout_at + w_out.len()] = r.bias;
         let mut grad = r.h;
         let mut grad_x = None;
         for l in (0..layers).rev() {
@@ -306,10 +259,11 @@ impl CustomOp3 for FilmSineNetwork {
                 );
                 (b.x, b.weight, b.film)
             };
-            let (_, out, w_at, f_at) = plan.layers[l];
-            grad_weights[w_at..w_at + gw.len()].copy_from_slice(&gw);
-            for item in 0..plan.items {
-                grad_film[item * plan.film_len + f_at..][..2 * out]
+            let slot = plan.0.layers[l];
+            let (out, f_at) = (slot.outputs, slot.film_at);
+            grad_weights[slot.weight_at..slot.weight_at + gw.len()].copy_from_slice(&gw);
+            for item in 0..plan.0.items {
+                grad_film[item * plan.0.film_len + f_at..][..2 * out]
                     .copy_from_slice(&gf[item * 2 * out..][..2 * out]);
             }
             if l == 0 {

@@ -1,11 +1,13 @@
-//! The fused layer against plain candle in f32: values and every gradient, on small random
-//! shapes, through the op itself, through [`FilmLayer`] (weight norm and FiLM around it), and
-//! through a whole decoder against the same decoder in f64.
+//! The fused layer and the two network ops (fused and composed) against plain candle in f32:
+//! values and every gradient, on small random shapes, through the ops themselves, through
+//! [`FilmLayer`] (weight norm and FiLM around it), and through a whole decoder against the
+//! plain decoder in f64.
 
 use candle_core::{DType, Device, Tensor, Var};
 use sirenade_common::model_config::{Activation, ModelConfig, Progressive};
 
 use super::{film_sine, film_sine_network};
+use crate::model::composed;
 use crate::model::init::{Dist, InitRng};
 use crate::model::layers::{Film, FilmLayer};
 use crate::model::linear::matmul_last;
@@ -149,8 +151,15 @@ fn plain_network(
     }
 }
 
+/// The network ops under test: the fused CPU kernels and the composed candle ops.
+type NetworkOpFn = fn(&Tensor, &Tensor, &Tensor, Vec<usize>, bool) -> candle_core::Result<Tensor>;
+const NETWORK_OPS: [(&str, NetworkOpFn); 2] = [
+    ("fused", film_sine_network),
+    ("composed", composed::film_sine_network),
+];
+
 #[test]
-fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
+fn network_ops_match_plain_candle_in_value_tangent_and_gradients() {
     let mut rng = InitRng::new(6);
     // (2, 1100, 1, [6, 4])'s stacked rows (2 x 2 x 1100) span three partial products of dL/dW;
     // the last case's layers after the first take the blocked backward over two chunks.
@@ -162,8 +171,12 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
         (2, 1100, 1, &[6, 4]),
         (2, 1100, 1, &[40, 33, 17]),
     ];
-    for (items, points, inputs, widths) in cases {
-        for tangent in [false, true] {
+    for ((items, points, inputs, widths), tangent, (op_name, op)) in cases
+        .into_iter()
+        .flat_map(|c| [false, true].map(|t| (c, t)))
+        .flat_map(|(c, t)| NETWORK_OPS.map(|op| (c, t, op)))
+    {
+        {
             let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
             let dx = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 5.0)).unwrap();
             let layers = random_stack(&mut rng, items, inputs, widths);
@@ -190,7 +203,7 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
                 .collect();
             weights.push(readout.0.flatten_all().unwrap());
             weights.push(readout.1.as_tensor().clone());
-            let fused = film_sine_network(
+            let fused = op(
                 &input,
                 &Tensor::cat(&weights, 0).unwrap(),
                 &Tensor::cat(&films, 1).unwrap(),
@@ -210,17 +223,24 @@ fn network_op_matches_plain_candle_in_value_tangent_and_gradients() {
             vars.push(("readout w".to_string(), readout.0.clone()));
             vars.push(("readout b".to_string(), readout.1.clone()));
             let vars: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
-            let case = format!("{:?}", (items, points, inputs, widths, tangent));
+            let case = format!("{op_name} {:?}", (items, points, inputs, widths, tangent));
             assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case);
         }
     }
 }
 
 #[test]
-fn network_op_rejects_inputs_that_do_not_fit_its_layers() {
+fn network_ops_reject_inputs_that_do_not_fit_their_layers() {
+    for (_, op) in NETWORK_OPS {
+        rejects_misfits(op);
+    }
+}
+
+/// Asserts that `op` names each way its inputs can misfit two layers 4 -> 5 -> 2.
+fn rejects_misfits(op: NetworkOpFn) {
     let zeros = |dims: &[usize]| Tensor::zeros(dims, DType::F32, &Device::Cpu).unwrap();
     let run = |x: &[usize], w: &[usize], f: &[usize], tangent: bool| {
-        film_sine_network(&zeros(x), &zeros(w), &zeros(f), vec![5, 2], tangent)
+        op(&zeros(x), &zeros(w), &zeros(f), vec![5, 2], tangent)
             .unwrap_err()
             .to_string()
     };
@@ -270,7 +290,8 @@ fn film_layer_fused_matches_its_plain_form() {
 #[test]
 fn f32_decoder_matches_the_f64_reference() {
     // The f32 decoder runs every sine FiLM layer fused (with the tangent stacked when the
-    // derivative is asked for), or plain when told; the f64 one is plain candle throughout.
+    // derivative is asked for), as the composed network op, or plain, as told; the f64 one is
+    // plain candle throughout.
     // Its first layer's omega (1760) puts pre-activations near 3000, where one f32 rounding
     // step (2.4e-4) already moves the sine by as much, so the tolerance here is looser.
     const DECODER_TOL: f64 = 2e-3;
@@ -290,10 +311,14 @@ fn f32_decoder_matches_the_f64_reference() {
         (&config, Kernels::Plain, true),
         (&progressive, Kernels::Fused, false),
         (&progressive, Kernels::Fused, true),
+        (&config, Kernels::Composed, false),
+        (&config, Kernels::Composed, true),
+        (&progressive, Kernels::Composed, true),
     ];
     for (config, kernels, derivative) in cases {
         let f32 = decoder_outputs_and_gradients(config, DType::F32, kernels, &z, &t, derivative);
-        let f64 = decoder_outputs_and_gradients(config, DType::F64, kernels, &z, &t, derivative);
+        let f64 =
+            decoder_outputs_and_gradients(config, DType::F64, Kernels::Plain, &z, &t, derivative);
         for ((name, a), (_, b)) in f32.iter().zip(&f64) {
             let diff: f64 = (a - b)
                 .unwrap()
