@@ -6,12 +6,14 @@
 //! - [`bench`]: speed and memory benchmarks.
 //! - [`bundle`]: builds the plugin's CLAP and VST3 bundles (nice-plug's bundler).
 //! - [`host_check`]: renders the VST3 in Ardour, headless, and measures the recording.
+//! - [`large_allocs`]: the binary's allocator wrapper that counts tensor-sized allocations.
 
 pub mod bench;
 pub mod bundle;
 pub mod check_cuda;
 pub mod dataset;
 pub mod host_check;
+pub mod large_allocs;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -1,22 +1,23 @@
 //! A whole FiLM-sine synthesis network (its sine layers and the linear readout) as one candle
 //! [`CustomOp3`] whose forward and backward are both written in candle tensor ops, so that it
-//! runs on the CPU and on CUDA in any float dtype: the decoder's path on CUDA, where the CPU kernels of `fused`
-//! do not exist.
+//! runs on the CPU and on CUDA in any float dtype: the decoder's path on CUDA, where the CPU
+//! kernels of `fused` do not exist.
 //!
 //! Why one op rather than the layers' plain ops under candle's autograd: candle's backward
 //! allocates a zero tensor and adds into it for every gradient it stores, and its broadcast
 //! products materialise the broadcast operand, so a plain FiLM-sine layer costs about forty
-//! passes over its `[B, n, width]` activations per training step. Here a layer costs ten:
+//! passes over its `[B, n, width]` activations per training step. Here a layer costs about
+//! ten:
 //! the per-item scale is folded into per-item weights (`W_b = diag(scale_b) W`, `[B, out, in]`,
 //! small next to the activations) so that one batched product gives `scale * (x W^T)`; the
 //! forward adds the shift and takes sine and cosine (kept for the backward); the backward forms
-//! `g_a = g cos(a)`, sums it over the points for the shift's gradient, and gets everything else
-//! from two batched products: `G_b = g_a^T x_b` (`[B, out, in]`), whence
+//! `g_a = g cos(a)` and gets everything else from batched products: `g_a^T 1` (the shift's
+//! gradient), `G_b = g_a^T x_b` (`[B, out, in]`), whence
 //! `dL/dW = Σ_b diag(scale_b) G_b` and `dL/dscale_b = rowsum(G_b ⊙ W)`, and `g_x = g_a W_b`.
 //!
 //! With the tangent (the `analytic` loss), each layer also carries `da = dx W_b^T` and
-//! `dy = cos(a) da`, and its backward adds `-g_dy da sin(a)` to `g_a` and `g_dy cos(a) x`-side
-//! products to `G_b`. The inputs are packed as for the fused op ([`super::packing`]); the tests
+//! `dy = cos(a) da`, and its backward adds `-g_dy da sin(a)` to `g_a` and the tangent rows'
+//! product `(g_dy cos(a))^T dx_b` to `G_b`. The inputs are packed as for the fused op ([`super::packing`]); the tests
 //! compare both ops with the network in plain candle layers.
 
 use std::sync::OnceLock;
@@ -219,7 +220,10 @@ impl ComposedNetwork {
             }
             _ => None,
         };
-        let shift = g_a.sum(1)?;
+        // The sum over the points as a product with ones: a strided reduction over the middle
+        // axis reads uncoalesced on a GPU, the product reads g_a once in order.
+        let ones = Tensor::ones((g_a.dim(0)?, g_a.dim(1)?, 1), g_a.dtype(), g_a.device())?;
+        let shift = g_a.t()?.matmul(&ones)?.squeeze(2)?;
         let mut g_weight = g_a.t()?.matmul(&input.0)?;
         if let (Some(g_da), Some(dx)) = (&g_da, &input.1) {
             g_weight = g_weight.add(&g_da.t()?.matmul(dx)?)?;

@@ -31,6 +31,7 @@ use sirenade_trainer::train::engine::{Engine, EpochOutcome};
 use sirenade_trainer::train::settings::{DerivativeForm, TrainSettings};
 
 use super::python;
+use crate::large_allocs;
 
 /// The issue's reference machine: PyTorch 2.15 CPU, forward-difference derivative.
 pub const PYTORCH_FD: f64 = 51_923.0;
@@ -148,16 +149,21 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
     step()?;
     // The median step: a shared machine's occasional stalls do not move it.
     let mut times = Vec::with_capacity(args.steps);
+    let (count_before, bytes_before) = large_allocs::totals();
     for _ in 0..args.steps {
         let start = Instant::now();
         step()?;
         times.push(start.elapsed().as_secs_f64());
     }
+    let (count_after, bytes_after) = large_allocs::totals();
+    let steps = args.steps as f64;
     times.sort_by(f64::total_cmp);
     let per_step = times[times.len() / 2];
     Ok(json!({
         "coord_samples_per_s": 8.0 * 2000.0 / per_step,
         "seconds_per_step": per_step,
+        "large_allocs_per_step": (count_after - count_before) as f64 / steps,
+        "large_alloc_mb_per_step": (bytes_after - bytes_before) as f64 / steps / 1e6,
         "peak_rss_mib": peak_rss_mib(),
     }))
 }
@@ -189,6 +195,9 @@ struct Rounds {
     pytorch: Vec<f64>,
     ours_rss: f64,
     pytorch_rss: f64,
+    /// Allocations of a MiB or more per step and their MB (the same every round).
+    ours_allocs: (f64, f64),
+    plain_allocs: (f64, f64),
 }
 
 impl Rounds {
@@ -391,6 +400,12 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     };
     let rate = |v: &serde_json::Value| v["coord_samples_per_s"].as_f64().unwrap_or(0.0);
     let rss = |v: &serde_json::Value| v["peak_rss_mib"].as_f64().unwrap_or(0.0);
+    let allocs = |v: &serde_json::Value| {
+        (
+            v["large_allocs_per_step"].as_f64().unwrap_or(0.0),
+            v["large_alloc_mb_per_step"].as_f64().unwrap_or(0.0),
+        )
+    };
     let mut results = Vec::new();
     for (name, pytorch_ref, plain_ref) in [
         ("fd", PYTORCH_FD, PLAIN_CANDLE_FD),
@@ -403,6 +418,8 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             rounds.ours.push(rate(&ours));
             rounds.plain.push(rate(&plain));
             rounds.ours_rss = rounds.ours_rss.max(rss(&ours));
+            rounds.ours_allocs = allocs(&ours);
+            rounds.plain_allocs = allocs(&plain);
             if let Some(p) = &python {
                 let pytorch = run_pytorch(p, args, name)?;
                 rounds.pytorch.push(rate(&pytorch));
@@ -445,6 +462,14 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
                 "analytic_peak_rss_mib": analytic.ours_rss,
                 "fd_pytorch_peak_rss_mib": fd.pytorch_rss,
                 "analytic_pytorch_peak_rss_mib": analytic.pytorch_rss,
+                "fd_large_allocs_per_step": fd.rounds.ours_allocs.0,
+                "fd_large_alloc_mb_per_step": fd.rounds.ours_allocs.1,
+                "fd_plain_large_allocs_per_step": fd.rounds.plain_allocs.0,
+                "fd_plain_large_alloc_mb_per_step": fd.rounds.plain_allocs.1,
+                "analytic_large_allocs_per_step": analytic.rounds.ours_allocs.0,
+                "analytic_large_alloc_mb_per_step": analytic.rounds.ours_allocs.1,
+                "analytic_plain_large_allocs_per_step": analytic.rounds.plain_allocs.0,
+                "analytic_plain_large_alloc_mb_per_step": analytic.rounds.plain_allocs.1,
                 "fd_vs_pytorch_estimate": fd.vs_pytorch_estimate(),
                 "analytic_vs_pytorch_estimate": analytic.vs_pytorch_estimate(),
                 "rounds": args.rounds,
@@ -507,8 +532,20 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             }
         );
     }
+    for r in &results {
+        let ((oc, om), (pc, pm)) = (r.rounds.ours_allocs, r.rounds.plain_allocs);
+        println!(
+            "{} allocations of 1 MiB or more per step: ours {oc:.0} ({om:.0} MB), plain {pc:.0} \
+             ({pm:.0} MB)",
+            r.name
+        );
+    }
     println!(
         "(target: 1.5× PyTorch for both forms; RSS: ours / PyTorch's, the largest of the rounds)"
+    );
+    println!(
+        "(allocations: each a tensor op's output on the plain and composed paths, the \
+         element-wise writes a GPU would make; the fused CPU path reuses pooled buffers)"
     );
     println!(
         "(est. = speed-up over plain candle × the issue's reference plain-candle / PyTorch ratio: \
