@@ -49,7 +49,7 @@ enum Synthesis {
 enum NetworkOp {
     /// The CPU kernels of `fused` (f32 on the CPU).
     Fused,
-    /// The candle-op network of `composed` (any device).
+    /// The candle-op network of `composed` (CPU or CUDA).
     Composed,
 }
 
@@ -170,7 +170,7 @@ impl Decoder {
         })
     }
 
-    /// Chooses fused or plain sine layers (fused by default).
+    /// Chooses the sine layers' implementation ([`Kernels::Fused`] by default).
     pub fn set_kernels(&mut self, kernels: Kernels) {
         self.kernels = kernels;
     }
@@ -288,9 +288,8 @@ impl Decoder {
     }
 
     /// An all-sine FiLM network with a linear readout as one network op (`op`), giving
-    /// `[B, n, 1]`: the layers' weights, the readout's
-    /// weight and bias, and the per-item scales and shifts packed; the progressive mask (if any)
-    /// folded into the second layer's weights (`W_1 (m x) = (W_1 diag m) x`); with
+    /// `[B, n, 1]`: the layers' weights, the readout's weight and bias, and the per-item scales
+    /// and shifts packed; the progressive mask (if any) folded into the second layer's weights (`W_1 (m x) = (W_1 diag m) x`); with
     /// `derivative` the tangent (dt/dt = 1 at the input) stacked under the values along the
     /// point axis.
     fn run_network_op(
