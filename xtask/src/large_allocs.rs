@@ -1,6 +1,7 @@
 //! A global allocator wrapper that counts large allocations: in a training step each tensor op
-//! allocates its output, so the allocations of at least [`LARGE`] bytes per step count the
-//! ops over activation-sized tensors and the bytes they write. That is the element-wise traffic
+//! allocates its output, so the allocations of at least [`LARGE`] bytes per step count (nearly
+//! all of them; `gemm`'s packing buffers would count too) the ops over activation-sized
+//! tensors and the bytes they write. That is the element-wise traffic
 //! a GPU would see for the same ops (candle allocates an output per op on every device), which
 //! the training benchmark reports next to its timings for the plain and composed paths. (The
 //! CPU-fused path keeps its activations in a pool of its own, so its figure is not traffic.)
@@ -24,6 +25,7 @@ pub fn totals() -> (u64, u64) {
     (COUNT.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed))
 }
 
+/// Counts an allocation of `size` bytes if it is large.
 fn note(size: usize) {
     if size >= LARGE {
         COUNT.fetch_add(1, Ordering::Relaxed);

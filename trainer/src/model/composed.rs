@@ -4,11 +4,10 @@
 //! kernels of `fused` do not exist.
 //!
 //! Why one op rather than the layers' plain ops under candle's autograd: candle's backward
-//! allocates a zero tensor and adds into it for every gradient it stores, and its broadcast
-//! products materialise the broadcast operand, so a plain FiLM-sine layer costs about forty
-//! passes over its `[B, n, width]` activations per training step. Here a layer costs about
-//! ten:
-//! the per-item scale is folded into per-item weights (`W_b = diag(scale_b) W`, `[B, out, in]`,
+//! allocates a zero tensor and adds into it for every gradient it stores, and the backward of a
+//! broadcast product builds a full-size gradient for the broadcast operand before summing it,
+//! so a plain FiLM-sine layer costs about forty passes over its `[B, n, width]` activations per
+//! training step. Here a layer costs about ten: the per-item scale is folded into per-item weights (`W_b = diag(scale_b) W`, `[B, out, in]`,
 //! small next to the activations) so that one batched product gives `scale * (x W^T)`; the
 //! forward adds the shift and takes sine and cosine (kept for the backward); the backward forms
 //! `g_a = g cos(a)` and gets everything else from batched products: `g_a^T 1` (the shift's
@@ -17,8 +16,9 @@
 //!
 //! With the tangent (the `analytic` loss), each layer also carries `da = dx W_b^T` and
 //! `dy = cos(a) da`, and its backward adds `-g_dy da sin(a)` to `g_a` and the tangent rows'
-//! product `(g_dy cos(a))^T dx_b` to `G_b`. The inputs are packed as for the fused op ([`super::packing`]); the tests
-//! compare both ops with the network in plain candle layers.
+//! product `(g_dy cos(a))^T dx_b` to `G_b`. The inputs are packed as for the fused op
+//! ([`super::packing`]); the tests compare both ops with the network in plain candle layers,
+//! in f32 and (this op) in f64.
 
 use std::sync::OnceLock;
 
@@ -89,9 +89,15 @@ fn tensor_of(storage: Storage, layout: &Layout) -> Result<Tensor> {
         .reshape(layout.dims())
 }
 
-/// The storage of `t` as an op's result: a fresh contiguous copy starting at offset 0.
+/// The storage of `t` as an op's result, which must be contiguous from offset 0: `t`'s own
+/// buffer when it is (a copy of the handle on the CPU, of the buffer on CUDA), else a
+/// contiguous copy.
 fn storage_of(t: &Tensor) -> Result<(Storage, Shape)> {
-    let t = t.force_contiguous()?;
+    let t = if t.is_contiguous() && t.layout().start_offset() == 0 {
+        t.clone()
+    } else {
+        t.force_contiguous()?
+    };
     let (storage, layout) = t.storage_and_layout();
     Ok((storage.try_clone(layout)?, t.shape().clone()))
 }
@@ -195,8 +201,9 @@ struct LayerGrads {
     x: Option<(Tensor, Option<Tensor>)>,
     /// The weight `[out, in]`.
     weight: Tensor,
-    /// The scale and the shift, `[B, out]` each.
+    /// The scale, `[B, out]`.
     scale: Tensor,
+    /// The shift, `[B, out]`.
     shift: Tensor,
 }
 
@@ -229,7 +236,13 @@ impl ComposedNetwork {
             g_weight = g_weight.add(&g_da.t()?.matmul(dx)?)?;
         }
         let scale_grad = g_weight.broadcast_mul(&w.unsqueeze(0)?)?.sum(2)?;
-        let weight = g_weight.broadcast_mul(&scale.unsqueeze(2)?)?.sum(0)?;
+        // The sum over the items, a product with ones for the same reason.
+        let (items, out, inputs) = g_weight.dims3()?;
+        let per_item = g_weight.broadcast_mul(&scale.unsqueeze(2)?)?;
+        let item_ones = Tensor::ones((1, items), per_item.dtype(), per_item.device())?;
+        let weight = item_ones
+            .matmul(&per_item.reshape((items, out * inputs))?)?
+            .reshape((out, inputs))?;
         let x = if want_x {
             let dx = g_da.map(|g| g.matmul(&layer.weight)).transpose()?;
             Some((g_a.matmul(&layer.weight)?, dx))

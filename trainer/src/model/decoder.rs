@@ -60,7 +60,7 @@ pub struct Decoder {
     synthesis: Synthesis,
     output: OutputLayer,
     mask: Option<Tensor>,
-    /// Fused or plain sine layers.
+    /// The sine layers' implementation.
     kernels: Kernels,
 }
 
@@ -289,9 +289,9 @@ impl Decoder {
 
     /// An all-sine FiLM network with a linear readout as one network op (`op`), giving
     /// `[B, n, 1]`: the layers' weights, the readout's weight and bias, and the per-item scales
-    /// and shifts packed; the progressive mask (if any) folded into the second layer's weights (`W_1 (m x) = (W_1 diag m) x`); with
-    /// `derivative` the tangent (dt/dt = 1 at the input) stacked under the values along the
-    /// point axis.
+    /// and shifts packed; the progressive mask (if any) folded into the second layer's weights
+    /// (`W_1 (m x) = (W_1 diag m) x`); with `derivative` the tangent (dt/dt = 1 at the input)
+    /// stacked under the values along the point axis.
     fn run_network_op(
         &self,
         op: NetworkOp,

@@ -32,3 +32,20 @@ impl Kernels {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Kernels;
+    use clap::ValueEnum;
+
+    /// `name` is what clap parses and what serde writes into a run's settings.
+    #[test]
+    fn names_agree_with_the_command_line_and_the_settings() {
+        for k in Kernels::value_variants() {
+            let clap_name = k.to_possible_value().expect("every variant is a value");
+            assert_eq!(clap_name.get_name(), k.name());
+            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.name()));
+        }
+        assert_eq!(Kernels::value_variants().len(), 3);
+    }
+}

@@ -87,7 +87,7 @@ pub struct TrainBenchArgs {
     pub kernels: Kernels,
     /// At thesis scale, also measure the plain candle layers in the same run and print the
     /// speed-up over them.
-    #[arg(long)]
+    #[arg(long, requires = "thesis_scale")]
     pub compare_plain: bool,
     /// Internal: measure one form in this process and print its JSON line.
     #[arg(long, hide = true)]
@@ -195,8 +195,9 @@ struct Rounds {
     pytorch: Vec<f64>,
     ours_rss: f64,
     pytorch_rss: f64,
-    /// Allocations of a MiB or more per step and their MB (the same every round).
+    /// Our allocations of a MiB or more per step and their MB (the same every round).
     ours_allocs: (f64, f64),
+    /// The same for plain candle.
     plain_allocs: (f64, f64),
 }
 
@@ -544,8 +545,8 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         "(target: 1.5× PyTorch for both forms; RSS: ours / PyTorch's, the largest of the rounds)"
     );
     println!(
-        "(allocations: each a tensor op's output on the plain and composed paths, the \
-         element-wise writes a GPU would make; the fused CPU path reuses pooled buffers)"
+        "(allocations: on the plain and composed paths nearly all are tensor op outputs, the \
+         writes a GPU would make; the fused CPU path reuses pooled buffers)"
     );
     println!(
         "(est. = speed-up over plain candle × the issue's reference plain-candle / PyTorch ratio: \

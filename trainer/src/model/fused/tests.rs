@@ -14,7 +14,10 @@ use crate::model::linear::matmul_last;
 use crate::model::{Decoder, Dual, Kernels, Linear};
 
 /// Relative tolerance of f32 values and gradients against plain candle in f32.
-const REL_TOL: f32 = 1e-4;
+const REL_TOL: f64 = 1e-4;
+/// Relative tolerance of the composed op in f64 against plain candle in f64 (the two differ
+/// in summation order only).
+const F64_TOL: f64 = 1e-10;
 
 /// A `[dims]` f32 tensor of U(-bound, bound) draws.
 fn uniform(rng: &mut InitRng, dims: &[usize], bound: f64) -> Tensor {
@@ -34,31 +37,37 @@ pub(super) fn values(len: usize, seed: usize) -> Vec<f32> {
         .collect()
 }
 
-/// max |a - b| / max |b|, over all elements.
-fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
+/// max |a - b| / max |b|, over all elements (in f64).
+fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
     assert_eq!(a.dims(), b.dims());
-    let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+    let (a, b) = (
+        a.to_dtype(DType::F64).unwrap(),
+        b.to_dtype(DType::F64).unwrap(),
+    );
+    let diff = (&a - &b).unwrap().abs().unwrap().max_all().unwrap();
     let scale = b.abs().unwrap().max_all().unwrap();
-    diff.to_scalar::<f32>().unwrap() / scale.to_scalar::<f32>().unwrap().max(1e-30)
+    diff.to_scalar::<f64>().unwrap() / scale.to_scalar::<f64>().unwrap().max(1e-300)
 }
 
 /// Asserts that `fused` and `plain` agree in value and, for the objective
-/// `sum(output * probe)`, in the gradient of every named variable (each to [`REL_TOL`]).
+/// `sum(output * probe)`, in the gradient of every named variable (each to `tol` relative).
 fn assert_same_values_and_gradients(
     fused: &Tensor,
     plain: &Tensor,
     probe: &Tensor,
     vars: &[(&str, &Var)],
     case: &str,
+    tol: f64,
 ) {
-    assert!(rel_err(fused, plain) < REL_TOL, "value {case}");
+    let err = rel_err(fused, plain);
+    assert!(err < tol, "value {case}: {err}");
     let grads = |y: &Tensor| (y * probe).unwrap().sum_all().unwrap().backward().unwrap();
     let (g_fused, g_plain) = (grads(fused), grads(plain));
     for (name, var) in vars {
         let a = g_fused.get(var).expect("fused gradient");
         let b = g_plain.get(var).expect("plain gradient");
         let err = rel_err(a, b);
-        assert!(err < REL_TOL, "d/d{name} {case}: {err}");
+        assert!(err < tol, "d/d{name} {case}: {err}");
     }
 }
 
@@ -94,7 +103,7 @@ fn op_matches_plain_candle_in_value_and_gradients() {
             .unwrap();
         let vars = [("x", &x), ("W", &w), ("film", &film)];
         let case = format!("{:?}", (items, points, inputs, outputs));
-        assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case);
+        assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case, REL_TOL);
     }
 }
 
@@ -158,75 +167,131 @@ const NETWORK_OPS: [(&str, NetworkOpFn); 2] = [
     ("composed", composed::film_sine_network),
 ];
 
+/// The network cases: (items, points, input width, layer widths). (2, 1100, 1, [6, 4])'s
+/// stacked rows (2 x 2 x 1100) span three partial products of the fused op's dL/dW; the last
+/// case's layers after the first take its blocked backward over two chunks.
+const NETWORK_CASES: [(usize, usize, usize, &[usize]); 6] = [
+    (1, 1, 1, &[1]),
+    (3, 7, 1, &[12, 9, 5]),
+    (2, 45, 4, &[8, 8]),
+    (2, 70, 1, &[16, 16, 16, 3]),
+    (2, 1100, 1, &[6, 4]),
+    (2, 1100, 1, &[40, 33, 17]),
+];
+
 #[test]
 fn network_ops_match_plain_candle_in_value_tangent_and_gradients() {
     let mut rng = InitRng::new(6);
-    // (2, 1100, 1, [6, 4])'s stacked rows (2 x 2 x 1100) span three partial products of dL/dW;
-    // the last case's layers after the first take the blocked backward over two chunks.
-    let cases: [(usize, usize, usize, &[usize]); 6] = [
-        (1, 1, 1, &[1]),
-        (3, 7, 1, &[12, 9, 5]),
-        (2, 45, 4, &[8, 8]),
-        (2, 70, 1, &[16, 16, 16, 3]),
-        (2, 1100, 1, &[6, 4]),
-        (2, 1100, 1, &[40, 33, 17]),
-    ];
-    for ((items, points, inputs, widths), tangent, (op_name, op)) in cases
+    for (case, tangent, op) in NETWORK_CASES
         .into_iter()
         .flat_map(|c| [false, true].map(|t| (c, t)))
         .flat_map(|(c, t)| NETWORK_OPS.map(|op| (c, t, op)))
     {
-        {
-            let x = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 1.0)).unwrap();
-            let dx = Var::from_tensor(&uniform(&mut rng, &[items, points, inputs], 5.0)).unwrap();
-            let layers = random_stack(&mut rng, items, inputs, widths);
-            let width = *widths.last().unwrap();
-            let readout = (
-                Var::from_tensor(&uniform(&mut rng, &[1, width], 1.0)).unwrap(),
-                Var::from_tensor(&uniform(&mut rng, &[1], 1.0)).unwrap(),
-            );
-            let rows = if tangent { 2 * points } else { points };
-            let probe = uniform(&mut rng, &[items, rows, 1], 1.0);
-
-            let input = if tangent {
-                Tensor::cat(&[x.as_tensor(), dx.as_tensor()], 1).unwrap()
-            } else {
-                x.as_tensor().clone()
-            };
-            let mut weights: Vec<Tensor> = layers
-                .iter()
-                .map(|(w, _)| w.flatten_all().unwrap())
-                .collect();
-            let films: Vec<Tensor> = layers
-                .iter()
-                .map(|(_, f)| f.flatten_from(1).unwrap())
-                .collect();
-            weights.push(readout.0.flatten_all().unwrap());
-            weights.push(readout.1.as_tensor().clone());
-            let fused = op(
-                &input,
-                &Tensor::cat(&weights, 0).unwrap(),
-                &Tensor::cat(&films, 1).unwrap(),
-                widths.to_vec(),
-                tangent,
-            )
-            .unwrap();
-            let plain = plain_network(&x, tangent.then_some(dx.as_tensor()), &layers, &readout);
-            let mut vars = vec![("x".to_string(), x.clone())];
-            if tangent {
-                vars.push(("dx".to_string(), dx.clone()));
-            }
-            for (l, (w, f)) in layers.iter().enumerate() {
-                vars.push((format!("W{l}"), w.clone()));
-                vars.push((format!("film{l}"), f.clone()));
-            }
-            vars.push(("readout w".to_string(), readout.0.clone()));
-            vars.push(("readout b".to_string(), readout.1.clone()));
-            let vars: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
-            let case = format!("{op_name} {:?}", (items, points, inputs, widths, tangent));
-            assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case);
-        }
+        check_network_op(&mut rng, case, tangent, op, DType::F32, false);
     }
+}
+
+#[test]
+fn composed_op_matches_plain_candle_in_f64_on_offset_inputs() {
+    let mut rng = InitRng::new(16);
+    for (case, tangent) in NETWORK_CASES
+        .into_iter()
+        .flat_map(|c| [false, true].map(|t| (c, t)))
+    {
+        check_network_op(&mut rng, case, tangent, NETWORK_OPS[1], DType::F64, true);
+    }
+}
+
+/// Runs network op `op` on a random network of the given shape in `dtype` and compares it
+/// with [`plain_network`] in value and every gradient (f32 to [`REL_TOL`], f64 to
+/// [`F64_TOL`]); with `offset`, the packed weights and film are views starting inside larger
+/// tensors.
+fn check_network_op(
+    rng: &mut InitRng,
+    (items, points, inputs, widths): (usize, usize, usize, &[usize]),
+    tangent: bool,
+    (op_name, op): (&str, NetworkOpFn),
+    dtype: DType,
+    offset: bool,
+) {
+    let random = |rng: &mut InitRng, dims: &[usize], bound: f64| {
+        Var::from_tensor(&uniform(rng, dims, bound).to_dtype(dtype).unwrap()).unwrap()
+    };
+    let x = random(rng, &[items, points, inputs], 1.0);
+    let dx = random(rng, &[items, points, inputs], 5.0);
+    let layers: Vec<(Var, Var)> = random_stack(rng, items, inputs, widths)
+        .into_iter()
+        .map(|(w, f)| {
+            let to = |v: Var| Var::from_tensor(&v.to_dtype(dtype).unwrap()).unwrap();
+            (to(w), to(f))
+        })
+        .collect();
+    let width = *widths.last().unwrap();
+    let readout = (random(rng, &[1, width], 1.0), random(rng, &[1], 1.0));
+    let rows = if tangent { 2 * points } else { points };
+    let probe = uniform(rng, &[items, rows, 1], 1.0)
+        .to_dtype(dtype)
+        .unwrap();
+
+    let input = if tangent {
+        Tensor::cat(&[x.as_tensor(), dx.as_tensor()], 1).unwrap()
+    } else {
+        x.as_tensor().clone()
+    };
+    let mut weights: Vec<Tensor> = layers
+        .iter()
+        .map(|(w, _)| w.flatten_all().unwrap())
+        .collect();
+    let films: Vec<Tensor> = layers
+        .iter()
+        .map(|(_, f)| f.flatten_from(1).unwrap())
+        .collect();
+    weights.push(readout.0.flatten_all().unwrap());
+    weights.push(readout.1.as_tensor().clone());
+    let (mut weights, mut film) = (
+        Tensor::cat(&weights, 0).unwrap(),
+        Tensor::cat(&films, 1).unwrap(),
+    );
+    if offset {
+        let pad = |t: &Tensor, dim: usize| {
+            let mut dims = t.dims().to_vec();
+            dims[dim] = 3;
+            let zeros = Tensor::zeros(dims, dtype, &Device::Cpu).unwrap();
+            let len = t.dim(dim).unwrap();
+            Tensor::cat(&[&zeros, t], dim)
+                .unwrap()
+                .narrow(dim, 3, len)
+                .unwrap()
+        };
+        // A narrow of the leading axis stays contiguous, starting 3 elements in.
+        weights = pad(&weights, 0);
+        assert!(weights.is_contiguous() && weights.layout().start_offset() == 3);
+        film = pad(&film.unsqueeze(0).unwrap(), 0).squeeze(0).unwrap();
+        assert!(film.is_contiguous() && film.layout().start_offset() > 0);
+    }
+    let fused = op(&input, &weights, &film, widths.to_vec(), tangent).unwrap();
+    let plain = plain_network(&x, tangent.then_some(dx.as_tensor()), &layers, &readout);
+    let mut vars = vec![("x".to_string(), x.clone())];
+    if tangent {
+        vars.push(("dx".to_string(), dx.clone()));
+    }
+    for (l, (w, f)) in layers.iter().enumerate() {
+        vars.push((format!("W{l}"), w.clone()));
+        vars.push((format!("film{l}"), f.clone()));
+    }
+    vars.push(("readout w".to_string(), readout.0.clone()));
+    vars.push(("readout b".to_string(), readout.1.clone()));
+    let vars: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    let case = format!(
+        "{op_name} {dtype:?} {:?}",
+        (items, points, inputs, widths, tangent)
+    );
+    let tol = if dtype == DType::F64 {
+        F64_TOL
+    } else {
+        REL_TOL
+    };
+    assert_same_values_and_gradients(&fused, &plain, &probe, &vars, &case, tol);
 }
 
 #[test]
@@ -284,7 +349,7 @@ fn film_layer_fused_matches_its_plain_form() {
     let mut vars = layer.linear.vars();
     vars.push(("mapping", mapping));
     let vars: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (*n, v)).collect();
-    assert_same_values_and_gradients(&fused, &plain, &probe, &vars, "FiLM layer");
+    assert_same_values_and_gradients(&fused, &plain, &probe, &vars, "FiLM layer", REL_TOL);
 }
 
 #[test]
