@@ -44,7 +44,10 @@ mod tests {
         for k in Kernels::value_variants() {
             let clap_name = k.to_possible_value().expect("every variant is a value");
             assert_eq!(clap_name.get_name(), k.name());
-            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.name()));
+            assert_eq!(
+                serde_json::to_string(k).unwrap(),
+                format!("\"{}\"", k.name())
+            );
         }
         assert_eq!(Kernels::value_variants().len(), 3);
     }
