@@ -227,13 +227,13 @@ pub fn run(args: &FitArgs) -> Result<String> {
         inversion: None,
     };
     prepare_run_dir(&args.out, &info, args.resume)?;
+    let clips: Vec<Vec<f32>> = ds.clips.iter().map(|c| c.samples.clone()).collect();
+    let mut engine = Engine::new(&settings, &model, &clips)?;
     if settings.device == "cuda" && settings.kernels == Kernels::Fused {
         eprintln!(
             "note: the fused sine layers are CPU code; on cuda all-sine FiLM networks run as the composed network op, other layers as candle's plain ops (the same function, other rounding)"
         );
     }
-    let clips: Vec<Vec<f32>> = ds.clips.iter().map(|c| c.samples.clone()).collect();
-    let mut engine = Engine::new(&settings, &model, &clips)?;
     let summary = fit(
         &mut engine,
         &args.out,
