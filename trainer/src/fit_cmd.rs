@@ -70,7 +70,7 @@ pub struct FitArgs {
     #[arg(long)]
     pub derivative_weight: Option<f64>,
     /// Sine layers: fused (default: the CPU kernels, on CUDA the composed network op), plain
-    /// candle ops under autograd, or the composed network op on any device.
+    /// candle ops under autograd, or the composed network op (CPU or CUDA).
     #[arg(long, value_enum)]
     pub kernels: Option<Kernels>,
     /// Loss normalisation: reference or mean.

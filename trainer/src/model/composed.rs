@@ -7,12 +7,13 @@
 //! allocates a zero tensor and adds into it for every gradient it stores, and the backward of a
 //! broadcast product builds a full-size gradient for the broadcast operand before summing it,
 //! so a plain FiLM-sine layer costs about forty passes over its `[B, n, width]` activations per
-//! training step. Here a layer costs about ten: the per-item scale is folded into per-item weights (`W_b = diag(scale_b) W`, `[B, out, in]`,
-//! small next to the activations) so that one batched product gives `scale * (x W^T)`; the
-//! forward adds the shift and takes sine and cosine (kept for the backward); the backward forms
-//! `g_a = g cos(a)` and gets everything else from batched products: `g_a^T 1` (the shift's
-//! gradient), `G_b = g_a^T x_b` (`[B, out, in]`), whence
-//! `dL/dW = Σ_b diag(scale_b) G_b` and `dL/dscale_b = rowsum(G_b ⊙ W)`, and `g_x = g_a W_b`.
+//! training step. Here a layer costs about ten: the per-item scale is folded into per-item
+//! weights (`W_b = diag(scale_b) W`, `[B, out, in]`, small next to the activations) so that one
+//! batched product gives `scale * (x W^T)`; the forward adds the shift and takes sine and
+//! cosine (kept for the backward); the backward forms `g_a = g cos(a)` and gets everything else
+//! from batched products: `g_a^T 1` (the shift's gradient), `G_b = g_a^T x_b`
+//! (`[B, out, in]`), whence `dL/dW = Σ_b diag(scale_b) G_b` (a product with ones too) and
+//! `dL/dscale_b = rowsum(G_b ⊙ W)`, and `g_x = g_a W_b`.
 //!
 //! With the tangent (the `analytic` loss), each layer also carries `da = dx W_b^T` and
 //! `dy = cos(a) da`, and its backward adds `-g_dy da sin(a)` to `g_a` and the tangent rows'
@@ -34,8 +35,8 @@ use super::packing::{LayerSlot, Packing};
 const NAME: &str = "composed FiLM-sine network";
 
 /// The same function as [`super::fused::film_sine_network`] (same packed inputs, same output
-/// `[B, rows, 1]`), for tensors of any float dtype on any device; differentiable in all three
-/// inputs.
+/// `[B, rows, 1]`), for tensors of any float dtype on the CPU or CUDA; differentiable in all
+/// three inputs.
 pub fn film_sine_network(
     x: &Tensor,
     weights: &Tensor,

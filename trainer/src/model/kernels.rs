@@ -17,8 +17,8 @@ pub enum Kernels {
     /// training benchmark's baseline measured in the same run.
     Plain,
     /// All-sine FiLM networks as one op written in candle tensor ops with a hand-derived
-    /// backward (what `Fused` runs on CUDA), on any device: to test and measure that path on
-    /// the CPU.
+    /// backward (what `Fused` runs on CUDA), on the CPU or CUDA: to test and measure that path
+    /// on the CPU.
     Composed,
 }
 
