@@ -14,9 +14,15 @@
 //! drifts by 10–30% over minutes, one measurement of each side taken one after the other can
 //! land on different sides of a drift.
 //!
+//! "Ours" is `--kernels` (default `fused`; `composed` measures the CUDA path's op on the CPU).
+//! Each child also counts its allocations of a MiB or more per timed step
+//! ([`crate::large_allocs`]): on the plain and composed paths, the tensor op outputs, that is
+//! the writes the same step makes on a GPU.
+//!
 //! `--thesis-scale` measures instead what the issue asks of a GPU: seconds per epoch of the
 //! thesis protocol (1024 items, batch 128, 2000 points) on `--device cpu|cuda` (the `cuda`
-//! device needs `xtask` built with `--features cuda`, which `cargo xtask check-cuda` does).
+//! device needs `xtask` built with `--features cuda`, which `cargo xtask check-cuda` does),
+//! with `--compare-plain` also those of plain candle in the same run.
 
 use std::path::PathBuf;
 use std::process::Command;
