@@ -29,6 +29,7 @@ use candle_core::{
     CpuStorage, CudaStorage, CustomOp3, Error, Layout, Result, Shape, Storage, Tensor,
 };
 
+use super::linear::matmul_last;
 use super::packing::{LayerSlot, Packing};
 
 /// The op's name in messages.
@@ -117,22 +118,15 @@ fn layer_params(
     Ok((w, scale, shift))
 }
 
-/// The readout's weight as a column `[width, 1]` and its bias `[1]`.
+/// The readout's weight as a row `[1, width]` (a linear layer's `[out, in]`) and its bias
+/// `[1]`.
 fn readout_params(packing: &Packing, weights: &Tensor) -> Result<(Tensor, Tensor)> {
     let width = packing.width();
     let w = weights
         .narrow(0, packing.readout_at, width)?
-        .reshape((width, 1))?;
+        .reshape((1, width))?;
     let b = weights.narrow(0, packing.readout_at + width, 1)?;
     Ok((w, b))
-}
-
-/// `[B, n, k]` times `[k, m]` over the last axis (the leading axes flattened), `[B, n, m]`.
-fn times(x: &Tensor, m: &Tensor) -> Result<Tensor> {
-    let (items, n, k) = x.dims3()?;
-    x.reshape((items * n, k))?
-        .matmul(m)?
-        .reshape((items, n, m.dim(1)?))
 }
 
 impl ComposedNetwork {
@@ -177,9 +171,9 @@ impl ComposedNetwork {
             }
         }
         let (w_out, b_out) = readout_params(&packing, weights)?;
-        let y = times(&h, &w_out)?.broadcast_add(&b_out)?;
+        let y = matmul_last(&h, &w_out)?.broadcast_add(&b_out)?;
         let out = match dh {
-            Some(d) => Tensor::cat(&[&y, &times(&d, &w_out)?], 1)?,
+            Some(d) => Tensor::cat(&[&y, &matmul_last(&d, &w_out)?], 1)?,
             None => y,
         };
         if self.keep && self.saved.set(saved).is_err() {
@@ -334,9 +328,10 @@ impl CustomOp3 for ComposedNetwork {
             g_w_out = g_w_out.add(&flat(dh)?.t()?.matmul(&flat(g_dy)?)?)?;
         }
         let g_b_out = g_y.sum_all()?.reshape(1)?;
-        let w_row = w_out.t()?;
-        let mut g_h = times(&g_y, &w_row)?;
-        let mut g_dh = g_dy.as_ref().map(|g| times(g, &w_row)).transpose()?;
+        // dL/dh = g_y w: `matmul_last` multiplies by the transpose of what it is given.
+        let w_col = w_out.t()?;
+        let mut g_h = matmul_last(&g_y, &w_col)?;
+        let mut g_dh = g_dy.as_ref().map(|g| matmul_last(g, &w_col)).transpose()?;
 
         let layers = packing.layers.len();
         let mut weight_grads = vec![None; layers];
