@@ -72,8 +72,10 @@ pub fn build(loaded: &LoadedRun, eval: bool) -> Result<Preset> {
     let layers = folded_layers(&loaded.decoder, mask.as_deref())?;
     let table = loaded.latents.flatten_all()?.to_vec1::<f32>()?;
     let eval = if eval {
-        let targets: Vec<Vec<f32>> = loaded.clips()?.into_iter().map(|c| c.samples).collect();
-        let m = eval_cmd::score(&loaded.reconstruct_all()?, &targets);
+        let clips = loaded.clips()?;
+        let pitches: Vec<Option<u8>> = clips.iter().map(|c| c.label.pitch).collect();
+        let targets: Vec<Vec<f32>> = clips.into_iter().map(|c| c.samples).collect();
+        let m = eval_cmd::score(&loaded.reconstruct_all()?, &targets, &pitches);
         Some(EvalSummary {
             mse_x1e3: m.mse_x1e3.mean,
             stft_mse: m.stft_mse.mean,

@@ -154,13 +154,31 @@ fn evaluates_finitely(run: &Path) {
     let out = trainer(&["eval", run.to_str().unwrap(), "--json"]);
     ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for m in ["mse_x1e3", "stft_mse", "lsd_x10"] {
+    for m in [
+        "mse_x1e3",
+        "stft_mse",
+        "lsd_x10",
+        "snr_db",
+        "spectral_convergence",
+    ] {
         assert!(
             v["metrics"][m]["mean"].as_f64().is_some_and(f64::is_finite),
             "{m}: {v}"
         );
     }
 }
+
+/// The metric keys of every row of `trainer eval --json`, each `{mean, std, median}` (the
+/// harmonic ones `null` without pitch labels).
+const METRICS: [&str; 7] = [
+    "mse_x1e3",
+    "stft_mse",
+    "lsd_x10",
+    "snr_db",
+    "spectral_convergence",
+    "harmonic_error_db",
+    "harmonic_reach_hz",
+];
 
 #[test]
 fn divergence_rolls_back_halves_the_rate_and_stops_after_three_retries() {
@@ -394,15 +412,34 @@ fn eval_and_render_cover_every_item() {
     ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["items"], 4);
+    // Keyboard notes carry pitch labels: every metric, the harmonic ones included, is numeric.
     for row in ["metrics", "silence", "white_noise"] {
-        for m in ["mse_x1e3", "stft_mse", "lsd_x10"] {
+        for m in METRICS {
             assert!(v[row][m]["mean"].as_f64().unwrap().is_finite(), "{row}.{m}");
             assert!(v[row][m]["std"].as_f64().is_some(), "{row}.{m}");
+            assert!(
+                v[row][m]["median"].as_f64().unwrap().is_finite(),
+                "{row}.{m}"
+            );
         }
     }
     // White noise is far worse than silence.
     assert!(
         v["white_noise"]["mse_x1e3"]["mean"].as_f64() > v["silence"]["mse_x1e3"]["mean"].as_f64()
+    );
+    // Silence: SNR 0 dB, spectral convergence 1; its harmonics sit at the floor, far below
+    // the notes', so it reaches none of them.
+    let silence = |m: &str| v["silence"][m]["median"].as_f64().unwrap();
+    assert!(silence("snr_db").abs() < 1e-9);
+    assert!((silence("spectral_convergence") - 1.0).abs() < 1e-9);
+    assert!(silence("harmonic_error_db") > 40.0);
+    assert_eq!(silence("harmonic_reach_hz"), 0.0);
+    let text = trainer(&["eval", run.to_str().unwrap()]);
+    ok(&text);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("harmonic reach Hz") && !text.contains("n/a"),
+        "{text}"
     );
 
     let renders = dir.path().join("renders");
@@ -454,6 +491,50 @@ fn eval_and_render_cover_every_item() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("item 7 does not exist"));
+}
+
+#[test]
+fn eval_of_speech_has_no_harmonic_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    ok(&trainer(&[
+        "fit",
+        "--data",
+        "bundled:speech",
+        "--items",
+        "4",
+        "--epochs",
+        "1",
+        "--model",
+        "demo",
+        "--batch",
+        "2",
+        "--points",
+        "250",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]));
+    let out = trainer(&["eval", run.to_str().unwrap(), "--json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"], 4);
+    // Spoken words have no pitch label: the harmonic measures are `null` in every row, the
+    // others numeric.
+    for row in ["metrics", "silence", "white_noise"] {
+        for m in &METRICS[..5] {
+            assert!(
+                v[row][m]["median"].as_f64().unwrap().is_finite(),
+                "{row}.{m}"
+            );
+        }
+        for m in &METRICS[5..] {
+            assert!(v[row][m].is_null(), "{row}.{m}: {}", v[row][m]);
+        }
+    }
+    let text = trainer(&["eval", run.to_str().unwrap()]);
+    ok(&text);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("no item has a pitch label"));
 }
 
 /// `trainer invert` of the first `items` keyboard notes of pitches 63–64 (the small runs train

@@ -1,6 +1,8 @@
 //! Signal helpers shared by the data pipeline, the metrics and the tests: resampling,
-//! spectra, STFT magnitudes and the thesis' evaluation metrics.
+//! spectra, STFT magnitudes, the thesis' evaluation metrics and the fidelity measures of
+//! `trainer eval` (SNR, spectral convergence, harmonic error and reach).
 
+pub mod harmonics;
 pub mod metrics;
 mod resample;
 mod spectrum;
