@@ -166,6 +166,12 @@ pub enum Conditioning {
     /// Additive FiLM with one (gamma, beta) pair shared by all synthesis layers:
     /// `a = (omega + gamma[:out]) * (W x + b) + beta[:out]` (reference-impl §1.1; thesis §4.6.2).
     Film,
+    /// Per-layer FiLM, the pi-GAN paper's form: every synthesis layer has its own (gamma, beta)
+    /// pair, `a_l = (omega_l + gamma_l) * (W_l x + b_l) + beta_l`. The mapping output is
+    /// `[gamma_0, gamma_1, ..., beta_0, beta_1, ...]`, each layer's slice as wide as the layer.
+    /// The per-sample cost is that of [`Conditioning::Film`]; only the mapping network's output
+    /// grows, and it runs once per latent change.
+    FilmPerLayer,
     /// Concatenation: the first layer takes `[t; c]`, each listed hidden layer takes `[h; c; t]`,
     /// others take `h`; no FiLM, `a = omega * (W x + b)` (reference-impl §1.3).
     Concat {
@@ -173,6 +179,13 @@ pub enum Conditioning {
         /// also receive `[c; t]`.
         hidden_layers: Vec<usize>,
     },
+}
+
+impl Conditioning {
+    /// Whether the synthesis layers are FiLM-modulated (shared or per layer).
+    pub fn is_film(&self) -> bool {
+        matches!(self, Conditioning::Film | Conditioning::FilmPerLayer)
+    }
 }
 
 /// Progressive activation scaling (thesis §5.4.2, reference-impl §5): the first layer's omegas are
@@ -248,6 +261,9 @@ pub const MODEL_NAMES: &[&str] = &[
     "pigan-prog",
     "demo",
     "live",
+    "layered-96",
+    "layered-192",
+    "layered-256",
 ];
 
 /// Number of layers of the thesis' synthesis network (reference-impl §1.2).
@@ -340,6 +356,9 @@ impl ModelConfig {
             },
             "demo" => ModelConfig::small(96, 2),
             "live" => ModelConfig::small(128, 3),
+            "layered-96" => ModelConfig::layered(96, 2, 128),
+            "layered-192" => ModelConfig::layered(192, 3, 256),
+            "layered-256" => ModelConfig::layered(256, 3, 256),
             _ => {
                 return Err(ConfigError::UnknownModel {
                     name: name.to_string(),
@@ -419,6 +438,23 @@ impl ModelConfig {
         }
     }
 
+    /// A per-layer FiLM decoder for real-time playback: 4 sine layers of `width`, each with its
+    /// own (gamma, beta) from a mapping network of `mapping_depth` hidden layers of
+    /// `mapping_width`, NSynth omegas, no weight normalisation.
+    fn layered(width: usize, mapping_depth: usize, mapping_width: usize) -> ModelConfig {
+        let small = ModelConfig::small(width, mapping_depth);
+        let layers = small.layers.len();
+        ModelConfig {
+            mapping: MappingConfig {
+                hidden_width: mapping_width,
+                output_size: 2 * layers * width,
+                ..small.mapping
+            },
+            conditioning: Conditioning::FilmPerLayer,
+            ..small
+        }
+    }
+
     /// Checks that the configuration describes a network that can be built.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let zero = |what: &str| ConfigError::ZeroSize {
@@ -466,8 +502,8 @@ impl ModelConfig {
             }
         }
         match &self.conditioning {
-            Conditioning::Film => {
-                let needed = 2 * self.max_width();
+            Conditioning::Film | Conditioning::FilmPerLayer => {
+                let needed = 2 * self.film_width();
                 let got = self.mapping.output_size;
                 if got < needed || !got.is_multiple_of(2) {
                     return Err(ConfigError::FilmTooNarrow { needed, got });
@@ -502,10 +538,30 @@ impl ModelConfig {
         self.layers.iter().map(|l| l.width).max().unwrap_or(0)
     }
 
+    /// How many gamma values (and as many betas) the mapping network must produce: the widest
+    /// layer's width for shared FiLM, the sum of the widths for per-layer FiLM, 0 for concat.
+    pub fn film_width(&self) -> usize {
+        match self.conditioning {
+            Conditioning::Film => self.max_width(),
+            Conditioning::FilmPerLayer => self.layers.iter().map(|l| l.width).sum(),
+            Conditioning::Concat { .. } => 0,
+        }
+    }
+
+    /// Where synthesis layer `index`'s gammas start in the gamma half of the mapping output
+    /// (and its betas in the beta half): 0 for shared FiLM, the widths of the layers before it
+    /// for per-layer FiLM.
+    pub fn film_offset(&self, index: usize) -> usize {
+        match self.conditioning {
+            Conditioning::FilmPerLayer => self.layers[..index].iter().map(|l| l.width).sum(),
+            _ => 0,
+        }
+    }
+
     /// Size of the concatenated conditioning vector c (0 for FiLM).
     pub fn concat_size(&self) -> usize {
         match self.conditioning {
-            Conditioning::Film => 0,
+            Conditioning::Film | Conditioning::FilmPerLayer => 0,
             Conditioning::Concat { .. } => self.mapping.output_size,
         }
     }
@@ -542,7 +598,7 @@ impl ModelConfig {
             });
             inputs = outputs;
         }
-        let film = self.conditioning == Conditioning::Film;
+        let film = self.conditioning.is_film();
         let c = self.concat_size();
         let mut previous = 1;
         for (i, layer) in self.layers.iter().enumerate() {

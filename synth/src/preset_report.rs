@@ -92,6 +92,7 @@ impl PresetReport {
         let widths: Vec<String> = m.layers.iter().map(|l| l.width.to_string()).collect();
         let conditioning = match &m.conditioning {
             Conditioning::Film => "FiLM".to_string(),
+            Conditioning::FilmPerLayer => "FiLM per layer".to_string(),
             Conditioning::Concat { .. } => "concatenation".to_string(),
         };
         let mut out = format!("preset {} (sha256 {})\n", self.origin, self.sha256);

@@ -197,6 +197,7 @@ fn random_thesis_architectures_evaluate_like_candle() {
         ("pigan", None, 1e-4),
         ("pigan-concat-middle", None, 1e-4),
         ("pigan-prog", Some(3), 1e-4),
+        ("layered-96", None, 1e-4),
     ] {
         let (preset, decoder, latents) = random_model(model, mask_epochs);
         let bytes = preset.to_bytes(Precision::F32).unwrap();

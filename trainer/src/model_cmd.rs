@@ -56,6 +56,7 @@ fn table(report: &Report<'_>) -> String {
     let config = report.config;
     let conditioning = match &config.conditioning {
         Conditioning::Film => "FiLM (one shared gamma/beta pair)".to_string(),
+        Conditioning::FilmPerLayer => "FiLM (a gamma/beta pair per layer)".to_string(),
         Conditioning::Concat { hidden_layers } => {
             format!("concat (first layer and hidden layers {hidden_layers:?})")
         }

@@ -150,12 +150,17 @@ fn check_latent(weights: &NetworkWeights, latent: &[f32]) -> Result<(), Evaluato
 /// `isa` must be available.
 unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
     let half = match weights.conditioning {
-        Conditioning::Film => cond.len() / 2,
+        Conditioning::Film | Conditioning::FilmPerLayer => cond.len() / 2,
         Conditioning::Concat => 0,
     };
     let (gamma, beta) = cond.split_at(half);
     let mut units = into.iter_mut();
+    let mut film_offset = 0;
     for layer in &weights.layers {
+        let (gamma, beta) = (&gamma[film_offset.min(half)..], &beta[film_offset.min(half)..]);
+        if layer.film && weights.conditioning == Conditioning::FilmPerLayer {
+            film_offset += layer.out_features;
+        }
         let concat_rows = layer
             .concat
             .as_ref()

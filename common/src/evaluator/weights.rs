@@ -76,6 +76,10 @@ pub enum Conditioning {
     /// The output is `[gamma; beta]`, two halves of equal width, shared by every FiLM layer
     /// (each takes the first `out_features` entries of both).
     Film,
+    /// The output is `[gamma; beta]`, two halves of equal width, each holding every FiLM
+    /// layer's own slice in layer order (the first FiLM layer takes the first `out_features`
+    /// entries, the next the following ones).
+    FilmPerLayer,
     /// The output is the vector `c` fed to every layer with [`ConcatWeights`].
     Concat,
 }
@@ -126,12 +130,13 @@ impl NetworkWeights {
         }
         let cond_dim = width;
         let film_width = match self.conditioning {
-            Conditioning::Film if !cond_dim.is_multiple_of(2) => {
+            Conditioning::Film | Conditioning::FilmPerLayer if !cond_dim.is_multiple_of(2) => {
                 return Err(WeightsError::FilmOddWidth(cond_dim));
             }
-            Conditioning::Film => cond_dim / 2,
+            Conditioning::Film | Conditioning::FilmPerLayer => cond_dim / 2,
             Conditioning::Concat => 0,
         };
+        let mut film_offset = 0;
         if self.layers.is_empty() {
             return Err(WeightsError::NoLayers);
         }
@@ -147,15 +152,18 @@ impl NetworkWeights {
             check_tensor(part, "bias", &layer.bias, out)?;
             check_tensor(part, "omega", &layer.omega, out)?;
             if layer.film {
-                if self.conditioning != Conditioning::Film {
+                if self.conditioning == Conditioning::Concat {
                     return Err(WeightsError::FilmWithoutFilmConditioning(i));
                 }
-                if out > film_width {
+                if film_offset + out > film_width {
                     return Err(WeightsError::FilmTooNarrow {
                         layer: i,
                         units: out,
-                        available: film_width,
+                        available: film_width - film_offset,
                     });
+                }
+                if self.conditioning == Conditioning::FilmPerLayer {
+                    film_offset += out;
                 }
             }
             if let Some(concat) = &layer.concat {

@@ -13,7 +13,7 @@ impl Preset {
         let shapes = config.layer_shapes();
         let mut mapping = Vec::new();
         let mut layers = Vec::new();
-        let film = config.conditioning == model_config::Conditioning::Film;
+        let film = config.conditioning.is_film();
         let cond = config.concat_size();
         for (index, (shape, w)) in shapes.iter().zip(&self.layers).enumerate() {
             if shape.name.starts_with("mapping.") {
@@ -52,10 +52,10 @@ impl Preset {
         NetworkWeights {
             latent_dim: config.latent_size,
             mapping,
-            conditioning: if film {
-                Conditioning::Film
-            } else {
-                Conditioning::Concat
+            conditioning: match config.conditioning {
+                model_config::Conditioning::Film => Conditioning::Film,
+                model_config::Conditioning::FilmPerLayer => Conditioning::FilmPerLayer,
+                model_config::Conditioning::Concat { .. } => Conditioning::Concat,
             },
             layers,
         }

@@ -6,7 +6,7 @@ use half::f16;
 use safetensors::tensor::{Dtype, View};
 
 use super::error::Problem;
-use crate::model_config::{Conditioning, ModelConfig};
+use crate::model_config::ModelConfig;
 
 /// Storage precision of a preset's large tensors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,7 +74,7 @@ pub(super) const STDS: &str = "latent.stds";
 /// The config must have passed `validate` and the size bounds.
 pub(super) fn slots(config: &ModelConfig, items: usize, components: usize) -> Vec<Slot> {
     let mut slots = Vec::new();
-    let concat = config.conditioning != Conditioning::Film;
+    let concat = !config.conditioning.is_film();
     for layer in config.layer_shapes() {
         let reads_c = layer.name.starts_with("mapping.")
             || layer

@@ -124,8 +124,9 @@ impl Decoder {
             let linear = Linear::new(&w, &b, config.weight_norm)?;
             let omega = to_tensor(omega, &[layer.width], dtype, device)?;
             match &config.conditioning {
-                Conditioning::Film => film_layers.push(FilmLayer {
+                Conditioning::Film | Conditioning::FilmPerLayer => film_layers.push(FilmLayer {
                     linear,
+                    film_offset: config.film_offset(i),
                     omega,
                     activation: layer.activation,
                 }),
@@ -151,7 +152,7 @@ impl Decoder {
             activation: config.output_activation,
         };
         let synthesis = match config.conditioning {
-            Conditioning::Film => Synthesis::Film(film_layers),
+            Conditioning::Film | Conditioning::FilmPerLayer => Synthesis::Film(film_layers),
             Conditioning::Concat { .. } => Synthesis::Concat(concat_layers),
         };
         let mask = match config.progressive {

@@ -10,8 +10,9 @@ use super::dual::Dual;
 use super::fused;
 use super::linear::{matmul_last, Linear};
 
-/// The FiLM parameters of a batch: gamma and beta `[B, 1, M]`, shared by every layer, each layer
-/// taking the first `out` entries (reference-impl §1.2).
+/// The FiLM parameters of a batch: gamma and beta `[B, 1, M]`. Each layer takes `out` entries
+/// from its own offset: 0 for every layer when the pair is shared (reference-impl §1.2), the
+/// widths of the layers before it with per-layer FiLM.
 pub struct Film {
     gamma: Tensor,
     beta: Tensor,
@@ -33,6 +34,8 @@ impl Film {
 pub struct FilmLayer {
     /// The affine map.
     pub linear: Linear,
+    /// Where this layer's gammas (and betas) start in the mapping output's halves.
+    pub film_offset: usize,
     /// Per-unit omega `[out]`, fixed (never trained).
     pub omega: Tensor,
     /// The activation.
@@ -74,10 +77,11 @@ impl FilmLayer {
     /// The per-item scale `omega + gamma` and shift `(omega + gamma) * b + beta`, `[B, 1, out]`.
     pub fn scale_shift(&self, film: &Film) -> Result<(Tensor, Tensor)> {
         let out = self.omega.dim(0)?;
-        let scale = film.gamma.narrow(2, 0, out)?.broadcast_add(&self.omega)?;
+        let at = self.film_offset;
+        let scale = film.gamma.narrow(2, at, out)?.broadcast_add(&self.omega)?;
         let shift = scale
             .broadcast_mul(self.linear.bias())?
-            .add(&film.beta.narrow(2, 0, out)?)?;
+            .add(&film.beta.narrow(2, at, out)?)?;
         Ok((scale, shift))
     }
 }

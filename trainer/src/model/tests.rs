@@ -353,6 +353,7 @@ fn analytic_derivative_matches_finite_differences_in_f64() {
         ("pigan-concat-all", 1e-7),
         ("pigan-shrinking", 1e-7),
         ("demo", 1e-7),
+        ("layered-96", 1e-7),
     ] {
         let decoder = build(name, DType::F64);
         let (z, t) = inputs(decoder.config(), 2, 16, 0.5, DType::F64);
@@ -456,7 +457,7 @@ fn scalar_forward(decoder: &Decoder, z: &[f64], t: f64) -> f64 {
                 .for_each(|v| *v = if *v >= 0.0 { *v } else { 0.2 * *v });
         }
     }
-    let film = config.conditioning == sirenade_common::model_config::Conditioning::Film;
+    let film = config.conditioning.is_film();
     let half = m.len() / 2;
     let mut h = vec![t];
     for (i, (w, b)) in linears[depth..linears.len() - 1].iter().enumerate() {
@@ -474,8 +475,9 @@ fn scalar_forward(decoder: &Decoder, z: &[f64], t: f64) -> f64 {
             .iter()
             .enumerate()
             .map(|(j, a)| {
+                let k = config.film_offset(i) + j;
                 let pre = if film {
-                    (omegas[i][j] + m[j]) * a + m[half + j]
+                    (omegas[i][j] + m[k]) * a + m[half + k]
                 } else {
                     omegas[i][j] * a
                 };
@@ -489,7 +491,12 @@ fn scalar_forward(decoder: &Decoder, z: &[f64], t: f64) -> f64 {
 
 #[test]
 fn candle_forward_matches_a_scalar_f64_reference() {
-    for name in ["pigan", "pigan-concat-middle", "pigan-shrinking"] {
+    for name in [
+        "pigan",
+        "pigan-concat-middle",
+        "pigan-shrinking",
+        "layered-96",
+    ] {
         let decoder = build(name, DType::F64);
         let (z, t) = inputs(decoder.config(), 2, 5, 0.5, DType::F64);
         let y: Vec<Vec<f64>> = decoder.forward(&z, &t).unwrap().to_vec2().unwrap();

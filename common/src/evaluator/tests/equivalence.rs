@@ -88,6 +88,16 @@ fn concat_conditioning_matches_reference() {
     check_network("concat", &networks::network(&shape, 7), 8, &[7, 64, 1000]);
 }
 
+/// Per-layer FiLM: each layer reads its own slice of gamma and beta.
+#[test]
+fn per_layer_film_matches_reference() {
+    let shape = Shape {
+        conditioning: Conditioning::FilmPerLayer,
+        ..Shape::small()
+    };
+    check_network("per-layer", &networks::network(&shape, 17), 18, &[1, 7, 64, 1000]);
+}
+
 #[test]
 fn odd_widths_match_reference() {
     let shape = Shape {
@@ -118,7 +128,11 @@ fn evaluator_is_send_and_sync() {
 /// A latent change ramps gamma and beta linearly over the next block only, and `prepare` jumps.
 #[test]
 fn latent_change_ramps_across_the_next_block() {
-    for (conditioning, seed) in [(Conditioning::Film, 11), (Conditioning::Concat, 12)] {
+    for (conditioning, seed) in [
+        (Conditioning::Film, 11),
+        (Conditioning::FilmPerLayer, 13),
+        (Conditioning::Concat, 12),
+    ] {
         let shape = Shape {
             conditioning,
             ..Shape::small()

@@ -80,8 +80,10 @@ fn dense(rng: &mut ChaCha8Rng, n_in: usize, n_out: usize, gain: f32) -> DenseLay
 /// A random network of `shape`, seeded.
 pub(super) fn network(shape: &Shape, seed: u64) -> NetworkWeights {
     let mut rng = rng(seed);
-    let film = shape.conditioning == Conditioning::Film;
-    let cond_dim = if film {
+    let film = shape.conditioning != Conditioning::Concat;
+    let cond_dim = if shape.conditioning == Conditioning::FilmPerLayer {
+        2 * shape.width * shape.depth
+    } else if film {
         2 * shape.width
     } else {
         shape.mapping_width

@@ -50,7 +50,12 @@ pub(super) fn render(
 fn sample(w: &NetworkWeights, cond: &[f64], t: f64) -> f64 {
     let half = cond.len() / 2;
     let mut h = vec![t];
+    let mut film_offset = 0;
     for layer in &w.layers {
+        let at = film_offset;
+        if layer.film && w.conditioning == Conditioning::FilmPerLayer {
+            film_offset += layer.out_features;
+        }
         h = (0..layer.out_features)
             .map(|o| {
                 let row = &layer.weight[o * layer.in_features..][..layer.in_features];
@@ -72,8 +77,8 @@ fn sample(w: &NetworkWeights, cond: &[f64], t: f64) -> f64 {
                     }
                 }
                 let omega = f64::from(layer.omega[o]);
-                let a = if layer.film && w.conditioning == Conditioning::Film {
-                    (omega + cond[o]) * pre + cond[half + o]
+                let a = if layer.film && w.conditioning != Conditioning::Concat {
+                    (omega + cond[at + o]) * pre + cond[half + at + o]
                 } else {
                     omega * pre
                 };

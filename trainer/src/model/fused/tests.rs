@@ -335,6 +335,7 @@ fn film_layer_fused_matches_its_plain_form() {
     )
     .unwrap();
     let layer = FilmLayer {
+        film_offset: 0,
         linear,
         omega: Tensor::full(30f32, outputs, &Device::Cpu).unwrap(),
         activation: Activation::Sine,
@@ -370,7 +371,11 @@ fn f32_decoder_matches_the_f64_reference() {
         progressive: Some(Progressive { groups: 4 }),
         ..config.clone()
     };
+    // Per-layer FiLM: every layer reads (and sends gradients to) its own mapping outputs.
+    let layered = ModelConfig::named("layered-96").unwrap();
     let cases = [
+        (&layered, Kernels::Fused, true),
+        (&layered, Kernels::Composed, false),
         (&config, Kernels::Fused, false),
         (&config, Kernels::Fused, true),
         (&config, Kernels::Plain, true),
