@@ -69,6 +69,18 @@ pub struct FitArgs {
     /// Weight of the derivative term.
     #[arg(long)]
     pub derivative_weight: Option<f64>,
+    /// Weight of the multi-resolution STFT term on contiguous windows (0: off).
+    #[arg(long, value_name = "W")]
+    pub stft_weight: Option<f64>,
+    /// FFT sizes of the STFT term, comma separated (each at most --stft-window).
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    pub stft_sizes: Option<Vec<usize>>,
+    /// Samples per window of the STFT term.
+    #[arg(long, value_name = "LENGTH")]
+    pub stft_window: Option<usize>,
+    /// Windows per item and step of the STFT term.
+    #[arg(long, value_name = "COUNT")]
+    pub stft_windows: Option<usize>,
     /// Sine layers: fused (default: the CPU kernels, on CUDA the composed network op), plain
     /// candle ops under autograd, or the composed network op (CPU or CUDA).
     #[arg(long, value_enum)]
@@ -122,6 +134,15 @@ fn read_config(path: &Path) -> Result<TrainSettings> {
     })
 }
 
+/// The settings of a `--config FILE.toml` (the defaults without one), before any flag: the
+/// base that `trainer fit` and `trainer tune` put their flags over.
+pub fn config_settings(config: Option<&Path>) -> Result<TrainSettings> {
+    match config {
+        Some(p) => read_config(p),
+        None => Ok(TrainSettings::default()),
+    }
+}
+
 impl FitArgs {
     /// The settings: defaults, then the config file, then the flags.
     pub fn settings(&self) -> Result<TrainSettings> {
@@ -149,6 +170,10 @@ impl FitArgs {
             latent_lr,
             points,
             derivative_weight,
+            stft_weight,
+            stft_sizes,
+            stft_window,
+            stft_windows,
             weight_decay,
             checkpoint_every,
             device

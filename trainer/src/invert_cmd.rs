@@ -7,19 +7,18 @@
 use std::path::PathBuf;
 
 use anyhow::{ensure, Result};
-use candle_core::{Tensor, Var};
+use candle_core::{DType, Tensor, Var};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::data_cmd::DataArgs;
 use crate::inference::LoadedRun;
 use crate::optim::{OptimizerKind, VarGroup};
-use crate::train::batches::{epoch_rng, gather, Batch};
+use crate::train::batches::{epoch_rng, gather, random_starts, Batch};
 use crate::train::checkpoint;
 use crate::train::engine::Counters;
 use crate::train::objective::Objective;
 use crate::train::run_dir::{checkpoint_path, ensure_writable, DataInfo, Inversion, RunInfo};
-use rand::Rng;
 
 /// Arguments of `trainer invert`.
 #[derive(Debug, Clone, Args)]
@@ -60,8 +59,9 @@ pub fn run(args: &InvertArgs) -> Result<String> {
     );
     ensure_writable(&args.out)?;
     let settings = loaded.info.settings.clone();
-    let objective = Objective::new(&settings);
     let device = loaded.latents.device().clone();
+    let objective = Objective::new(&settings, DType::F32, &device)?;
+    let grid = settings.grid();
     let seed = args.data.seed.unwrap_or(settings.seed);
     let mean = loaded.latents.mean_keepdim(0)?;
     let n = ds.clips.len();
@@ -99,11 +99,9 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         for _ in 0..args.steps {
             let batch = Batch {
                 items: (0..chunk.len() as u32).collect(),
-                phases: (0..chunk.len())
-                    .map(|_| rng.random_range(0..settings.stride() as u32))
-                    .collect(),
+                starts: random_starts(&mut rng, grid, chunk.len()),
             };
-            let (_, t, target) = gather(&targets, &batch, settings.stride(), settings.points)?;
+            let (_, t, target) = gather(&targets, &batch, grid)?;
             let (pred, dpred) = if objective.needs_analytic_derivative() {
                 let (y, dy) = loaded.decoder.forward_with_derivative(z.as_tensor(), &t)?;
                 (y, Some(dy))

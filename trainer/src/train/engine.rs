@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sirenade_common::model_config::ModelConfig;
 use sirenade_common::CLIP_LEN;
 
-use super::batches::{epoch_batches, epoch_rng, gather, Batch};
+use super::batches::{epoch_batches, epoch_rng, gather, tiling, Batch};
 use super::objective::Objective;
 use super::settings::TrainSettings;
 use crate::model::{Decoder, ParamGroup, ProgressiveSchedule};
@@ -133,7 +133,7 @@ impl Engine {
         });
         Ok(Self {
             settings: settings.clone(),
-            objective: Objective::new(settings),
+            objective: Objective::new(settings, DType::F32, &device)?,
             device,
             decoder,
             latents,
@@ -203,11 +203,12 @@ impl Engine {
             let mask = p.mask(epoch + 1);
             self.decoder.set_progressive_mask(&mask)?;
         }
-        let batches = epoch_batches(s.seed, epoch, self.targets.dim(0)?, s.batch, s.stride());
+        let grid = s.grid();
+        let batches = epoch_batches(s.seed, epoch, self.targets.dim(0)?, s.batch, grid);
         let (mut loss_sum, mut amp_sum, mut der_sum) = (0.0, 0.0, 0.0);
         let mut coords = 0;
         for (step, b) in batches.iter().enumerate() {
-            let (rows, t, target) = gather(&self.targets, b, s.stride(), s.points)?;
+            let (rows, t, target) = gather(&self.targets, b, grid)?;
             let z = self.latents.as_tensor().index_select(&rows, 0)?;
             let (pred, dpred) = self.predict(&z, &t)?;
             let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
@@ -232,7 +233,7 @@ impl Engine {
             loss_sum += loss;
             amp_sum += terms.amplitude;
             der_sum += terms.derivative;
-            coords += b.items.len() * self.settings.points;
+            coords += b.items.len() * grid.total_points();
         }
         self.epoch += 1;
         let steps = batches.len() as f64;
@@ -258,20 +259,21 @@ impl Engine {
     }
 
     /// The training objective over every sample of every clip, per item: each phase
-    /// `0..stride` in turn over all items (in batches of the run's size), averaged. Unlike an
-    /// epoch's loss it draws no random phases, so two calls differ only by what training
-    /// changed in between. Nothing is updated.
+    /// `0..stride` in turn (or each group of windows tiling the clip) over all items (in
+    /// batches of the run's size), averaged. Unlike an epoch's loss it draws no random starts,
+    /// so two calls differ only by what training changed in between. Nothing is updated.
     pub fn full_loss(&self) -> Result<f64> {
         let s = &self.settings;
+        let grid = s.grid();
         let items: Vec<u32> = (0..self.targets.dim(0)? as u32).collect();
         let (mut sum, mut count) = (0.0, 0usize);
-        for phase in 0..s.stride() as u32 {
+        for starts in tiling(grid, CLIP_LEN) {
             for chunk in items.chunks(s.batch) {
                 let b = Batch {
                     items: chunk.to_vec(),
-                    phases: vec![phase; chunk.len()],
+                    starts: starts.repeat(chunk.len()),
                 };
-                let (rows, t, target) = gather(&self.targets, &b, s.stride(), s.points)?;
+                let (rows, t, target) = gather(&self.targets, &b, grid)?;
                 let z = self.latents.as_tensor().index_select(&rows, 0)?.detach();
                 let (pred, dpred) = self.predict(&z, &t)?;
                 let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
@@ -362,6 +364,37 @@ impl Engine {
         self.plateau = counters.plateau.clone();
         self.epoch = counters.epoch;
         Ok(())
+    }
+
+    /// The mean squared error of the reconstruction over every sample of every item: the
+    /// decoder at all 16000 coordinates of each clip (items in batches of the run's size,
+    /// coordinates in chunks of at most 32000 per pass), against the clips. Nothing is updated.
+    pub fn reconstruction_mse(&self) -> Result<f64> {
+        const CHUNK_POINTS: usize = 32_000;
+        let items = self.targets.dim(0)?;
+        let batch = self.settings.batch.max(1);
+        let width = (CHUNK_POINTS / batch).clamp(1, CLIP_LEN);
+        let mut sum = 0.0f64;
+        for first in (0..items).step_by(batch) {
+            let rows = batch.min(items - first);
+            let z = self.latents.as_tensor().narrow(0, first, rows)?.detach();
+            for start in (0..CLIP_LEN).step_by(width) {
+                let len = width.min(CLIP_LEN - start);
+                let t: Vec<f32> = (start..start + len)
+                    .map(|k| (-1.0 + 2.0 * k as f64 / CLIP_LEN as f64) as f32)
+                    .collect();
+                let t = Tensor::from_vec(t, (1, len), &self.device)?
+                    .broadcast_as((rows, len))?
+                    .contiguous()?;
+                let pred = self.decoder.forward(&z, &t)?;
+                let target = self.targets.narrow(0, first, rows)?.narrow(1, start, len)?;
+                sum += (pred.to_dtype(DType::F64)? - target.to_dtype(DType::F64)?)?
+                    .sqr()?
+                    .sum_all()?
+                    .to_scalar::<f64>()?;
+            }
+        }
+        Ok(sum / (items * CLIP_LEN) as f64)
     }
 }
 

@@ -2,8 +2,9 @@
 //! thesis' protocol with every part configurable.
 //!
 //! - [`settings`]: every hyperparameter, with the reference code's defaults.
-//! - [`objective`]: the amplitude + derivative loss.
-//! - [`batches`]: seeded batch order and coordinate phases per epoch.
+//! - [`objective`]: the amplitude + derivative (+ spectral) loss.
+//! - [`spectral`]: the multi-resolution STFT term.
+//! - [`batches`]: seeded batch order and where each item's points lie (strided or windows).
 //! - [`engine`]: the training state and one epoch of updates.
 //! - [`checkpoint`]: atomic save and checked load of the whole state.
 //! - [`recovery`]: the newest and previous checkpoints, and which one a rollback returns to.
@@ -18,3 +19,4 @@ pub mod objective;
 pub mod recovery;
 pub mod run_dir;
 pub mod settings;
+pub mod spectral;

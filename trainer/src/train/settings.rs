@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::batches::Grid;
 use crate::model::Kernels;
 use crate::optim::OptimizerKind;
 
@@ -141,6 +142,16 @@ pub struct TrainSettings {
     pub derivative_weight: f64,
     /// Normalisation of the terms.
     pub reduction: Reduction,
+    /// Weight of the multi-resolution STFT term (0: off, the thesis' objective). The term reads
+    /// contiguous full-rate windows drawn beside the strided points (an STFT cannot read
+    /// strided points: they alias everything above `8000 / stride` Hz).
+    pub stft_weight: f64,
+    /// FFT sizes of the STFT term, each at most `stft_window` (hop a quarter of the size).
+    pub stft_sizes: Vec<usize>,
+    /// Samples per window of the STFT term.
+    pub stft_window: usize,
+    /// Windows per item and step for the STFT term (each from its own random start).
+    pub stft_windows: usize,
     /// Coupled L2 coefficient λ on the synthesis network (0: off).
     pub weight_decay: f64,
     /// How λ evolves.
@@ -178,6 +189,10 @@ impl Default for TrainSettings {
             amplitude_weight: 1.0,
             derivative_weight: 1.0,
             reduction: Reduction::Reference,
+            stft_weight: 0.0,
+            stft_sizes: vec![512, 256, 128, 64],
+            stft_window: 512,
+            stft_windows: 1,
             weight_decay: 0.0,
             weight_decay_schedule: DecaySchedule::Constant,
             plateau: true,
@@ -224,6 +239,7 @@ impl TrainSettings {
             ("weight-decay", self.weight_decay),
             ("amplitude-weight", self.amplitude_weight),
             ("derivative-weight", self.derivative_weight),
+            ("stft-weight", self.stft_weight),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return err(format!("--{name} must be a non-negative number (got {v})"));
@@ -240,6 +256,26 @@ impl TrainSettings {
                 sirenade_common::CLIP_LEN,
                 self.points
             ));
+        }
+        if self.stft_weight > 0.0 {
+            let length = self.stft_window;
+            if !(8..=sirenade_common::CLIP_LEN).contains(&length) {
+                return err(format!(
+                    "--stft-window must be between 8 and {} samples (got {length})",
+                    sirenade_common::CLIP_LEN
+                ));
+            }
+            if self.stft_windows == 0 {
+                return err("--stft-windows must be at least 1".into());
+            }
+            if self.stft_sizes.is_empty() {
+                return err("--stft-sizes must name at least one FFT size".into());
+            }
+            if let Some(&n) = self.stft_sizes.iter().find(|&&n| n < 8 || n > length) {
+                return err(format!(
+                    "--stft-sizes: FFT size {n} must be between 8 and the window length {length}"
+                ));
+            }
         }
         if self.checkpoint_every == 0 {
             return err("--checkpoint-every must be at least 1".into());
@@ -271,9 +307,19 @@ impl TrainSettings {
         self.fade_in_epochs.unwrap_or(self.epochs)
     }
 
-    /// Spacing of the sampled coordinates in audio samples (the reference: 16000 // points).
-    pub fn stride(&self) -> usize {
-        sirenade_common::CLIP_LEN / self.points
+    /// The coordinates each item gets per step: the strided points, and the STFT term's
+    /// windows when that term is on.
+    pub fn grid(&self) -> Grid {
+        Grid {
+            stride: sirenade_common::CLIP_LEN / self.points,
+            points: self.points,
+            window: self.stft_window,
+            windows: if self.stft_weight > 0.0 {
+                self.stft_windows
+            } else {
+                0
+            },
+        }
     }
 }
 
