@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{data_cmd, eval_cmd, export_cmd, fit_cmd, invert_cmd, model_cmd, render_cmd};
+use crate::{data_cmd, eval_cmd, export_cmd, fit_cmd, invert_cmd, model_cmd, render_cmd, tune_cmd};
 
 /// Sirenade's trainer: fits one conditional SIREN to a whole set of one-second clips.
 #[derive(Debug, Parser)]
@@ -28,6 +28,9 @@ pub enum Command {
     },
     /// Fit one model to a whole data set (autodecoder).
     Fit(Box<fit_cmd::FitArgs>),
+    /// Search omega_first, omega_hidden and the learning rate with BOHB over short runs and
+    /// write the best as a `trainer fit --config` file.
+    Tune(Box<tune_cmd::TuneArgs>),
     /// Score a run's full-resolution reconstructions with the thesis' metrics.
     Eval(eval_cmd::EvalArgs),
     /// Write original and reconstruction WAVs and PNG figures of a run's items.
@@ -72,6 +75,7 @@ where
             command: DataCommand::Info(a),
         } => data_cmd::info(&a),
         Command::Fit(a) => fit_cmd::run(&a),
+        Command::Tune(a) => tune_cmd::run(&a),
         Command::Eval(a) => eval_cmd::run(&a),
         Command::Render(a) => render_cmd::run(&a),
         Command::Export(a) => export_cmd::run(&a),

@@ -4,6 +4,8 @@
 //! - [`data_cmd`]: `trainer data info`, the data set summary.
 //! - [`fit_cmd`]: `trainer fit`, the command line of training.
 //! - [`train`]: the training loop, loss, checkpoints and run folders.
+//! - [`tune_cmd`]: `trainer tune`, the omega and learning-rate search on the user's data.
+//! - [`tune`]: the search itself (BOHB: Hyperband's brackets with a TPE surrogate).
 //! - [`eval_cmd`]: `trainer eval`, the thesis' metrics on full-resolution reconstructions.
 //! - [`inference`]: a trained run loaded for reconstruction.
 //! - [`render_cmd`]: `trainer render`, WAVs and figures of reconstructions.
@@ -30,3 +32,5 @@ pub mod optim;
 pub mod plots;
 pub mod render_cmd;
 pub mod train;
+pub mod tune;
+pub mod tune_cmd;
