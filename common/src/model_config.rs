@@ -677,6 +677,11 @@ mod tests {
             ("pigan-prog", 790_273),
             ("demo", 102_401),
             ("live", 148_865),
+            // Mapping 256·128+128 + 128·128+128 + 128·768+768, synthesis 2·96 + 3·(96·96+96),
+            // readout 97.
+            ("layered-96", 176_705),
+            ("layered-192", 703_873),
+            ("layered-256", 921_857),
         ];
         for (name, count) in expected {
             let config = ModelConfig::named(name).unwrap();

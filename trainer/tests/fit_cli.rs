@@ -81,6 +81,57 @@ fn resume_continues_the_loss_curve_exactly() {
     assert_ne!(losses(&other)[..2], a[..2]);
 }
 
+/// The STFT term's windows come from the epoch's RNG stream like the phases: a resumed run
+/// continues exactly, the term lowers over training, and run.json records its settings.
+#[test]
+fn spectral_training_resumes_exactly_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let spectral = [
+        "--stft-weight",
+        "0.5",
+        "--stft-window",
+        "256",
+        "--stft-windows",
+        "2",
+        "--stft-sizes",
+        "128,64,32",
+    ];
+    let whole = dir.path().join("whole");
+    let split = dir.path().join("split");
+    ok(&small_fit(&whole, "24", &spectral));
+    ok(&small_fit(&split, "12", &spectral));
+    let resume: Vec<&str> = spectral.iter().copied().chain(["--resume"]).collect();
+    ok(&small_fit(&split, "24", &resume));
+    let (a, b) = (losses(&whole), losses(&split));
+    assert_eq!(a.len(), 24);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{a:?}\nvs\n{b:?}");
+    }
+    let spectral_terms: Vec<f64> = std::fs::read_to_string(whole.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|v| v["spectral"].as_f64())
+        .collect();
+    assert_eq!(spectral_terms.len(), 24);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&spectral_terms[18..]) < 0.9 * mean(&spectral_terms[..6]),
+        "{spectral_terms:?}"
+    );
+    let plain = dir.path().join("plain");
+    ok(&small_fit(&plain, "4", &[]));
+    assert_ne!(losses(&plain), a[..4], "the spectral term changes the loss");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("run.json")).unwrap()).unwrap();
+    assert_eq!(info["settings"]["stft_weight"], 0.5);
+    assert_eq!(
+        info["settings"]["stft_sizes"],
+        serde_json::json!([128, 64, 32])
+    );
+    assert_eq!(info["settings"]["stft_windows"], 2);
+}
+
 #[test]
 fn analytic_training_is_the_same_with_every_kernel() {
     let dir = tempfile::tempdir().unwrap();
@@ -373,18 +424,33 @@ fn resuming_a_progressive_run_with_more_epochs_keeps_its_schedule() {
 fn bad_input_fails_before_training() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--model", "pigan-huge"], "pigan-huge"),
         (&["--fade-in-epochs", "0"], "--fade-in-epochs"),
         (&["--batch", "9"], "larger than the data set"),
         (&["--lr=-1"], "--lr"),
         (&["--device", "tpu"], "--device"),
+        (&["--stft-weight=-1"], "--stft-weight"),
+        (
+            &["--stft-weight", "1", "--stft-sizes", "1024"],
+            "FFT size 1024",
+        ),
+        (&["--stft-weight", "1", "--stft-sizes", "4"], "FFT size 4"),
+        (
+            &["--stft-weight", "1", "--stft-window", "20000"],
+            "--stft-window",
+        ),
+        (
+            &["--stft-weight", "1", "--stft-windows", "0"],
+            "--stft-windows",
+        ),
     ];
     for (extra, needle) in cases {
         let out = small_fit(&run, "1", extra);
         assert_eq!(out.status.code(), Some(1), "{extra:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{extra:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{extra:?}: {err}");
         assert!(!run.join("checkpoint.safetensors").exists());
     }
     let out = small_fit(Path::new("/proc/forbidden/run"), "1", &[]);

@@ -179,6 +179,8 @@ fn init_statistics_of_every_film_sine_shape_follow_the_formulas() {
         "pigan-prog",
         "demo",
         "live",
+        "layered-96",
+        "layered-192",
     ] {
         let config = ModelConfig::named(name).unwrap();
         let decoder = build(name, DType::F32);

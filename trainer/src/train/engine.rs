@@ -29,6 +29,8 @@ pub struct EpochReport {
     pub amplitude: f64,
     /// Mean derivative term.
     pub derivative: f64,
+    /// Mean spectral (STFT) term; 0 when it is off.
+    pub spectral: f64,
     /// Synthesis learning rate at the end of the epoch.
     pub lr: f64,
     /// Coordinate samples (items × points) processed.
@@ -205,7 +207,7 @@ impl Engine {
         }
         let grid = s.grid();
         let batches = epoch_batches(s.seed, epoch, self.targets.dim(0)?, s.batch, grid);
-        let (mut loss_sum, mut amp_sum, mut der_sum) = (0.0, 0.0, 0.0);
+        let (mut loss_sum, mut amp_sum, mut der_sum, mut spec_sum) = (0.0, 0.0, 0.0, 0.0);
         let mut coords = 0;
         for (step, b) in batches.iter().enumerate() {
             let (rows, t, target) = gather(&self.targets, b, grid)?;
@@ -233,6 +235,7 @@ impl Engine {
             loss_sum += loss;
             amp_sum += terms.amplitude;
             der_sum += terms.derivative;
+            spec_sum += terms.spectral;
             coords += b.items.len() * grid.total_points();
         }
         self.epoch += 1;
@@ -242,6 +245,7 @@ impl Engine {
             loss: loss_sum / steps,
             amplitude: amp_sum / steps,
             derivative: der_sum / steps,
+            spectral: spec_sum / steps,
             lr: self.synthesis_opt.learning_rate(),
             coordinate_samples: coords,
         }))

@@ -213,6 +213,7 @@ pub fn fit(
                         "loss": report.loss,
                         "amplitude": report.amplitude,
                         "derivative": report.derivative,
+                        "spectral": report.spectral,
                         "lr": report.lr,
                         "seconds": seconds,
                         "coord_samples_per_s": rate,

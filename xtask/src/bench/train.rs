@@ -19,6 +19,10 @@
 //! ([`crate::large_allocs`]): on the plain and composed paths, the tensor op outputs, that is
 //! the writes the same step makes on a GPU.
 //!
+//! `--stft` measures instead what the multi-resolution STFT term costs: the fd step of the
+//! same model with and without it (one 512-sample window per item beside the 2000 strided
+//! points, FFT sizes 512, 256, 128 and 64), alternating over the rounds, and their ratio.
+//!
 //! `--thesis-scale` measures instead what the issue asks of a GPU: seconds per epoch of the
 //! thesis protocol (1024 items, batch 128, 2000 points) on `--device cpu|cuda` (the `cuda`
 //! device needs `xtask` built with `--features cuda`, which `cargo xtask check-cuda` does),
@@ -95,6 +99,9 @@ pub struct TrainBenchArgs {
     /// speed-up over them.
     #[arg(long, requires = "thesis_scale")]
     pub compare_plain: bool,
+    /// Measure the cost of the STFT term instead: the fd step with and without it.
+    #[arg(long, conflicts_with = "thesis_scale")]
+    pub stft: bool,
     /// Internal: measure one form in this process and print its JSON line.
     #[arg(long, hide = true)]
     pub child: Option<Form>,
@@ -142,6 +149,7 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
             Form::Analytic => DerivativeForm::Analytic,
         },
         kernels: args.kernels,
+        stft_weight: if args.stft { 1.0 } else { 0.0 },
         ..TrainSettings::default()
     };
     let model = ModelConfig::named(&args.model)?;
@@ -176,11 +184,23 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
 
 /// One measurement in a child process: `form` with the given sine layers.
 fn run_child(args: &TrainBenchArgs, form: &str, kernels: Kernels) -> Result<serde_json::Value> {
+    run_child_with(args, form, kernels, false)
+}
+
+/// One measurement in a child process: `form` with the given sine layers, with or without the
+/// STFT term.
+fn run_child_with(
+    args: &TrainBenchArgs,
+    form: &str,
+    kernels: Kernels,
+    stft: bool,
+) -> Result<serde_json::Value> {
     let exe = std::env::current_exe().context("cannot locate the xtask binary")?;
     let label = kernels.name();
     let out = Command::new(&exe)
         .args(["bench", "train", "--steps", &args.steps.to_string()])
         .args(["--model", &args.model, "--child", form, "--kernels", label])
+        .args(stft.then_some("--stft"))
         .output()
         .context("cannot run the benchmark child")?;
     if !out.status.success() {
@@ -191,6 +211,46 @@ fn run_child(args: &TrainBenchArgs, form: &str, kernels: Kernels) -> Result<serd
     }
     serde_json::from_slice(&out.stdout)
         .with_context(|| format!("{form} ({label}) benchmark printed no JSON"))
+}
+
+/// `--stft`: the fd step's seconds without and with the STFT term, alternating over the
+/// rounds, medians and their ratio (the issue's bound: 1.3).
+fn bench_stft(args: &TrainBenchArgs) -> Result<()> {
+    let seconds = |v: &serde_json::Value| v["seconds_per_step"].as_f64().unwrap_or(f64::NAN);
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..args.rounds {
+        without.push(seconds(&run_child_with(args, "fd", args.kernels, false)?));
+        with.push(seconds(&run_child_with(args, "fd", args.kernels, true)?));
+    }
+    let (a, b) = (median(&without), median(&with));
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "model": args.model,
+                "kernels": args.kernels.name(),
+                "seconds_per_step": a,
+                "stft_seconds_per_step": b,
+                "stft_cost_ratio": b / a,
+                "rounds": args.rounds,
+                "without_rounds": without,
+                "with_rounds": with,
+            })
+        );
+    } else {
+        println!(
+            "model {} fd step at batch 8 × 2000 points, {} sine layers: {:.4} s without the STFT \
+             term, {:.4} s with it (one 512-sample window per item, FFT 512/256/128/64): {:.3}× \
+             (median of {} alternating round(s); bound 1.3×)",
+            args.model,
+            args.kernels.name(),
+            a,
+            b,
+            b / a,
+            args.rounds
+        );
+    }
+    Ok(())
 }
 
 /// Every round's figures of one form, in the order they were taken.
@@ -398,6 +458,9 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     if let Some(form) = args.child {
         println!("{}", measure(form, args)?);
         return Ok(());
+    }
+    if args.stft {
+        return bench_stft(args);
     }
     let pigan = args.model == "pigan";
     let python = if pigan {
