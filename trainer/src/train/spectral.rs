@@ -167,7 +167,7 @@ mod tests {
         let x = signal(1, 256);
         let loss = SpectralLoss::new(&[64], DType::F64, &Device::Cpu).unwrap();
         let got = loss.resolutions[0]
-            .magnitudes(&tensor(&[x.clone()]))
+            .magnitudes(&tensor(std::slice::from_ref(&x)))
             .unwrap()
             .squeeze(0)
             .unwrap()
@@ -202,7 +202,7 @@ mod tests {
     fn known_values() {
         let x = signal(2, 512);
         let loss = SpectralLoss::new(&[128], DType::F64, &Device::Cpu).unwrap();
-        let t = tensor(&[x.clone()]);
+        let t = tensor(&[x]);
         let zero: f64 = loss.forward(&t, &t).unwrap().to_scalar().unwrap();
         assert!(zero.abs() < 1e-12, "{zero}");
         // A loud broadband signal keeps every bin far above the floor.
