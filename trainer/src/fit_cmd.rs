@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
+use sirenade_common::dataset::Summary;
 use sirenade_common::model_config::ModelConfig;
 
 use crate::data_cmd::DataArgs;
 use crate::model::Kernels;
+use crate::train::data_aware;
 use crate::train::engine::Engine;
 use crate::train::fit::{fit, prepare_run_dir, FitOptions};
 use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
@@ -243,6 +245,23 @@ pub fn run(args: &FitArgs) -> Result<String> {
         });
     }
     let ds = args.data.load()?;
+    if args.resume {
+        // A resumed run keeps the values its first session chose from the data.
+        let stored = RunInfo::read(&args.out)?.settings;
+        settings.omega_first = settings.omega_first.or(stored.omega_first);
+        settings.omega_hidden = settings.omega_hidden.or(stored.omega_hidden);
+    } else {
+        let named = ModelConfig::named(&settings.model)?;
+        let (chosen, reason) = data_aware::fill(&mut settings, &named, &Summary::of(&ds));
+        if !chosen.is_empty() {
+            let list: Vec<String> = chosen
+                .iter()
+                .map(|c| format!("{} {}", c.setting, c.value))
+                .collect();
+            eprintln!("data-aware defaults: {} for {reason}", list.join(", "));
+        }
+    }
+    let model = resolve_model(&settings)?;
     settings.validate(ds.clips.len())?;
     let info = RunInfo {
         version: RUN_VERSION,

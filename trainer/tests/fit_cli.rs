@@ -132,6 +132,66 @@ fn spectral_training_resumes_exactly_and_is_recorded() {
     assert_eq!(info["settings"]["stft_windows"], 2);
 }
 
+/// Omegas left open are chosen from the data, printed, recorded in run.json and kept by a
+/// resume; set ones are kept.
+#[test]
+fn data_aware_omegas_follow_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = |run: &Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(run.join("run.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["settings"].clone()
+    };
+    let speech = dir.path().join("speech");
+    let run = |extra: &[&str], out: &Path| {
+        let epochs = if extra.contains(&"--resume") {
+            "2"
+        } else {
+            "1"
+        };
+        let mut args = vec![
+            "fit",
+            "--data",
+            "bundled:speech",
+            "--items",
+            "4",
+            "--model",
+            "demo",
+            "--batch",
+            "2",
+            "--points",
+            "250",
+            "--quiet",
+            "--epochs",
+            epochs,
+            "--out",
+        ];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        trainer(&args)
+    };
+    let out = run(&[], &speech);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("data-aware defaults: omega_first 615, omega_hidden 200 for time-localised"),
+        "{err}"
+    );
+    assert_eq!(settings(&speech)["omega_first"], 615.0);
+    assert_eq!(settings(&speech)["omega_hidden"], 200.0);
+    ok(&run(&["--resume"], &speech));
+    assert_eq!(settings(&speech)["omega_first"], 615.0);
+    let notes = dir.path().join("notes");
+    let out = small_fit(&notes, "1", &[]);
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("for sustained sounds"));
+    assert_eq!(settings(&notes)["omega_first"], 1760.0);
+    let set = dir.path().join("set");
+    let out = run(&["--omega-first", "900"], &set);
+    ok(&out);
+    assert_eq!(settings(&set)["omega_first"], 900.0);
+    assert_eq!(settings(&set)["omega_hidden"], 200.0);
+}
+
 #[test]
 fn analytic_training_is_the_same_with_every_kernel() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 //! thesis' protocol with every part configurable.
 //!
 //! - [`settings`]: every hyperparameter, with the reference code's defaults.
+//! - [`data_aware`]: the settings a run leaves open, chosen from its data.
 //! - [`objective`]: the amplitude + derivative (+ spectral) loss.
 //! - [`spectral`]: the multi-resolution STFT term.
 //! - [`batches`]: seeded batch order and where each item's points lie (strided or windows).
@@ -13,6 +14,7 @@
 
 pub mod batches;
 pub mod checkpoint;
+pub mod data_aware;
 pub mod engine;
 pub mod fit;
 pub mod objective;
