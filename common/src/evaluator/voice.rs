@@ -157,7 +157,10 @@ unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [
     let mut units = into.iter_mut();
     let mut film_offset = 0;
     for layer in &weights.layers {
-        let (gamma, beta) = (&gamma[film_offset.min(half)..], &beta[film_offset.min(half)..]);
+        let (gamma, beta) = (
+            &gamma[film_offset.min(half)..],
+            &beta[film_offset.min(half)..],
+        );
         if layer.film && weights.conditioning == Conditioning::FilmPerLayer {
             film_offset += layer.out_features;
         }
