@@ -245,6 +245,7 @@ pub fn run(args: &FitArgs) -> Result<String> {
         });
     }
     let ds = args.data.load()?;
+    let mut note = None;
     if args.resume {
         // A resumed run keeps the values its first session chose from the data.
         let stored = RunInfo::read(&args.out)?.settings;
@@ -258,11 +259,17 @@ pub fn run(args: &FitArgs) -> Result<String> {
                 .iter()
                 .map(|c| format!("{} {}", c.setting, c.value))
                 .collect();
-            eprintln!("data-aware defaults: {} for {reason}", list.join(", "));
+            note = Some(format!(
+                "data-aware defaults: {} for {reason}",
+                list.join(", ")
+            ));
         }
     }
     let model = resolve_model(&settings)?;
     settings.validate(ds.clips.len())?;
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
     let info = RunInfo {
         version: RUN_VERSION,
         settings: settings.clone(),
