@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up the machine, then train the demo model on the bundled keyboard set on
-# CPU, evaluate it, render reconstructions, export a preset, reconstruct held-out clips with
+# The main job: set up the machine, then train a model with the notes recipe
+# (trainer/configs/notes.toml, shortened to 600 epochs) on the bundled keyboard set on CPU, evaluate it, render reconstructions, export a preset, reconstruct held-out clips with
 # the frozen decoder, play the preset through the instrument's voice engine (`synth render`)
 # and bundle the CLAP and VST3 plugin. Outputs land in target/sirenade/ and target/bundled/.
 # Running it again continues the run (--resume) instead of starting over.
@@ -18,9 +18,9 @@ echo "== data: the bundled keyboard set =="
 "$trainer" data info --data bundled:keyboard
 
 echo "== model =="
-"$trainer" model info --model demo
+"$trainer" model info --model layered-96
 
-run="$out/demo-run"
+run="$out/notes-run"
 # A run of an older trainer's format (run.json's "version" below 2) cannot be continued:
 # start it over. A newer one is left for the trainer to refuse.
 if [ -f "$run/run.json" ]; then
@@ -35,7 +35,7 @@ resume=()
 echo "== training (32 items; 8 are held out) =="
 start=$(date +%s)
 "$trainer" fit --data bundled:keyboard --ids trainer/data/keyboard-train.json \
-  --config trainer/configs/demo.toml --out "$run" "${resume[@]}"
+  --config trainer/configs/notes.toml --epochs 600 --out "$run" "${resume[@]}"
 echo "training took $(( $(date +%s) - start )) s"
 
 echo "== evaluation (training items) =="
@@ -46,7 +46,7 @@ echo "== rendering items 0, 13 and 27 at 16 and 48 kHz =="
 "$trainer" render "$run" --items 0,13,27 --rate 48000 --out "$out/renders-48k"
 
 echo "== exporting the preset =="
-"$trainer" export "$run" --out "$out/keyboard-demo.sirenade" --eval
+"$trainer" export "$run" --out "$out/keyboard-notes.sirenade" --eval
 
 echo "== held-out clips: new latents for a frozen decoder =="
 rm -rf "$out/held-out"
@@ -55,7 +55,7 @@ rm -rf "$out/held-out"
 "$trainer" eval "$out/held-out"
 
 echo "== the preset in the instrument: what it holds, a note, a latent sweep's end point, a MIDI phrase =="
-preset="$out/keyboard-demo.sirenade"
+preset="$out/keyboard-notes.sirenade"
 "$synth" info --preset "$preset"
 "$synth" render --preset "$preset" --item 0 --out "$out/synth-item0.wav"
 "$synth" render --preset "$preset" --note 67 --key-tracking on --latents 2,-1.5 \

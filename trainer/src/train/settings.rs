@@ -377,4 +377,22 @@ mod tests {
         assert_eq!(s.weight_decay_schedule, DecaySchedule::Linear { epochs: 6 });
         assert!(toml::from_str::<TrainSettings>("epoch = 3").is_err());
     }
+
+    /// Every shipped recipe parses, names a known model and validates.
+    #[test]
+    fn shipped_recipes_are_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let s: TrainSettings =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            s.validate(s.batch).unwrap();
+            crate::fit_cmd::resolve_model(&s).unwrap();
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        names.sort();
+        assert_eq!(names, ["demo.toml", "notes.toml", "speech.toml"]);
+    }
 }
