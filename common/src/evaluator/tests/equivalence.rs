@@ -95,7 +95,12 @@ fn per_layer_film_matches_reference() {
         conditioning: Conditioning::FilmPerLayer,
         ..Shape::small()
     };
-    check_network("per-layer", &networks::network(&shape, 17), 18, &[1, 7, 64, 1000]);
+    check_network(
+        "per-layer",
+        &networks::network(&shape, 17),
+        18,
+        &[1, 7, 64, 1000],
+    );
 }
 
 #[test]
