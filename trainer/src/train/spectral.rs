@@ -21,6 +21,10 @@ pub const MAG_FLOOR: f64 = 1e-5;
 /// send steps of any size through the latents' plain SGD. `1e-3` is −60 dB RMS magnitude.
 pub const SC_FLOOR: f64 = 1e-3;
 
+/// Added under the square root of spectral convergence's numerator (a value 10⁻¹⁵ when the
+/// prediction is perfect, far below any real distance): `d sqrt(x)/dx` is infinite at 0.
+const DISTANCE_OFFSET: f64 = 1e-30;
+
 /// One FFT size: its hop and the `[n, 2K]` basis (K = n/2 + 1 cosine columns, then K sine
 /// columns), each column the Hann window times the basis, divided by the window's sum.
 struct Resolution {
@@ -80,13 +84,15 @@ impl SpectralLoss {
             let p = r.magnitudes(pred)?;
             let t = r.magnitudes(target)?.detach();
             let entries = t.elem_count() as f64;
-            let t_norm: f64 = t
+            // Kept on the device: a read here would make a GPU wait four times a step.
+            let denominator = t
                 .sqr()?
                 .sum_all()?
-                .to_dtype(DType::F64)?
-                .to_scalar::<f64>()?;
-            let denominator = t_norm.sqrt().max(SC_FLOOR * entries.sqrt());
-            let convergence = ((&p - &t)?.sqr()?.sum_all()?.sqrt()? / denominator)?;
+                .sqrt()?
+                .maximum(SC_FLOOR * entries.sqrt())?;
+            // The tiny offset keeps the square root's gradient finite for a perfect prediction.
+            let distance = ((&p - &t)?.sqr()?.sum_all()? + DISTANCE_OFFSET)?.sqrt()?;
+            let convergence = distance.div(&denominator)?;
             let log_l1 = (p.log()? - t.log()?)?.abs()?.mean_all()?;
             let term = (convergence + log_l1)?;
             total = Some(match total {
@@ -205,6 +211,11 @@ mod tests {
         let t = tensor(&[x]);
         let zero: f64 = loss.forward(&t, &t).unwrap().to_scalar().unwrap();
         assert!(zero.abs() < 1e-12, "{zero}");
+        // A perfect prediction still has a finite gradient (no NaN into the weights).
+        let var = candle_core::Var::from_tensor(&t).unwrap();
+        let grads = loss.forward(var.as_tensor(), &t).unwrap().backward().unwrap();
+        let grad = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+        assert!(grad.to_vec1::<f64>().unwrap().iter().all(|g| g.is_finite()));
         // A loud broadband signal keeps every bin far above the floor.
         let loud: Vec<f64> = signal(3, 512).iter().map(|v| v * 1e3).collect();
         let half: Vec<f64> = loud.iter().map(|v| v * 0.5).collect();
