@@ -49,6 +49,14 @@ fn losses(run: &Path) -> Vec<f64> {
         .collect()
 }
 
+/// Two loss curves agree epoch by epoch to 1e-6 (relative above 1).
+fn assert_same_curve(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len(), "{a:?}\nvs\n{b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{a:?}\nvs\n{b:?}");
+    }
+}
+
 fn ok(out: &std::process::Output) {
     assert!(
         out.status.success(),
@@ -69,9 +77,7 @@ fn resume_continues_the_loss_curve_exactly() {
     let (a, b) = (losses(&whole), losses(&split));
     assert_eq!(a.len(), 6);
     assert_eq!(b.len(), 6);
-    for (x, y) in a.iter().zip(&b) {
-        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{a:?}\nvs\n{b:?}");
-    }
+    assert_same_curve(&a, &b);
     // The same seed gives the same curve; another seed another one.
     let again = dir.path().join("again");
     ok(&small_fit(&again, "6", &[]));
@@ -104,9 +110,7 @@ fn spectral_training_resumes_exactly_and_is_recorded() {
     ok(&small_fit(&split, "24", &resume));
     let (a, b) = (losses(&whole), losses(&split));
     assert_eq!(a.len(), 24);
-    for (x, y) in a.iter().zip(&b) {
-        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{a:?}\nvs\n{b:?}");
-    }
+    assert_same_curve(&a, &b);
     let spectral_terms: Vec<f64> = std::fs::read_to_string(whole.join("log.jsonl"))
         .unwrap()
         .lines()
@@ -471,9 +475,7 @@ fn resuming_a_progressive_run_with_more_epochs_keeps_its_schedule() {
     ok(&fit(&split, "64", &["--resume"]));
     let (a, b) = (losses(&whole), losses(&split));
     assert_eq!(b.len(), 64);
-    for (x, y) in a.iter().zip(&b) {
-        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{a:?}\nvs\n{b:?}");
-    }
+    assert_same_curve(&a, &b);
     // Another span is another trajectory (the test can fail).
     let other = dir.path().join("other");
     ok(&fit(&other, "64", &[]));
