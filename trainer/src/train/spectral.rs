@@ -213,7 +213,11 @@ mod tests {
         assert!(zero.abs() < 1e-12, "{zero}");
         // A perfect prediction still has a finite gradient (no NaN into the weights).
         let var = candle_core::Var::from_tensor(&t).unwrap();
-        let grads = loss.forward(var.as_tensor(), &t).unwrap().backward().unwrap();
+        let grads = loss
+            .forward(var.as_tensor(), &t)
+            .unwrap()
+            .backward()
+            .unwrap();
         let grad = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap();
         assert!(grad.to_vec1::<f64>().unwrap().iter().all(|g| g.is_finite()));
         // A loud broadband signal keeps every bin far above the floor.
