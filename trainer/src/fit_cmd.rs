@@ -247,7 +247,7 @@ pub fn run(args: &FitArgs) -> Result<String> {
     let ds = args.data.load()?;
     let mut note = None;
     if args.resume {
-        // A resumed run keeps the values its first session chose from the data.
+        // A resumed run keeps the omegas chosen from the data when it started.
         let stored = RunInfo::read(&args.out)?.settings;
         settings.omega_first = settings.omega_first.or(stored.omega_first);
         settings.omega_hidden = settings.omega_hidden.or(stored.omega_hidden);

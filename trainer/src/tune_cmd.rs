@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use sirenade_common::atomic_file;
 
 use crate::data_cmd::DataArgs;
 use crate::fit_cmd::{config_settings, resolve_model};
+use crate::train::fit::epoch_bar;
 use crate::train::run_dir::{ensure_writable, DataInfo};
 use crate::train::settings::TrainSettings;
 use crate::tune::hyperband::{brackets_within, plan, s_max, Bracket};
@@ -157,24 +157,6 @@ fn best_settings(base: &TrainSettings, config: &crate::tune::space::TrialConfig)
     }
 }
 
-/// The progress bar over the plan's epochs.
-fn progress_bar(total: usize, draw: bool) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(
-        Some(total as u64),
-        if draw {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("epoch {pos}/{len} [{bar:30}] {msg} (ETA {eta})")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    bar
-}
-
 /// The bar's message: where the search is and the best score so far.
 fn progress_message(state: &TuneState, trial: usize, plan: &[Bracket]) -> String {
     let best = state.incumbent().map_or("best -".to_string(), |i| {
@@ -277,7 +259,7 @@ pub fn run(args: &TuneArgs) -> Result<String> {
     };
     let brackets_plan = plan(max_epochs, eta, brackets);
     let total: usize = brackets_plan.iter().map(Bracket::cost).sum();
-    let bar = progress_bar(total, !args.quiet);
+    let bar = epoch_bar(total, !args.quiet);
     bar.set_position(state.epochs_done() as u64);
     let trial_settings = TrainSettings {
         epochs: max_epochs,

@@ -11,7 +11,7 @@ use super::fused;
 use super::linear::{matmul_last, Linear};
 
 /// The FiLM parameters of a batch: gamma and beta `[B, 1, M]`. Each layer takes `out` entries
-/// from its own offset: 0 for every layer when the pair is shared (reference-impl §1.2), the
+/// from its own offset: 0 for every layer when the pair is shared (the thesis' form), the
 /// widths of the layers before it with per-layer FiLM.
 pub struct Film {
     gamma: Tensor,

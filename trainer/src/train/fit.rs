@@ -144,6 +144,25 @@ struct Divergence {
     what: String,
 }
 
+/// The bar that counts a training job's epochs (`trainer fit`, `trainer tune`), drawn on stderr
+/// or hidden.
+pub fn epoch_bar(total: usize, draw: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(total as u64),
+        if draw {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("epoch {pos}/{len} [{bar:30}] {msg} (ETA {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 /// Trains `engine` in the run folder `run` (prepared with [`prepare_run_dir`]).
 pub fn fit(
     engine: &mut Engine,
@@ -170,19 +189,7 @@ pub fn fit(
 
     let epochs = engine.settings().epochs;
     let every = engine.settings().checkpoint_every;
-    let bar = ProgressBar::with_draw_target(
-        Some(epochs as u64),
-        if opts.progress {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("epoch {pos}/{len} [{bar:30}] {msg} (ETA {eta})")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    let bar = epoch_bar(epochs, opts.progress);
     bar.set_position(engine.epoch() as u64);
     let mut summary = FitSummary {
         epochs: engine.epoch(),

@@ -214,7 +214,7 @@ fn run_child_with(
 }
 
 /// `--stft`: the fd step's seconds without and with the STFT term, alternating over the
-/// rounds, medians and their ratio (the bound: 1.3).
+/// rounds, medians and their ratio (a spectral term worth its cost stays under 1.3).
 fn bench_stft(args: &TrainBenchArgs) -> Result<()> {
     let seconds = |v: &serde_json::Value| v["seconds_per_step"].as_f64().unwrap_or(f64::NAN);
     let (mut without, mut with) = (Vec::new(), Vec::new());
