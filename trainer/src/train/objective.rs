@@ -45,7 +45,7 @@ impl Objective {
         let grid = s.grid();
         let spectral = if s.stft_weight > 0.0 {
             Some((
-                SpectralLoss::new(&s.stft_sizes, dtype, device)?,
+                SpectralLoss::new(&s.stft_sizes, s.stft_window, dtype, device)?,
                 s.stft_weight,
             ))
         } else {

@@ -25,26 +25,43 @@ pub const SC_FLOOR: f64 = 1e-3;
 /// prediction is perfect, far below any real distance): `d sqrt(x)/dx` is infinite at 0.
 const DISTANCE_OFFSET: f64 = 1e-30;
 
-/// One FFT size: its hop and the `[n, 2K]` basis (K = n/2 + 1 cosine columns, then K sine
+/// One FFT size: its hop, the clip positions of its frames in a window (built once: the
+/// training step reuses them) and the `[n, 2K]` basis (K = n/2 + 1 cosine columns, then K sine
 /// columns), each column the Hann window times the basis, divided by the window's sum.
 struct Resolution {
     size: usize,
-    hop: usize,
+    frames: usize,
+    index: Tensor,
     kernel: Tensor,
 }
 
 /// The multi-resolution STFT loss over a fixed set of FFT sizes.
 pub struct SpectralLoss {
+    /// Samples per window the loss reads.
+    window: usize,
     resolutions: Vec<Resolution>,
 }
 
 impl SpectralLoss {
-    /// The loss over FFT sizes `sizes` (each ≥ 2), hop a quarter of each size, kernels built
-    /// once in `dtype` on `device`.
-    pub fn new(sizes: &[usize], dtype: DType, device: &Device) -> Result<Self> {
+    /// The loss over FFT sizes `sizes` (each ≥ 2 and at most `window`) of windows of `window`
+    /// samples, hop a quarter of each size, kernels and frame positions built once in `dtype`
+    /// on `device`.
+    pub fn new(sizes: &[usize], window: usize, dtype: DType, device: &Device) -> Result<Self> {
         let resolutions = sizes
             .iter()
             .map(|&size| {
+                if size > window {
+                    return Err(candle_core::Error::Msg(format!(
+                        "an STFT of size {size} needs windows of at least {size} samples, \
+                         got {window}"
+                    )));
+                }
+                let hop = (size / 4).max(1);
+                let frames = (window - size) / hop + 1;
+                let index: Vec<u32> = (0..frames)
+                    .flat_map(|f| (0..size).map(move |j| (f * hop + j) as u32))
+                    .collect();
+                let index = Tensor::from_vec(index, frames * size, device)?;
                 let bins = size / 2 + 1;
                 let window: Vec<f64> = (0..size)
                     .map(|j| {
@@ -68,17 +85,29 @@ impl SpectralLoss {
                 let kernel = Tensor::from_vec(kernel, (size, 2 * bins), device)?.to_dtype(dtype)?;
                 Ok(Resolution {
                     size,
-                    hop: (size / 4).max(1),
+                    frames,
+                    index,
                     kernel,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { resolutions })
+        Ok(Self {
+            window,
+            resolutions,
+        })
     }
 
     /// The term for predicted windows `pred` against `target`, both `[R, L]` with every FFT
     /// size at most `L`: the mean over sizes of spectral convergence plus log-magnitude L1.
     pub fn forward(&self, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
+        let len = pred.dim(D::Minus1)?;
+        if len != self.window {
+            return Err(candle_core::Error::Msg(format!(
+                "this STFT loss reads windows of {} samples (FFT size {}), got {len}",
+                self.window,
+                self.sizes()
+            )));
+        }
         let mut total: Option<Tensor> = None;
         for r in &self.resolutions {
             let p = r.magnitudes(pred)?;
@@ -109,24 +138,24 @@ impl SpectralLoss {
     }
 }
 
-impl Resolution {
-    /// `[R, F, K]` magnitudes of the frames of `x` `[R, L]`.
-    fn magnitudes(&self, x: &Tensor) -> Result<Tensor> {
-        let len = x.dim(D::Minus1)?;
-        if len < self.size {
-            return Err(candle_core::Error::Msg(format!(
-                "an STFT of size {} needs windows of at least {} samples, got {len}",
-                self.size, self.size
-            )));
-        }
-        let rows = x.dim(0)?;
-        let frames = (len - self.size) / self.hop + 1;
-        let index: Vec<u32> = (0..frames)
-            .flat_map(|f| (0..self.size).map(move |j| (f * self.hop + j) as u32))
+impl SpectralLoss {
+    /// The FFT sizes, comma separated (for messages).
+    fn sizes(&self) -> String {
+        let sizes: Vec<String> = self
+            .resolutions
+            .iter()
+            .map(|r| r.size.to_string())
             .collect();
-        let index = Tensor::from_vec(index, frames * self.size, x.device())?;
+        sizes.join(", ")
+    }
+}
+
+impl Resolution {
+    /// `[R, F, K]` magnitudes of the frames of `x` `[R, L]` (`L` the loss' window).
+    fn magnitudes(&self, x: &Tensor) -> Result<Tensor> {
+        let (rows, frames) = (x.dim(0)?, self.frames);
         let framed = x
-            .index_select(&index, 1)?
+            .index_select(&self.index, 1)?
             .reshape((rows * frames, self.size))?;
         let spectrum = framed.matmul(&self.kernel)?;
         let bins = spectrum.dim(1)? / 2;
@@ -171,7 +200,7 @@ mod tests {
     #[test]
     fn magnitudes_match_an_fft() {
         let x = signal(1, 256);
-        let loss = SpectralLoss::new(&[64], DType::F64, &Device::Cpu).unwrap();
+        let loss = SpectralLoss::new(&[64], 256, DType::F64, &Device::Cpu).unwrap();
         let got = loss.resolutions[0]
             .magnitudes(&tensor(std::slice::from_ref(&x)))
             .unwrap()
@@ -207,7 +236,7 @@ mod tests {
     #[test]
     fn known_values() {
         let x = signal(2, 512);
-        let loss = SpectralLoss::new(&[128], DType::F64, &Device::Cpu).unwrap();
+        let loss = SpectralLoss::new(&[128], 512, DType::F64, &Device::Cpu).unwrap();
         let t = tensor(&[x]);
         let zero: f64 = loss.forward(&t, &t).unwrap().to_scalar().unwrap();
         assert!(zero.abs() < 1e-12, "{zero}");
@@ -241,7 +270,7 @@ mod tests {
             .iter()
             .map(|r| r.iter().map(|v| 0.7 * v + 0.01).collect())
             .collect();
-        let loss = SpectralLoss::new(&[64, 32, 16], DType::F64, &Device::Cpu).unwrap();
+        let loss = SpectralLoss::new(&[64, 32, 16], 160, DType::F64, &Device::Cpu).unwrap();
         let var = candle_core::Var::from_tensor(&tensor(&start)).unwrap();
         let value = loss.forward(var.as_tensor(), &target).unwrap();
         let grad = value
@@ -273,9 +302,14 @@ mod tests {
 
     #[test]
     fn windows_shorter_than_a_size_are_refused() {
-        let loss = SpectralLoss::new(&[256], DType::F32, &Device::Cpu).unwrap();
+        let loss = SpectralLoss::new(&[256], 256, DType::F32, &Device::Cpu).unwrap();
         let x = Tensor::zeros((1, 100), DType::F32, &Device::Cpu).unwrap();
         let err = loss.forward(&x, &x).unwrap_err().to_string();
+        assert!(err.contains("size 256"), "{err}");
+        let err = SpectralLoss::new(&[256], 100, DType::F32, &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("size 256"), "{err}");
     }
 }
