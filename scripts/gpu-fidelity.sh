@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The thesis-scale pi-GAN protocol on a GPU (1024 keyboard notes, batch 128, 5000 epochs,
+# The thesis-scale pi-GAN protocol on a GPU (1024 keyboard notes, batch 128, 5000 epochs, AdaBelief at 1e-5,
 # thesis A.3.2) with this project's measures: trains with the CUDA build's trainer, then prints
 # `trainer eval --json` (MSE, SNR, spectral convergence, harmonic error and reach, LSD).
 #
@@ -20,6 +20,6 @@ source scripts/cuda-libs.sh
 run=target/gpu-fidelity/run
 resume=()
 [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
-"$bin" fit --data "$data" --items 1024 --seed 0 --model pigan --batch 128 --epochs 5000 \
+"$bin" fit --data "$data" --items 1024 --seed 0 --model pigan --batch 128 --epochs 5000 --lr 1e-5 \
   --device cuda --checkpoint-every 100 --quiet --out "$run" "${resume[@]}" "$@"
 "$bin" eval "$run" --json

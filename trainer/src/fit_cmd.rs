@@ -12,7 +12,8 @@ use crate::data_cmd::DataArgs;
 use crate::model::Kernels;
 use crate::train::data_aware;
 use crate::train::engine::Engine;
-use crate::train::fit::{fit, prepare_run_dir, FitOptions};
+use crate::train::fit::{epoch_bar, fit, prepare_run_dir, FitOptions};
+use crate::train::lr_probe;
 use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
 use crate::train::settings::{DecaySchedule, DerivativeForm, Reduction, TrainSettings};
 
@@ -146,6 +147,22 @@ pub fn config_settings(config: Option<&Path>) -> Result<TrainSettings> {
 }
 
 impl FitArgs {
+    /// Whether the learning rate is given (`--lr`, or `lr` in the config file); an open one is
+    /// measured on the data ([`lr_probe`]).
+    pub fn lr_given(&self) -> Result<bool> {
+        if self.lr.is_some() {
+            return Ok(true);
+        }
+        let Some(path) = &self.config else {
+            return Ok(false);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let table: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("{}: invalid training settings", path.display()))?;
+        Ok(table.contains_key("lr"))
+    }
+
     /// The settings: defaults, then the config file, then the flags.
     pub fn settings(&self) -> Result<TrainSettings> {
         let mut s = match &self.config {
@@ -245,12 +262,16 @@ pub fn run(args: &FitArgs) -> Result<String> {
         });
     }
     let ds = args.data.load()?;
+    let lr_open = !args.lr_given()?;
     let mut note = None;
     if args.resume {
-        // A resumed run keeps the omegas chosen from the data when it started.
+        // A resumed run keeps the omegas and the rate chosen from the data when it started.
         let stored = RunInfo::read(&args.out)?.settings;
         settings.omega_first = settings.omega_first.or(stored.omega_first);
         settings.omega_hidden = settings.omega_hidden.or(stored.omega_hidden);
+        if lr_open {
+            settings.lr = stored.lr;
+        }
     } else {
         let named = ModelConfig::named(&settings.model)?;
         let (chosen, reason) = data_aware::fill(&mut settings, &named, &Summary::of(&ds));
@@ -270,15 +291,27 @@ pub fn run(args: &FitArgs) -> Result<String> {
     if let Some(note) = note {
         eprintln!("{note}");
     }
-    let info = RunInfo {
+    let mut info = RunInfo {
         version: RUN_VERSION,
         settings: settings.clone(),
         model: model.clone(),
         data: DataInfo::of(&args.data.data, args.data.describe(), &ds),
         inversion: None,
     };
+    // Checked before a probe's minutes of training; a probe changes only the rate, which a
+    // new run's folder does not depend on.
     prepare_run_dir(&args.out, &info, args.resume)?;
     let clips: Vec<Vec<f32>> = ds.clips.iter().map(|c| c.samples.clone()).collect();
+    if lr_open && !args.resume {
+        let epochs = lr_probe::probe_epochs(clips.len(), settings.batch, settings.epochs);
+        let bar = epoch_bar(epochs * lr_probe::CANDIDATES.len(), !args.quiet);
+        bar.set_message("probing the learning rate");
+        let probe = lr_probe::probe(&settings, &model, &clips, info.data.mean_power, &bar)?;
+        bar.finish_and_clear();
+        eprintln!("data-aware defaults: {}", probe.describe());
+        settings.lr = probe.lr;
+        info.settings.lr = probe.lr;
+    }
     let mut engine = Engine::new(&settings, &model, &clips)?;
     if settings.device == "cuda" && settings.kernels == Kernels::Fused {
         eprintln!(

@@ -139,7 +139,7 @@ fn spectral_training_resumes_exactly_and_is_recorded() {
 /// Omegas left open are chosen from the data, printed, recorded in run.json and kept by a
 /// resume; set ones are kept.
 #[test]
-fn data_aware_omegas_follow_the_data() {
+fn data_aware_omegas_and_rate_follow_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let settings = |run: &Path| -> serde_json::Value {
         let text = std::fs::read_to_string(run.join("run.json")).unwrap();
@@ -182,18 +182,40 @@ fn data_aware_omegas_follow_the_data() {
     );
     assert_eq!(settings(&speech)["omega_first"], 615.0);
     assert_eq!(settings(&speech)["omega_hidden"], 200.0);
-    ok(&run(&["--resume"], &speech));
+    // The learning rate was left open: a probe chose it from the candidates.
+    assert!(err.contains("data-aware defaults: lr "), "{err}");
+    assert!(
+        err.contains("(probe, × silence after 1 epoch each: 1e-5 → "),
+        "{err}"
+    );
+    let lr = settings(&speech)["lr"].as_f64().unwrap();
+    assert!([1e-5, 3e-5, 1e-4, 3e-4].contains(&lr), "{lr}");
+    let out = run(&["--resume"], &speech);
+    ok(&out);
     assert_eq!(settings(&speech)["omega_first"], 615.0);
+    // A resume keeps the probed rate without probing again.
+    assert_eq!(settings(&speech)["lr"].as_f64().unwrap(), lr);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("probe"));
     let notes = dir.path().join("notes");
     let out = small_fit(&notes, "1", &[]);
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("for sustained sounds"));
     assert_eq!(settings(&notes)["omega_first"], 1760.0);
     let set = dir.path().join("set");
-    let out = run(&["--omega-first", "900"], &set);
+    let out = run(&["--omega-first", "900", "--lr", "2e-5"], &set);
     ok(&out);
     assert_eq!(settings(&set)["omega_first"], 900.0);
     assert_eq!(settings(&set)["omega_hidden"], 200.0);
+    // A given rate is kept and nothing is probed; so is one a config file gives.
+    assert_eq!(settings(&set)["lr"], 2e-5);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("probe"));
+    let config = dir.path().join("lr.toml");
+    std::fs::write(&config, "lr = 4e-5\n").unwrap();
+    let configured = dir.path().join("configured");
+    let out = run(&["--config", config.to_str().unwrap()], &configured);
+    ok(&out);
+    assert_eq!(settings(&configured)["lr"], 4e-5);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("probe"));
 }
 
 #[test]
@@ -455,6 +477,8 @@ fn resuming_a_progressive_run_with_more_epochs_keeps_its_schedule() {
     // over 2, 32 over 1. A run of 32 epochs resumed to 64 keeps the 32-epoch schedule, so it
     // equals a run started with --fade-in-epochs 32 and 64 epochs.
     let dir = tempfile::tempdir().unwrap();
+    // The rate is given: a probe's length follows the run's epochs, and 32 against 64 would
+    // probe (and possibly choose) differently.
     let tiny = [
         "--model",
         "pigan-prog",
@@ -462,6 +486,8 @@ fn resuming_a_progressive_run_with_more_epochs_keeps_its_schedule() {
         "16",
         "--checkpoint-every",
         "8",
+        "--lr",
+        "1e-5",
     ];
     let whole = dir.path().join("whole");
     let split = dir.path().join("split");

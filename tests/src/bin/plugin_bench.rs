@@ -1,14 +1,18 @@
 //! `plugin-bench`: the plugin's cost in a CLAP host (run by `cargo xtask bench plugin`).
 //!
-//! Renders 10 s of 8-voice polyphony at 48 kHz through the CLAP host harness with the default
-//! preset, at both render rates, and reports CPU time / audio time and the most voices one
-//! core sustains in real time. The baseline measured in the same run is the same notes through
-//! the voice engine directly (no host, no plugin wrapper), so the ratio is the host path's
-//! overhead.
+//! Renders 10 s of 8-voice polyphony at 48 kHz through the CLAP host harness with the embedded
+//! preset or a preset file (`--preset`), at both render rates, and reports CPU time / audio
+//! time and the most voices one core sustains in real time. The baseline measured in the same
+//! run is the same notes through the voice engine directly (no host, no plugin wrapper), so the
+//! ratio is the host path's overhead.
+//!
+//! A preset file reaches the plugin the way a musician's does: through the preset folder
+//! (`$SIRENADE_PRESET_DIR`, here a private copy holding only that file) and the `Preset`
+//! parameter's slot 1, loaded by the plugin's background loader before the timed render.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use sirenade_synth::engine::{Bank, Controls, Engine, NoteSelector, RenderRate, Sound};
@@ -42,18 +46,17 @@ fn schedule() -> Vec<(u64, u8, bool)> {
     events
 }
 
+/// How long the plugin's loader may take to make a preset file the playing sound.
+const LOAD_DEADLINE: Duration = Duration::from_secs(30);
+
 /// Renders the schedule through the engine alone; returns (seconds, mean sounding voices).
-fn direct(mode: RenderRate) -> (f64, f64) {
+fn direct(sound: &Arc<Sound>, mode: RenderRate) -> (f64, f64) {
     let controls = Controls {
         render_rate: mode,
         release_s: 0.005,
         ..Controls::default()
     };
-    let mut engine = Engine::new(
-        Bank::new(Arc::new(Sound::embedded())),
-        RATE as f32,
-        controls,
-    );
+    let mut engine = Engine::new(Bank::new(Arc::clone(sound)), RATE as f32, controls);
     let frames = (SECONDS * RATE) as usize;
     let (mut l, mut r) = (vec![0.0; BLOCK as usize], vec![0.0; BLOCK as usize]);
     let events = schedule();
@@ -92,9 +95,41 @@ fn direct(mode: RenderRate) -> (f64, f64) {
     )
 }
 
-/// Renders the schedule through the CLAP plugin; returns seconds.
-fn hosted(plugin: &Path, mode: RenderRate) -> Result<f64> {
+/// Makes the preset file of `sound` the plugin's sound through the `Preset` parameter (slot 1
+/// of the preset folder) and waits until the plugin's saved state names it by its hash.
+fn choose_preset(host: &mut ClapHost, sound: &Sound) -> Result<()> {
+    let preset = host.param("Preset")?.id;
+    host.activate(RATE, BLOCK)?;
+    host.flush_params(&[(preset, 1.0)])?;
+    let deadline = Instant::now() + LOAD_DEADLINE;
+    loop {
+        host.process(BLOCK, &[])?;
+        host.pump_main_thread();
+        let state = host.save_state()?;
+        if state
+            .windows(sound.sha256().len())
+            .any(|w| w == sound.sha256().as_bytes())
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{}: the plugin did not load it within {} s (see its log)",
+                sound.origin(),
+                LOAD_DEADLINE.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Renders the schedule through the CLAP plugin, playing `preset` when given (else its
+/// embedded preset); returns seconds.
+fn hosted(plugin: &Path, preset: Option<&Sound>, mode: RenderRate) -> Result<f64> {
     let mut host = ClapHost::load(plugin)?;
+    if let Some(sound) = preset {
+        choose_preset(&mut host, sound)?;
+    }
     let render_rate = host.param("Render rate")?.id;
     let release = host.param("Release")?.id;
     let native = match mode {
@@ -132,18 +167,52 @@ fn hosted(plugin: &Path, mode: RenderRate) -> Result<f64> {
     Ok(seconds)
 }
 
+/// A private preset folder holding a copy of one preset file, named by
+/// `$SIRENADE_PRESET_DIR` for the plugin instances this process loads; removed on drop.
+struct PresetFolder {
+    dir: PathBuf,
+}
+
+impl PresetFolder {
+    fn holding(file: &Path) -> Result<PresetFolder> {
+        let dir =
+            std::env::temp_dir().join(format!("sirenade-plugin-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let copy = dir.join("bench.sirenade");
+        std::fs::copy(file, &copy)
+            .with_context(|| format!("cannot copy {} to {}", file.display(), copy.display()))?;
+        // Read by the plugin when it is instantiated; this process starts no other thread yet.
+        std::env::set_var("SIRENADE_PRESET_DIR", &dir);
+        Ok(PresetFolder { dir })
+    }
+}
+
+impl Drop for PresetFolder {
+    fn drop(&mut self) {
+        // A leftover copy in the temporary folder is harmless; nothing to report.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut plugin = None;
+    let mut preset_file = None;
     let mut json = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--plugin" => {
                 plugin = Some(PathBuf::from(args.next().context("--plugin needs a path")?))
             }
+            "--preset" => {
+                preset_file = Some(PathBuf::from(args.next().context("--preset needs a path")?))
+            }
             "--json" => json = true,
             other => {
-                bail!("unknown argument {other} (usage: plugin-bench --plugin X.clap [--json])")
+                bail!(
+                    "unknown argument {other} \
+                     (usage: plugin-bench --plugin X.clap [--preset FILE.sirenade] [--json])"
+                )
             }
         }
     }
@@ -154,10 +223,27 @@ fn main() -> Result<()> {
             plugin.display()
         );
     }
+    let (sound, _folder) = match &preset_file {
+        None => (Arc::new(Sound::embedded()), None),
+        Some(file) => {
+            let sound = Sound::load(file)?;
+            (Arc::new(sound), Some(PresetFolder::holding(file)?))
+        }
+    };
+    if !json {
+        println!(
+            "preset {} ({} items)",
+            preset_file
+                .as_ref()
+                .map_or_else(|| "embedded".to_string(), |f| f.display().to_string()),
+            sound.items()
+        );
+    }
+    let preset = preset_file.as_ref().map(|_| sound.as_ref());
     let mut results = Vec::new();
     for (name, mode) in [("host", RenderRate::Host), ("native", RenderRate::Native)] {
-        let (direct_s, mean_voices) = direct(mode);
-        let hosted_s = hosted(&plugin, mode)?;
+        let (direct_s, mean_voices) = direct(&sound, mode);
+        let hosted_s = hosted(&plugin, preset, mode)?;
         let load = hosted_s / SECONDS;
         let voices = mean_voices / load;
         if !json {
@@ -174,7 +260,8 @@ fn main() -> Result<()> {
     if json {
         let get = |n: &str| results.iter().find(|r| r.0 == n).map_or(0.0, |r| r.2);
         println!(
-            "{{\"voices_48k_host\": {:.2}, \"voices_48k_native\": {:.2}, \"cpu_per_audio_host\": {:.5}, \"cpu_per_audio_native\": {:.5}}}",
+            "{{\"preset\": {}, \"voices_48k_host\": {:.2}, \"voices_48k_native\": {:.2}, \"cpu_per_audio_host\": {:.5}, \"cpu_per_audio_native\": {:.5}}}",
+            serde_json::Value::from(sound.origin()),
             get("host"),
             get("native"),
             results[0].1,

@@ -3,6 +3,7 @@
 //!
 //! - [`settings`]: every hyperparameter, with the reference code's defaults.
 //! - [`data_aware`]: the settings a run leaves open, chosen from its data.
+//! - [`lr_probe`]: an open learning rate, measured on the data by short probe runs.
 //! - [`objective`]: the amplitude + derivative (+ spectral) loss.
 //! - [`spectral`]: the multi-resolution STFT term.
 //! - [`batches`]: seeded batch order and where each item's points lie (strided or windows).
@@ -17,6 +18,7 @@ pub mod checkpoint;
 pub mod data_aware;
 pub mod engine;
 pub mod fit;
+pub mod lr_probe;
 pub mod objective;
 pub mod recovery;
 pub mod run_dir;

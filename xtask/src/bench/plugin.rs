@@ -1,8 +1,9 @@
 //! `cargo xtask bench plugin`: the plugin's cost in a CLAP host. Bundles the release plugin,
 //! then runs `plugin_bench` (in `sirenade-tests`, where the CLAP host harness lives): 10 s of
-//! 8-voice polyphony at 48 kHz with the default preset, both render rates, CPU time / audio
+//! 8-voice polyphony at 48 kHz with the embedded preset or `--preset FILE`, both render rates, CPU time / audio
 //! time, voices sustainable on one core, and the host path's overhead against the engine alone.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
@@ -16,10 +17,24 @@ pub struct PluginBenchArgs {
     /// Print one JSON object (`voices_48k_host`, `voices_48k_native`, ...).
     #[arg(long)]
     pub json: bool,
+    /// Play this preset file instead of the embedded one (loaded through the plugin's
+    /// preset folder and `Preset` parameter, as a musician would).
+    #[arg(long, value_name = "FILE")]
+    pub preset: Option<PathBuf>,
 }
 
 /// Runs the plugin benchmark.
 pub fn bench_plugin(args: &PluginBenchArgs) -> Result<()> {
+    // The benchmark runs from the workspace root: a relative path is resolved here first, and
+    // a missing file is reported before the bundler's minutes of work.
+    let preset = args
+        .preset
+        .as_ref()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .with_context(|| format!("{}: cannot read the preset", p.display()))
+        })
+        .transpose()?;
     bundle_plugin_release()?;
     let clap = bundled_dir()?.join("Sirenade.clap");
     ensure!(
@@ -40,6 +55,9 @@ pub fn bench_plugin(args: &PluginBenchArgs) -> Result<()> {
         ])
         .args(["--bin", "plugin_bench", "--", "--plugin"])
         .arg(&clap);
+    if let Some(preset) = &preset {
+        cmd.arg("--preset").arg(preset);
+    }
     if args.json {
         cmd.arg("--json");
     }
