@@ -2,7 +2,8 @@
 //!
 //! Any common PCM layout is accepted: 8/16/24/32-bit integer and 32-bit float, any channel
 //! count. Integer samples are scaled by `1 / (2^(bits-1) - 1)`, which for 16-bit is the
-//! thesis' `int16 / 32767` (reference-impl section 7), and channels are averaged to mono.
+//! thesis' `int16 / 32767` (docs/reference-code.md, "Data"), and channels are averaged to
+//! mono.
 
 use std::fs::File;
 use std::io::BufReader;

@@ -4,26 +4,28 @@
 //!
 //! The trainer saves this struct with every run and every preset, and the evaluator builds from it
 //! alone, so it carries no training hyperparameters and no weights. Facts about the reference code
-//! are cited as "reference-impl §N" (`shared/reference-impl.md`); where the thesis and the code
-//! disagree the choice is stated on the item concerned.
+//! are cited by their section of `docs/reference-code.md`; where the thesis and the code disagree
+//! the choice is stated on the item concerned.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Negative slope of the synthesis network's "ReLU" activation. The reference code's `"relu"`
-/// is a LeakyReLU with slope 0.02, not a plain ReLU (reference-impl §1.1); the thesis says ReLU,
-/// we follow the code because its results are the ones reported.
+/// is a LeakyReLU with slope 0.02, not a plain ReLU (docs/reference-code.md, "The layer"); the
+/// thesis says ReLU, we follow the code because its results are the ones reported.
 pub const SYNTHESIS_LEAKY_SLOPE: f64 = 0.02;
 
-/// Negative slope of the mapping network's LeakyReLU (reference-impl §1.2).
+/// Negative slope of the mapping network's LeakyReLU (docs/reference-code.md, "The pi-GAN
+/// decoder").
 pub const MAPPING_LEAKY_SLOPE: f64 = 0.2;
 
 /// Hidden-layer omega of every NSynth preset: the reference code's `--autoconfig` optimum for
-/// both NSynth sets (reference-impl §9). The Speech Commands optimum (615/200) is one
-/// `--omega-first/--omega-hidden` away.
+/// both NSynth sets (docs/reference-code.md, "The omega search"). The Speech Commands optimum
+/// (615/200) is one `--omega-first/--omega-hidden` away.
 pub const NSYNTH_OMEGA_HIDDEN: f64 = 245.0;
 
-/// First-layer omega of every NSynth preset (reference-impl §9, `--autoconfig`).
+/// First-layer omega of every NSynth preset (`--autoconfig`; docs/reference-code.md, "The omega
+/// search").
 pub const NSYNTH_OMEGA_FIRST: f64 = 1760.0;
 
 /// Problems that make a configuration impossible to build, or an unknown preset name.
@@ -134,10 +136,12 @@ pub struct SynthesisLayer {
 #[serde(rename_all = "snake_case")]
 pub enum MappingInit {
     /// Kaiming-normal, fan-in, LeakyReLU gain with a = [`MAPPING_LEAKY_SLOPE`], for every weight
-    /// (reference-impl §1.2). Biases keep PyTorch's default U(±1/sqrt(in)).
+    /// (docs/reference-code.md, "Weight initialisation"). Biases keep PyTorch's default
+    /// U(±1/sqrt(in)).
     KaimingNormal,
     /// PyTorch's default Linear init U(±1/sqrt(in)) for weights and biases: what the reference
-    /// code's depth-0 mapping network ends up with (reference-impl §1.3, `pi-gan_min_mapping`).
+    /// code's depth-0 mapping network ends up with (`pi-gan_min_mapping`; docs/reference-code.md,
+    /// "Weight initialisation").
     TorchDefault,
 }
 
@@ -153,7 +157,8 @@ pub struct MappingConfig {
     /// conditioning-vector size for concat.
     pub output_size: usize,
     /// Factor applied to the output layer's initial weight (0.25 for FiLM, 1 for concat;
-    /// reference-impl §1.2/§1.3). It keeps gamma and beta small next to omega at init.
+    /// docs/reference-code.md, "Weight initialisation"). It keeps gamma and beta small next to
+    /// omega at init.
     pub output_weight_scale: f64,
     /// Weight initialisation.
     pub init: MappingInit,
@@ -164,7 +169,8 @@ pub struct MappingConfig {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Conditioning {
     /// Additive FiLM with one (gamma, beta) pair shared by all synthesis layers:
-    /// `a = (omega + gamma[:out]) * (W x + b) + beta[:out]` (reference-impl §1.1; thesis §4.6.2).
+    /// `a = (omega + gamma[:out]) * (W x + b) + beta[:out]` (docs/reference-code.md, "The layer";
+    /// thesis §4.6.2).
     Film,
     /// Per-layer FiLM, the pi-GAN paper's form: every synthesis layer has its own (gamma, beta)
     /// pair, `a_l = (omega_l + gamma_l) * (W_l x + b_l) + beta_l`. The mapping output is
@@ -173,7 +179,8 @@ pub enum Conditioning {
     /// grows, and it runs once per latent change.
     FilmPerLayer,
     /// Concatenation: the first layer takes `[t; c]`, each listed hidden layer takes `[h; c; t]`,
-    /// others take `h`; no FiLM, `a = omega * (W x + b)` (reference-impl §1.3).
+    /// others take `h`; no FiLM, `a = omega * (W x + b)` (docs/reference-code.md, "The ablation
+    /// variants").
     Concat {
         /// Indices (0-based, among the synthesis layers, so at least 1) of the hidden layers that
         /// also receive `[c; t]`.
@@ -188,10 +195,11 @@ impl Conditioning {
     }
 }
 
-/// Progressive activation scaling (thesis §5.4.2, reference-impl §5): the first layer's omegas are
-/// sorted draws from U(0, omega_first) and its output is multiplied by a mask that fades in
-/// `groups` contiguous unit groups, lowest frequencies first. The drawn omega vector is part of
-/// the trained model (saved with the weights), not of this config.
+/// Progressive activation scaling (thesis §5.4.2; docs/reference-code.md, "Progressive
+/// activation scaling"): the first layer's omegas are sorted draws from U(0, omega_first) and
+/// its output is multiplied by a mask that fades in `groups` contiguous unit groups, lowest
+/// frequencies first. The drawn omega vector is part of the trained model (saved with the
+/// weights), not of this config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Progressive {
@@ -266,23 +274,26 @@ pub const MODEL_NAMES: &[&str] = &[
     "layered-256",
 ];
 
-/// Number of layers of the thesis' synthesis network (reference-impl §1.2).
+/// Number of layers of the thesis' synthesis network (docs/reference-code.md, "The pi-GAN
+/// decoder").
 const THESIS_LAYERS: usize = 8;
 /// Width of the thesis' synthesis and mapping layers.
 const THESIS_WIDTH: usize = 256;
 /// The thesis' latent size (A.3.2).
 const THESIS_LATENT: usize = 256;
-/// Initial-weight factor of the FiLM mapping output layer (reference-impl §1.2).
+/// Initial-weight factor of the FiLM mapping output layer (docs/reference-code.md, "Weight
+/// initialisation").
 const FILM_OUTPUT_SCALE: f64 = 0.25;
 
 impl ModelConfig {
     /// The preset called `name` (one of [`MODEL_NAMES`]).
     ///
     /// Ablations keep the vanilla decoder's omegas (1760/245) because the reference code's
-    /// `--autoconfig` applies them to every `pi-gan*` tag (reference-impl §9). Unlike the
+    /// `--autoconfig` applies them to every `pi-gan*` tag (docs/reference-code.md, "The omega
+    /// search"). Unlike the
     /// reference code, the ablations' mapping networks are trained (that is the trainer's job;
     /// nothing here freezes them), and weight normalisation is on only where the reference code
-    /// has it (`pigan`, `pigan-prog`; reference-impl §1.3).
+    /// has it (`pigan`, `pigan-prog`; docs/reference-code.md, "The ablation variants").
     pub fn named(name: &str) -> Result<ModelConfig, ConfigError> {
         let uniform = |n: usize, width: usize, activation: Activation| {
             vec![SynthesisLayer { width, activation }; n]
@@ -338,14 +349,16 @@ impl ModelConfig {
                 },
                 ..base
             },
-            // Code widths (reference-impl §1.3); the thesis' 840/420/210/105 are below.
+            // Code widths (docs/reference-code.md, "The ablation variants"); the thesis'
+            // 840/420/210/105 are below.
             "pigan-shrinking" => ModelConfig::thesis_film(sine_stack(&[1024, 512, 256, 128])),
             "pigan-shrinking-thesis" => ModelConfig::thesis_film(sine_stack(&[840, 420, 210, 105])),
             "pigan-deep" => ModelConfig::thesis_film(uniform(12, 210, Activation::Sine)),
             "pigan-deep-thesis" => ModelConfig::thesis_film(uniform(12, 200, Activation::Sine)),
             "pigan-wide" => ModelConfig::thesis_film(uniform(4, 365, Activation::Sine)),
             "pigan-wide-thesis" => ModelConfig::thesis_film(uniform(4, 380, Activation::Sine)),
-            // The code's autoconfig for `pi-gan_prog` (reference-impl §5, §9): 10000/300, 8 groups.
+            // The code's autoconfig for `pi-gan_prog` (docs/reference-code.md, "Progressive
+            // activation scaling" and "The omega search"): 10000/300, 8 groups.
             // The first-layer omegas are U(0, 10000) as in the code, not the thesis' U(1, 10000).
             "pigan-prog" => ModelConfig {
                 omega_first: 10_000.0,
@@ -371,7 +384,8 @@ impl ModelConfig {
 
     /// The thesis' FiLM decoder around the given synthesis layers: latent 256, mapping
     /// 3 x 256 hidden with a `2 * max width` output scaled by 0.25 at init, final linear,
-    /// NSynth omegas, no weight norm (the `piGAN_custom` class of reference-impl §1.3).
+    /// NSynth omegas, no weight norm (the `piGAN_custom` class of docs/reference-code.md, "The
+    /// ablation variants").
     fn thesis_film(layers: Vec<SynthesisLayer>) -> ModelConfig {
         let widest = layers.iter().map(|l| l.width).max().unwrap_or(0);
         ModelConfig {
@@ -394,7 +408,8 @@ impl ModelConfig {
     }
 
     /// The thesis' concat decoder: 8 x 256 sine layers, a 3 x 256 mapping network to a 256-wide
-    /// conditioning vector with unscaled Kaiming init (reference-impl §1.3).
+    /// conditioning vector with unscaled Kaiming init (docs/reference-code.md, "Weight
+    /// initialisation").
     fn thesis_concat(hidden_layers: Vec<usize>) -> ModelConfig {
         ModelConfig {
             mapping: MappingConfig {

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sirenade_common::audio::{write_wav_channels, WavFormat};
-use sirenade_synth::engine::controls::db_to_gain;
-use sirenade_synth::engine::controls::{LATENT_RANGE, MAX_BEND_RANGE};
+use sirenade_synth::engine::controls::{
+    db_to_gain, ATTACK, BEND_RANGE, DEFAULT_PRESSURE_TO, DEFAULT_SLIDE_TO, EXPRESSION_DEPTH, GAIN,
+    LATENT, MORPH, RELEASE, VOICES,
+};
 use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
 use sirenade_synth::offline::{max_render_frames, read_midi, render_to_end, Note, Performance};
 use sirenade_synth::preset_report::PresetReport;
@@ -61,14 +63,6 @@ fn load_sound(preset: Option<&Path>) -> Result<Sound> {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Rate {
-    /// Evaluate at the output rate.
-    Host,
-    /// Evaluate at 16 kHz and interpolate.
-    Native,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum OnOff {
     On,
     Off,
@@ -105,40 +99,40 @@ struct RenderArgs {
     #[arg(long, default_value_t = 0)]
     morph_to: usize,
     /// `Morph` amount, 0..1.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = MORPH.default)]
     morph: f32,
     /// `Latent 1`..`Latent 8` in standard deviations, comma-separated (missing ones are 0).
     #[arg(long, allow_hyphen_values = true)]
     latents: Option<String>,
-    /// Output gain, dB.
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_GAIN_DB, allow_hyphen_values = true)]
+    /// Output gain, dB (-48..12).
+    #[arg(long, default_value_t = GAIN.default, allow_hyphen_values = true)]
     gain_db: f32,
-    /// Attack, ms.
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_ATTACK_MS)]
+    /// Attack, ms (0..2000).
+    #[arg(long, default_value_t = ATTACK.default)]
     attack_ms: f32,
-    /// Release, ms.
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_RELEASE_MS)]
+    /// Release to -60 dB, ms (5..5000).
+    #[arg(long, default_value_t = RELEASE.default)]
     release_ms: f32,
     /// Polyphony, 1..16.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = VOICES.default as usize)]
     voices: usize,
     /// Key tracking (default: off for a single note, so it plays the item itself; on for MIDI).
     #[arg(long)]
     key_tracking: Option<OnOff>,
     /// Render rate.
-    #[arg(long, value_enum, default_value_t = Rate::Host)]
-    render_rate: Rate,
+    #[arg(long, value_enum, default_value_t = RenderRate::Host)]
+    render_rate: RenderRate,
     /// Semitones a full pitch bend of the MIDI file moves its notes, each way (0..48).
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_BEND_RANGE)]
+    #[arg(long, default_value_t = BEND_RANGE.default)]
     bend_range: f32,
     /// The latent (1..8) a note's pressure moves (MIDI channel or key aftertouch), 0 for none.
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_PRESSURE_TO)]
+    #[arg(long, default_value_t = DEFAULT_PRESSURE_TO)]
     pressure_to: usize,
     /// The latent (1..8) a note's slide moves (CC 74), 0 for none.
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_SLIDE_TO)]
+    #[arg(long, default_value_t = DEFAULT_SLIDE_TO)]
     slide_to: usize,
     /// Standard deviations full pressure or a full slide moves its latent (0..3).
-    #[arg(long, default_value_t = sirenade_synth::engine::controls::DEFAULT_EXPRESSION_DEPTH)]
+    #[arg(long, default_value_t = EXPRESSION_DEPTH.default)]
     expression_depth: f32,
     /// Output WAV (32-bit float, stereo).
     #[arg(long)]
@@ -159,24 +153,14 @@ fn render(args: RenderArgs) -> Result<()> {
     if !(22_050..=192_000).contains(&args.rate) {
         bail!("--rate {}: must be between 22050 and 192000 Hz", args.rate);
     }
-    if !(1..=16).contains(&args.voices) {
-        bail!("--voices {}: must be between 1 and 16", args.voices);
-    }
-    if !(0.0..=1.0).contains(&args.morph) {
-        bail!("--morph {}: must be between 0 and 1", args.morph);
-    }
+    VOICES.check(args.voices as f32)?;
+    MORPH.check(args.morph)?;
     if !(0.0..=1.0).contains(&args.velocity) {
         bail!("--velocity {}: must be between 0 and 1", args.velocity);
     }
-    if !args.gain_db.is_finite() || !(0.0..=60_000.0).contains(&args.attack_ms) {
-        bail!("--gain-db and --attack-ms must be finite (attack 0 to 60000 ms)");
-    }
-    if !(1.0..=60_000.0).contains(&args.release_ms) {
-        bail!(
-            "--release-ms {}: must be between 1 and 60000",
-            args.release_ms
-        );
-    }
+    GAIN.check(args.gain_db)?;
+    ATTACK.check(args.attack_ms)?;
+    RELEASE.check(args.release_ms)?;
     let mut sound = load_sound(args.preset.as_deref())?;
     if let Some(text) = &args.latent {
         let z = parse_list(text, "--latent")?;
@@ -205,20 +189,16 @@ fn render(args: RenderArgs) -> Result<()> {
         if values.len() > LATENT_CONTROLS {
             bail!("--latents: at most {LATENT_CONTROLS} values");
         }
-        if let Some(v) = values
-            .iter()
-            .find(|v| !(-LATENT_RANGE..=LATENT_RANGE).contains(*v))
-        {
-            bail!("--latents: {v} is outside -{LATENT_RANGE}..{LATENT_RANGE} standard deviations");
+        if let Some(v) = values.iter().find(|&&v| LATENT.check(v).is_err()) {
+            bail!(
+                "--latents: {v} is outside {}..{} standard deviations",
+                LATENT.min,
+                LATENT.max
+            );
         }
         latents[..values.len()].copy_from_slice(&values);
     }
-    if !(0.0..=MAX_BEND_RANGE).contains(&args.bend_range) {
-        bail!(
-            "--bend-range {}: must be between 0 and {MAX_BEND_RANGE} semitones",
-            args.bend_range
-        );
-    }
+    BEND_RANGE.check(args.bend_range)?;
     for (flag, target) in [
         ("--pressure-to", args.pressure_to),
         ("--slide-to", args.slide_to),
@@ -227,12 +207,7 @@ fn render(args: RenderArgs) -> Result<()> {
             bail!("{flag} {target}: must be 0 (none) or a latent from 1 to {LATENT_CONTROLS}");
         }
     }
-    if !(0.0..=LATENT_RANGE).contains(&args.expression_depth) {
-        bail!(
-            "--expression-depth {}: must be between 0 and {LATENT_RANGE} standard deviations",
-            args.expression_depth
-        );
-    }
+    EXPRESSION_DEPTH.check(args.expression_depth)?;
     let rate = args.rate as f32;
     let controls = Controls {
         sound: item,
@@ -248,10 +223,7 @@ fn render(args: RenderArgs) -> Result<()> {
             Some(OnOff::Off) => false,
             None => args.midi.is_some(),
         },
-        render_rate: match args.render_rate {
-            Rate::Host => RenderRate::Host,
-            Rate::Native => RenderRate::Native,
-        },
+        render_rate: args.render_rate,
         bend_range: args.bend_range,
         pressure_to: args.pressure_to,
         slide_to: args.slide_to,

@@ -1,9 +1,9 @@
 """PyTorch baseline of `cargo xtask bench train`: one training step of the thesis pi-GAN as a
 researcher would write it in PyTorch, timed on this machine's CPU.
 
-The model and step follow ../shared/reference-impl.md (sections 1.2, 3, 4, 6), written for
-this benchmark (no code of the thesis' repository): 8 FiLM-sine layers of width 256 with
-weight normalisation, a shared (gamma, beta) pair from a 256 -> 256 x 3 -> 512 LeakyReLU(0.2)
+The model and step follow docs/reference-code.md ("The pi-GAN decoder", "The autodecoder",
+"The loss", "Optimisers and learning-rate schedule"), written for this benchmark (no code of
+the thesis' repository): 8 FiLM-sine layers of width 256 with weight normalisation, a shared (gamma, beta) pair from a 256 -> 256 x 3 -> 512 LeakyReLU(0.2)
 mapping network, a linear read-out; a latent table updated by plain SGD (lr 0.3); AdaBelief
 (adabelief-pytorch 0.2.0, the reference's optimiser and settings) for the synthesis and the
 mapping network; 2000 evenly spaced points per item with a random phase; the amplitude term

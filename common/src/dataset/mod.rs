@@ -8,7 +8,7 @@
 //!
 //! Every file is decoded ([`crate::audio::read_wav`]), downmixed to mono, resampled to
 //! 16 kHz with a band-limited resampler when needed, and cropped or end-padded to exactly
-//! one second. Nothing is normalised (thesis section 5.5, reference-impl section 7).
+//! one second. Nothing is normalised (thesis section 5.5; docs/reference-code.md, "Data").
 
 mod clip;
 mod error;

@@ -9,9 +9,9 @@ use nice_plug::prelude::*;
 use super::preset_folder::{PresetFolder, MAX_SLOT};
 use super::preset_slot::PresetSlot;
 use crate::engine::controls::{
-    db_to_gain, Controls, RenderRate, DEFAULT_ATTACK_MS, DEFAULT_BEND_RANGE,
-    DEFAULT_EXPRESSION_DEPTH, DEFAULT_GAIN_DB, DEFAULT_PRESSURE_TO, DEFAULT_RELEASE_MS,
-    DEFAULT_SLIDE_TO, LATENT_CONTROLS, LATENT_RANGE, MAX_BEND_RANGE, MAX_VOICES,
+    db_to_gain, Control, Controls, RenderRate, ATTACK, BEND_RANGE, DEFAULT_PRESSURE_TO,
+    DEFAULT_SLIDE_TO, EXPRESSION_DEPTH, GAIN, LATENT, LATENT_CONTROLS, LATENT_RANGE, MORPH,
+    RELEASE, VOICES,
 };
 use crate::engine::modulation::ModTarget;
 
@@ -44,17 +44,6 @@ pub fn voice_modulation(poly_id: u32, normalized_offset: f32) -> Option<(ModTarg
 
 /// Names of the current preset's items, read by the `Sound` / `Morph to` displays.
 pub type ItemNames = Arc<ArcSwap<Vec<String>>>;
-
-/// `Render rate` choices.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RenderRateParam {
-    /// Evaluate at the host's sample rate (exact, no latency).
-    #[name = "Host"]
-    Host,
-    /// Evaluate at 16 kHz and interpolate (cheaper, ~2 ms latency).
-    #[name = "Native"]
-    Native,
-}
 
 /// One `Latent k` control.
 #[derive(Params)]
@@ -103,7 +92,7 @@ pub struct SirenadeParams {
     pub key_tracking: BoolParam,
     /// Host or native render rate.
     #[id = "render_rate"]
-    pub render_rate: EnumParam<RenderRateParam>,
+    pub render_rate: EnumParam<RenderRate>,
     /// Semitones a full pitch bend moves the notes, each way.
     #[id = "bend_range"]
     pub bend_range: IntParam,
@@ -119,6 +108,47 @@ pub struct SirenadeParams {
     /// How far full pressure or a full slide moves its latent, in standard deviations.
     #[id = "expression_depth"]
     pub expression_depth: FloatParam,
+}
+
+/// A continuous parameter over `control`'s range, starting at its default, with its unit.
+fn linear(control: Control) -> FloatParam {
+    FloatParam::new(
+        control.name,
+        control.default,
+        FloatRange::Linear {
+            min: control.min,
+            max: control.max,
+        },
+    )
+    .with_unit(control.unit)
+}
+
+/// A time parameter over `control`'s range, skewed by `skew` (`FloatRange::skew_factor`'s
+/// argument) so that the short times a musician sets most get most of the travel.
+fn skewed(control: Control, skew: f32) -> FloatParam {
+    FloatParam::new(
+        control.name,
+        control.default,
+        FloatRange::Skewed {
+            min: control.min,
+            max: control.max,
+            factor: FloatRange::skew_factor(skew),
+        },
+    )
+    .with_unit(control.unit)
+}
+
+/// An integer parameter over `control`'s range (its bounds are whole numbers).
+fn integer(control: Control) -> IntParam {
+    IntParam::new(
+        control.name,
+        control.default as i32,
+        IntRange::Linear {
+            min: control.min as i32,
+            max: control.max as i32,
+        },
+    )
+    .with_unit(control.unit)
 }
 
 /// A `Pressure to` / `Slide to` parameter: `off` or one of the latent controls.
@@ -190,90 +220,45 @@ impl SirenadeParams {
             })),
             sound: item_param("Sound", names),
             morph_to: item_param("Morph to", names),
-            morph: FloatParam::new("Morph", 0.0, FloatRange::Linear { min: 0.0, max: 1.0 })
-                .with_poly_modulation_id(MORPH_POLY_ID)
-                .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
-                .with_unit(" %")
-                .with_value_to_string(formatters::v2s_f32_percentage(0))
-                .with_string_to_value(formatters::s2v_f32_percentage()),
+            morph: FloatParam::new(
+                MORPH.name,
+                MORPH.default,
+                FloatRange::Linear {
+                    min: MORPH.min,
+                    max: MORPH.max,
+                },
+            )
+            .with_poly_modulation_id(MORPH_POLY_ID)
+            .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+            .with_unit(" %")
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
             latents: std::array::from_fn(|k| LatentParam {
                 value: FloatParam::new(
-                    format!("Latent {}", k + 1),
-                    0.0,
+                    format!("{} {}", LATENT.name, k + 1),
+                    LATENT.default,
                     FloatRange::Linear {
-                        min: -LATENT_RANGE,
-                        max: LATENT_RANGE,
+                        min: LATENT.min,
+                        max: LATENT.max,
                     },
                 )
                 .with_poly_modulation_id(k as u32)
                 .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
-                .with_unit(" σ")
+                .with_unit(LATENT.unit)
                 .with_step_size(0.01),
             }),
-            gain: FloatParam::new(
-                "Gain",
-                DEFAULT_GAIN_DB,
-                FloatRange::Linear {
-                    min: -48.0,
-                    max: 12.0,
-                },
-            )
-            .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
-            .with_unit(" dB")
-            .with_step_size(0.1),
-            attack: FloatParam::new(
-                "Attack",
-                DEFAULT_ATTACK_MS,
-                FloatRange::Skewed {
-                    min: 0.0,
-                    max: 2000.0,
-                    factor: FloatRange::skew_factor(-2.5),
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(0.1),
-            release: FloatParam::new(
-                "Release",
-                DEFAULT_RELEASE_MS,
-                FloatRange::Skewed {
-                    min: 5.0,
-                    max: 5000.0,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(1.0),
-            voices: IntParam::new(
-                "Voices",
-                MAX_VOICES as i32,
-                IntRange::Linear {
-                    min: 1,
-                    max: MAX_VOICES as i32,
-                },
-            ),
+            gain: linear(GAIN)
+                .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+                .with_step_size(0.1),
+            attack: skewed(ATTACK, -2.5).with_step_size(0.1),
+            release: skewed(RELEASE, -2.0).with_step_size(1.0),
+            voices: integer(VOICES),
             key_tracking: BoolParam::new("Key tracking", true),
-            render_rate: EnumParam::new("Render rate", RenderRateParam::Host),
-            bend_range: IntParam::new(
-                "Bend range",
-                DEFAULT_BEND_RANGE as i32,
-                IntRange::Linear {
-                    min: 0,
-                    max: MAX_BEND_RANGE as i32,
-                },
-            )
-            .with_unit(" st"),
+            render_rate: EnumParam::new("Render rate", RenderRate::Host),
+            bend_range: integer(BEND_RANGE),
             pressure_to: latent_choice("Pressure to", DEFAULT_PRESSURE_TO),
             slide_to: latent_choice("Slide to", DEFAULT_SLIDE_TO),
-            expression_depth: FloatParam::new(
-                "Expression depth",
-                DEFAULT_EXPRESSION_DEPTH,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: LATENT_RANGE,
-                },
-            )
-            .with_unit(" σ")
-            .with_step_size(0.01),
+            expression_depth: linear(EXPRESSION_DEPTH).with_step_size(0.01),
         }
     }
 
@@ -299,12 +284,9 @@ impl SirenadeParams {
             gain: db_to_gain(self.gain.value()),
             attack_s: self.attack.value() * 1e-3,
             release_s: self.release.value() * 1e-3,
-            voices: usize::try_from(self.voices.value()).unwrap_or(MAX_VOICES),
+            voices: usize::try_from(self.voices.value()).unwrap_or(VOICES.default as usize),
             key_tracking: self.key_tracking.value(),
-            render_rate: match self.render_rate.value() {
-                RenderRateParam::Host => RenderRate::Host,
-                RenderRateParam::Native => RenderRate::Native,
-            },
+            render_rate: self.render_rate.value(),
             bend_range: self.bend_range.value() as f32,
             pressure_to: usize::try_from(self.pressure_to.value()).unwrap_or(0),
             slide_to: usize::try_from(self.slide_to.value()).unwrap_or(0),

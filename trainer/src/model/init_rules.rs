@@ -1,4 +1,5 @@
-//! Which distribution every layer's weight and bias is drawn from (reference-impl §1.1–§1.3).
+//! Which distribution every layer's weight and bias is drawn from (docs/reference-code.md,
+//! "Weight initialisation").
 
 use candle_core::{DType, Device, Result, Tensor};
 use sirenade_common::model_config::{
@@ -7,7 +8,8 @@ use sirenade_common::model_config::{
 
 use super::init::{to_tensor, Dist, InitRng};
 
-/// SIREN's fixed omega for layers with no activation (`siren_omega` with 30, reference-impl §1.1).
+/// SIREN's fixed omega for layers with no activation (`siren_omega` with 30;
+/// docs/reference-code.md, "Weight initialisation").
 const SIREN_OMEGA: f64 = 30.0;
 
 /// The initial distribution of one linear map.

@@ -1,5 +1,6 @@
 //! An affine map `W x + b` whose weight is either a plain variable or weight-normalised
-//! (`W = g * v / ||v||_row`, PyTorch `weight_norm` with dim 0, reference-impl §1.1).
+//! (`W = g * v / ||v||_row`, PyTorch `weight_norm` with dim 0; docs/reference-code.md,
+//! "The layer").
 
 use candle_core::{Result, Tensor, Var};
 

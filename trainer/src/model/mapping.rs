@@ -7,7 +7,8 @@ use super::dual::Dual;
 use super::linear::Linear;
 
 /// `[Linear, LeakyReLU(0.2)] x hidden -> Linear`; always trained (unlike the reference code's
-/// ablations, whose mapping networks were frozen by an attribute-name bug, reference-impl §1.3).
+/// ablations, whose mapping networks were frozen by an attribute-name bug: docs/reference-code.md,
+/// "Frozen mapping networks in the ablations").
 pub struct MappingNetwork {
     /// The linear maps, input first; all but the last are followed by LeakyReLU(0.2).
     pub layers: Vec<Linear>,

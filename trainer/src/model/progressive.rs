@@ -1,4 +1,5 @@
-//! The fade-in schedule of progressive activation scaling (thesis §5.4.2, reference-impl §5).
+//! The fade-in schedule of progressive activation scaling (thesis §5.4.2;
+//! docs/reference-code.md, "Progressive activation scaling").
 
 /// Which first-layer units are on after a number of epochs.
 ///

@@ -93,8 +93,8 @@ fn std_of(t: &Tensor) -> f64 {
 #[test]
 fn init_statistics_follow_the_reference_formulas() {
     // (model, expected std of every layer's weight, in layer_shapes order). Formulas of
-    // reference-impl §1.2/§1.3: mapping Kaiming a=0.2 (last x0.25, or x1 for concat, or
-    // U(±1/16) x0.25 for the depth-0 mapping), first sine U(±1/in), hidden sine
+    // docs/reference-code.md, "Weight initialisation": mapping Kaiming a=0.2 (last x0.25, or
+    // x1 for concat, or U(±1/16) x0.25 for the depth-0 mapping), first sine U(±1/in), hidden sine
     // U(±sqrt(6/in)/omega), LeakyReLU N(0, 1.41393/sqrt(in))/omega, final U(±sqrt(6/in)/30),
     // final sine U(±sqrt(6/in)).
     let kaiming = (2.0f64 / 1.04).sqrt() / 16.0;
@@ -162,7 +162,8 @@ fn init_statistics_follow_the_reference_formulas() {
 #[test]
 fn init_statistics_of_every_film_sine_shape_follow_the_formulas() {
     // The named models of sine FiLM layers not covered above, their expected stds computed
-    // from each layer's fan-in by the formulas of reference-impl §1.2: mapping Kaiming normal
+    // from each layer's fan-in by the formulas of docs/reference-code.md, "Weight
+    // initialisation": mapping Kaiming normal
     // (a = 0.2) and its last layer x0.25, first sine U(±1/in), hidden sines
     // U(±sqrt(6/in)/omega_hidden), final linear U(±sqrt(6/in)/30). Tolerance 5%, or 3 standard
     // errors of a sample std (sqrt(0.5/n) relative, at most, for these distributions) where a

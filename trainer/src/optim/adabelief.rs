@@ -1,5 +1,6 @@
 //! AdaBelief as adabelief-pytorch 0.2.0 runs with the reference's settings
-//! (`weight_decouple=False`, `rectify=False`, `amsgrad=False`; reference-impl §6).
+//! (`weight_decouple=False`, `rectify=False`, `amsgrad=False`; docs/reference-code.md,
+//! "Optimisers and learning-rate schedule").
 
 use candle_core::backprop::GradStore;
 

@@ -1,5 +1,6 @@
 //! Adam as PyTorch's `torch.optim.Adam` (coupled L2 `weight_decay`, no amsgrad), the thesis' grid
-//! search alternative (reference-impl §9; the reference code itself has no Adam option).
+//! search alternative (docs/reference-code.md, "The omega search"; the reference code itself has
+//! no Adam option).
 
 use candle_core::backprop::GradStore;
 

@@ -1,5 +1,6 @@
 //! Optimisers over candle variables: AdaBelief exactly as adabelief-pytorch 0.2.0 with the
-//! reference's settings (reference-impl §6), Adam (PyTorch's, coupled L2), and
+//! reference's settings (docs/reference-code.md, "Optimisers and learning-rate schedule"),
+//! Adam (PyTorch's, coupled L2), and
 //! ReduceLROnPlateau (PyTorch's, as the reference uses it).
 //!
 //! - [`Optimizer`] — the common interface (step, learning rate, per-group weight decay, state).
@@ -52,7 +53,8 @@ pub struct Hyper {
 }
 
 impl Hyper {
-    /// The reference's AdaBelief settings: betas (0.9, 0.999), eps 1e-16 (reference-impl §6).
+    /// The reference's AdaBelief settings: betas (0.9, 0.999), eps 1e-16 (docs/reference-code.md,
+    /// "Optimisers and learning-rate schedule").
     pub fn adabelief(lr: f64) -> Hyper {
         Hyper {
             lr,

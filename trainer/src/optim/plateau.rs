@@ -1,6 +1,7 @@
-//! ReduceLROnPlateau as PyTorch implements it, in the reference's configuration (reference-impl
-//! §6: mode min, factor 0.95, patience 100 epochs of steps, relative threshold 1e-4, cooldown 1,
-//! stepped every batch with that batch's loss, on the synthesis optimiser only).
+//! ReduceLROnPlateau as PyTorch implements it, in the reference's configuration
+//! (docs/reference-code.md, "Optimisers and learning-rate schedule": mode min, factor 0.95,
+//! patience 100 epochs of steps, relative threshold 1e-4, cooldown 1, stepped every batch with
+//! that batch's loss, on the synthesis optimiser only).
 
 use serde::{Deserialize, Serialize};
 

@@ -9,8 +9,9 @@ use super::OptimError;
 ///
 /// The thesis regularises `lambda/2 ||W_phi||^2` (weights of the synthesis network); the
 /// reference code applies AdaBelief's coupled L2 to every synthesis parameter, biases and
-/// weight-norm (g, v) included, and none to the mapping network (reference-impl §4, §10). Both
-/// are expressible by how the caller splits its variables into groups.
+/// weight-norm (g, v) included, and none to the mapping network (docs/reference-code.md,
+/// "Weight regularisation"). Both are expressible by how the caller splits its variables into
+/// groups.
 #[derive(Debug, Clone)]
 pub struct VarGroup {
     /// The variables.

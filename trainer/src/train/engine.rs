@@ -1,4 +1,5 @@
-//! The training state and one epoch of the autodecoder protocol (reference-impl §3, §6):
+//! The training state and one epoch of the autodecoder protocol (docs/reference-code.md,
+//! "The autodecoder" and "One training step"):
 //! per step, the latents of the batch take a plain SGD step, the plateau schedule sees the
 //! loss, and the synthesis and mapping networks take their optimisers' steps, all from the
 //! gradient of the same loss at the pre-update latents.

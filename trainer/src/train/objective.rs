@@ -1,4 +1,5 @@
-//! The training loss (reference-impl §4, thesis eq. 4.7): an amplitude term plus a
+//! The training loss (docs/reference-code.md, "The loss"; thesis eq. 4.7): an amplitude term
+//! plus a
 //! derivative term on the sampled coordinates, and optionally a multi-resolution STFT term on
 //! contiguous windows ([`super::spectral`]).
 

@@ -1,7 +1,9 @@
 //! Every training hyperparameter, in one serde struct saved with each run (`RUN/run.json`)
 //! and readable from a TOML file (`trainer fit --config FILE.toml`).
 //!
-//! The defaults reproduce the reference code (reference-impl §3, §4, §6) where it has one:
+//! The defaults reproduce the reference code (docs/reference-code.md: "The autodecoder",
+//! "The loss", "Coordinates and sampling", "Optimisers and learning-rate schedule") where it
+//! has one:
 //! latent SGD at 0.3 from N(0, 0.001²), 2000 evenly spaced points with a random phase, the
 //! amplitude term summed over points and averaged over the batch plus the forward-difference
 //! derivative term averaged over batch and positions, AdaBelief, ReduceLROnPlateau on the
