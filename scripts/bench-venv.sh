@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the benchmarks' Python baselines into target/bench-venv: PyTorch for `cargo xtask
 # bench train` and ONNX Runtime for `cargo xtask bench engine`, pinned to the versions the
-# issues' reference figures name. Not part of the main job or the tests (PyPI's torch wheel
+# goals' reference figures in BENCHMARKS.md name. Not part of the main job or the tests (PyPI's torch wheel
 # brings its CUDA libraries: about 4 GB). Idempotent: rebuilt only when the pins change.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,10 +2,9 @@
 //!
 //! A training step frees and allocates the same tensors (tens of MB) step after step. By
 //! default mimalloc hands freed memory back to the kernel a second later, so a step of half a
-//! second or more maps much of it again and the kernel zeroes every page on first touch: measured on a pi-GAN step, about 11,000
-//! page faults per 9 steps with the default and 500 without purging, and 2–6% of the step
-//! time (medians of five alternating runs: fd 51,786 → 55,070, analytic 27,892 → 28,431
-//! coordinate-samples/s).
+//! second or more maps much of it again and the kernel zeroes every page on first touch.
+//! Keeping freed memory removes nearly all of those page faults (the figures are in
+//! BENCHMARKS.md, "Training throughput").
 
 use std::os::raw::c_long;
 

@@ -2,7 +2,8 @@
 
 /// Training allocates and frees activation tensors of tens of MB every step; mimalloc keeps
 /// their pages mapped for reuse where glibc's malloc returns them to the kernel and pays a page
-/// fault per 4 KB on the next step (measured: about a fifth of a pi-GAN step on the CPU);
+/// fault per 4 KB on the next step (a sizeable part of a pi-GAN step on the CPU; BENCHMARKS.md,
+/// "Training throughput");
 /// `main` also tells it to keep freed memory ([`sirenade_trainer::allocator`]).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

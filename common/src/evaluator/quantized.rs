@@ -37,11 +37,10 @@ const CHUNK_BUDGET: f32 = 65_520.0;
 
 /// Narrowest widest layer input for which compact presets use the integer kernels. Their fixed
 /// costs (quantizing each layer's inputs, moving chunk sums to f32) weigh more on narrow
-/// layers: measured on this project's Xeon in blocks of 64 (`compact_speed`, the plugin
-/// benchmark), a 96-wide network ran 5–10% slower than on the f16/f32 kernels, a 128-wide one
-/// 4–12% faster and the 256- and 365-wide ones 7–17% faster (one sample per call: 1.5–1.9×
-/// for all). The instrument renders 64-sample segments, so narrower networks keep the f16/f32
-/// kernels for both.
+/// layers: in blocks of 64 (`compact_speed`, the plugin benchmark) a 96-wide network runs
+/// slower on them than on the f16/f32 kernels and a 128-wide one faster (figures in
+/// docs/evaluator.md, "16-bit integer kernels"). The instrument renders 64-sample segments, so
+/// narrower networks keep the f16/f32 kernels for both.
 pub(crate) const MIN_WIDTH: usize = 128;
 
 /// Rows per panel: one zmm of 32-bit sums.

@@ -1,5 +1,7 @@
 //! The vectorised sine: `sin(x)` for f32 `x` within 2e-6 of the f64 `sin` of the same argument
-//! for every `|x| ≤ 1e5` (exhaustively tested), computed in registers by the layer kernels.
+//! for every `|x| ≤ 1e5` (the bound the exhaustive test asserts, with margin over the
+//! polynomial's and the reduction's own errors; the maximum it observes is in BENCHMARKS.md,
+//! "Real-time evaluator"), computed in registers by the layer kernels.
 //!
 //! First-layer SIREN arguments reach tens of thousands (omega up to 10⁴ times `|W t + b|` up to
 //! about 7), so the range reduction is the whole difficulty. With `q = round(x/π)` (at most
@@ -8,7 +10,7 @@
 //! for `|x| ≤ 1e5` and the other two add at most two roundings of a value below 2, so `r` is
 //! within about 1.2e-7 of the true remainder. Without FMA the reduction runs in f64. Then
 //! `sin(x) = (-1)^q · sin(r)` with an odd degree-9 minimax polynomial on `[-π/2, π/2]`.
-//! Measured over every f32 with `|x| ≤ 1e5`: at most 1.3e-7 from f64 `sin`. Beyond about
+//! Beyond about
 //! `|x| = 1.3e7` the quadrant no longer fits the magic-number rounding and the result is not a
 //! sine; network arguments stay far below (hidden layers reach a few thousand).
 

@@ -3,7 +3,7 @@
 //!
 //! The interpreter is `--python PATH`, else the virtualenv `scripts/bench-venv.sh` makes
 //! (`target/bench-venv`, pinned torch 2.15.0, adabelief-pytorch 0.2.0, onnxruntime 1.32.0:
-//! the versions the issues' reference figures were measured with). Without either, the
+//! the versions the goals' reference figures in BENCHMARKS.md were measured with). Without either, the
 //! benchmarks say so and print their Rust-side figures alone.
 
 use std::path::{Path, PathBuf};

@@ -5,10 +5,10 @@
 //! Two baselines are measured in the same run: the same steps with the plain candle layers
 //! (`Kernels::Plain`), and the same model and step in PyTorch 2.15 on the same cores
 //! (`xtask/python/train_step_pytorch.py`, run by the bench virtualenv's interpreter; see
-//! [`super::python`]). The issue's targets are stated against PyTorch, so the speed-up over the
-//! PyTorch run is the figure that counts; where no interpreter is installed, the speed-up over
-//! plain candle times the issue's reference machine's plain-candle to PyTorch ratio stands in
-//! for it (marked as an estimate). Each measurement runs in a process of its own so that its
+//! [`super::python`]). The training-speed goal is stated against PyTorch, so the speed-up over
+//! the PyTorch run is the figure that counts; where no interpreter is installed, the speed-up
+//! over plain candle times the plain-candle to PyTorch ratio of the goal's reference figures
+//! (the constants below) stands in for it (marked as an estimate). Each measurement runs in a process of its own so that its
 //! peak resident memory is its own. The three measurements of a form alternate over
 //! `--rounds` rounds and each figure is the median of its rounds: on a shared host whose speed
 //! drifts by 10–30% over minutes, one measurement of each side taken one after the other can
@@ -23,7 +23,7 @@
 //! same model with and without it (one 512-sample window per item beside the 2000 strided
 //! points, FFT sizes 512, 256, 128 and 64), alternating over the rounds, and their ratio.
 //!
-//! `--thesis-scale` measures instead what the issue asks of a GPU: seconds per epoch of the
+//! `--thesis-scale` measures instead what the goal asks of a GPU: seconds per epoch of the
 //! thesis protocol (1024 items, batch 128, 2000 points) on `--device cpu|cuda` (the `cuda`
 //! device needs `xtask` built with `--features cuda`, which `cargo xtask check-cuda` does),
 //! with `--compare-plain` also those of plain candle in the same run.
@@ -43,13 +43,15 @@ use sirenade_trainer::train::settings::{DerivativeForm, TrainSettings};
 use super::python;
 use crate::large_allocs;
 
-/// The issue's reference machine: PyTorch 2.15 CPU, forward-difference derivative.
+/// Reference figures the training-speed goal was stated with (coordinate-samples/s on 2 CPU
+/// cores; BENCHMARKS.md, "Reference figures of the training-speed goal"): PyTorch 2.15,
+/// forward-difference derivative. Only their ratios are used, so the machine's speed cancels.
 pub const PYTORCH_FD: f64 = 51_923.0;
-/// The issue's reference machine: PyTorch 2.15 CPU, autograd derivative with `create_graph`.
+/// Reference figure: PyTorch 2.15, autograd derivative with `create_graph`.
 pub const PYTORCH_ANALYTIC: f64 = 19_446.0;
-/// The issue's reference machine: candle written plainly, forward-difference derivative.
+/// Reference figure: candle written plainly, forward-difference derivative.
 pub const PLAIN_CANDLE_FD: f64 = 13_001.0;
-/// The issue's reference machine: candle written plainly, forward-mode derivative.
+/// Reference figure: candle written plainly, forward-mode derivative.
 pub const PLAIN_CANDLE_ANALYTIC: f64 = 5_490.0;
 
 /// The derivative form a child measures.
@@ -295,7 +297,7 @@ struct FormResult {
     /// PyTorch on this machine in the same run, when an interpreter was found.
     pytorch: Option<f64>,
     pytorch_rss: Option<f64>,
-    /// The reference machine's PyTorch and plain-candle figures for this form.
+    /// The reference PyTorch and plain-candle figures for this form.
     pytorch_ref: f64,
     plain_ref: f64,
     /// The figures of every round.
@@ -312,7 +314,7 @@ impl FormResult {
         self.pytorch.map(|p| self.ours / p)
     }
 
-    /// The speed-up over plain candle, scaled by the reference machine's plain-candle to
+    /// The speed-up over plain candle, scaled by the reference figures' plain-candle to
     /// PyTorch ratio: an estimate of the speed relative to PyTorch on equal hardware, for runs
     /// without the PyTorch baseline.
     fn vs_pytorch_estimate(&self) -> f64 {
@@ -618,7 +620,7 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
          writes a GPU would make; the fused CPU path reuses pooled buffers)"
     );
     println!(
-        "(est. = speed-up over plain candle × the issue's reference plain-candle / PyTorch ratio: \
+        "(est. = speed-up over plain candle × the goal's reference plain-candle / PyTorch ratio: \
          fd {:.3}, analytic {:.3})",
         PLAIN_CANDLE_FD / PYTORCH_FD,
         PLAIN_CANDLE_ANALYTIC / PYTORCH_ANALYTIC

@@ -3,7 +3,7 @@
 //!
 //! Per-layer ops leave every layer's activations and their gradients to candle's autograd,
 //! which allocates a zero tensor and adds into it for each gradient it stores: for a pi-GAN
-//! step that is two full passes over tens of MB per layer, and a fifth of the step time. Run
+//! step that is two full passes over tens of MB per layer, a sizeable part of the step. Run
 //! as one op, only the network's input and output and the (small) packed weights and film
 //! cross into candle; the layers in between keep their activations in the op's own buffers.
 

@@ -12,11 +12,9 @@
 //! the core's L2 while it sweeps the panels and each block of a panel serves 16 tiles, and
 //! while a group computes, its tiles prefetch the next 96 rows of A into L2;
 //! [`multiply_activate`] also takes the group's sines and cosines (a FiLM-sine layer's
-//! forward) while its products are in cache. On the Zen 4 VM
-//! this project started on, a 16,000 × 256 × 256 product ran at 190–205 GFLOP/s on 2 threads
-//! (about 85% of the FP32 peak) where the `gemm` crate reached 160–180; on the Intel Xeon VM
-//! of 2026-12, a 96-row block of the blocked backward runs at 180–185 GFLOP/s on one thread
-//! with the reduction blocked (150–160 without; the core's peak 205–215). Each element is
+//! forward) while its products are in cache. Blocking the reduction and the row groups is
+//! what brings the product near the core's FP32 peak, above the `gemm` crate's (the figures
+//! per machine are in BENCHMARKS.md, "Training throughput"). Each element is
 //! one dot product summed in index order, so results do not depend on the thread count.
 //! Where AVX-512F is missing, [`available`] is false and the callers use `gemm`.
 

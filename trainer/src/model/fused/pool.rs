@@ -2,7 +2,7 @@
 //!
 //! A pi-GAN step with the tangent keeps about 25 buffers of 33 MB alive from the forward to the
 //! backward. Allocations that large come fresh from the kernel every step, and the kernel
-//! zeroes every page on first touch (measured: an eighth of the step). The fused ops take
+//! zeroes every page on first touch, a sizeable part of the step. The fused ops take
 //! their big buffers from here and give them back when their saved state is dropped, so that
 //! after the first step they reuse memory that is already mapped.
 
