@@ -250,30 +250,6 @@ pub struct ModelConfig {
     pub weight_norm: bool,
 }
 
-/// Every preset name accepted by [`ModelConfig::named`], in the order `model info` lists them.
-pub const MODEL_NAMES: &[&str] = &[
-    "pigan",
-    "pigan-sine-first",
-    "pigan-sine-last",
-    "pigan-relu",
-    "pigan-concat-middle",
-    "pigan-concat-all",
-    "pigan-min-mapping",
-    "pigan-five-mapping",
-    "pigan-shrinking",
-    "pigan-shrinking-thesis",
-    "pigan-deep",
-    "pigan-deep-thesis",
-    "pigan-wide",
-    "pigan-wide-thesis",
-    "pigan-prog",
-    "demo",
-    "live",
-    "layered-96",
-    "layered-192",
-    "layered-256",
-];
-
 /// Number of layers of the thesis' synthesis network (docs/reference-code.md, "The pi-GAN
 /// decoder").
 const THESIS_LAYERS: usize = 8;
@@ -285,8 +261,119 @@ const THESIS_LATENT: usize = 256;
 /// initialisation").
 const FILM_OUTPUT_SCALE: f64 = 0.25;
 
+/// `n` synthesis layers of one width and activation.
+fn uniform(n: usize, width: usize, activation: Activation) -> Vec<SynthesisLayer> {
+    vec![SynthesisLayer { width, activation }; n]
+}
+
+/// Sine synthesis layers of the given widths.
+fn sine_stack(widths: &[usize]) -> Vec<SynthesisLayer> {
+    widths
+        .iter()
+        .map(|&width| SynthesisLayer {
+            width,
+            activation: Activation::Sine,
+        })
+        .collect()
+}
+
+/// The thesis' 8 × 256 sine FiLM decoder without weight normalisation: the base of the
+/// ablations.
+fn thesis_sine() -> ModelConfig {
+    ModelConfig::thesis_film(uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::Sine))
+}
+
+/// Every named model with its builder, in the order `model info` lists them: the one table
+/// that [`ModelConfig::named`] and [`model_names`] read.
+const NAMED_MODELS: &[(&str, fn() -> ModelConfig)] = &[
+    ("pigan", || ModelConfig {
+        weight_norm: true,
+        ..thesis_sine()
+    }),
+    ("pigan-sine-first", || {
+        let mut layers = uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::LeakyRelu);
+        layers[0].activation = Activation::Sine;
+        ModelConfig::thesis_film(layers)
+    }),
+    ("pigan-sine-last", || ModelConfig {
+        output_activation: Activation::Sine,
+        ..ModelConfig::thesis_film(uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::LeakyRelu))
+    }),
+    ("pigan-relu", || {
+        ModelConfig::thesis_film(uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::LeakyRelu))
+    }),
+    // The 5th sine layer (index 4) is the reference code's "middle" layer.
+    ("pigan-concat-middle", || {
+        ModelConfig::thesis_concat(vec![4])
+    }),
+    ("pigan-concat-all", || {
+        ModelConfig::thesis_concat((1..THESIS_LAYERS).collect())
+    }),
+    ("pigan-min-mapping", || {
+        let base = thesis_sine();
+        ModelConfig {
+            mapping: MappingConfig {
+                hidden_layers: 0,
+                init: MappingInit::TorchDefault,
+                ..base.mapping
+            },
+            ..base
+        }
+    }),
+    ("pigan-five-mapping", || {
+        let base = thesis_sine();
+        ModelConfig {
+            mapping: MappingConfig {
+                hidden_layers: 5,
+                ..base.mapping
+            },
+            ..base
+        }
+    }),
+    // Code widths (docs/reference-code.md, "The ablation variants"); the thesis'
+    // 840/420/210/105 are below.
+    ("pigan-shrinking", || {
+        ModelConfig::thesis_film(sine_stack(&[1024, 512, 256, 128]))
+    }),
+    ("pigan-shrinking-thesis", || {
+        ModelConfig::thesis_film(sine_stack(&[840, 420, 210, 105]))
+    }),
+    ("pigan-deep", || {
+        ModelConfig::thesis_film(uniform(12, 210, Activation::Sine))
+    }),
+    ("pigan-deep-thesis", || {
+        ModelConfig::thesis_film(uniform(12, 200, Activation::Sine))
+    }),
+    ("pigan-wide", || {
+        ModelConfig::thesis_film(uniform(4, 365, Activation::Sine))
+    }),
+    ("pigan-wide-thesis", || {
+        ModelConfig::thesis_film(uniform(4, 380, Activation::Sine))
+    }),
+    // The code's autoconfig for `pi-gan_prog` (docs/reference-code.md, "Progressive
+    // activation scaling" and "The omega search"): 10000/300, 8 groups.
+    // The first-layer omegas are U(0, 10000) as in the code, not the thesis' U(1, 10000).
+    ("pigan-prog", || ModelConfig {
+        omega_first: 10_000.0,
+        omega_hidden: 300.0,
+        progressive: Some(Progressive { groups: 8 }),
+        weight_norm: true,
+        ..thesis_sine()
+    }),
+    ("demo", || ModelConfig::small(96, 2)),
+    ("live", || ModelConfig::small(128, 3)),
+    ("layered-96", || ModelConfig::layered(96, 2, 128)),
+    ("layered-192", || ModelConfig::layered(192, 3, 256)),
+    ("layered-256", || ModelConfig::layered(256, 3, 256)),
+];
+
+/// Every name [`ModelConfig::named`] accepts, in the order `model info` lists them.
+pub fn model_names() -> impl Iterator<Item = &'static str> {
+    NAMED_MODELS.iter().map(|(name, _)| *name)
+}
+
 impl ModelConfig {
-    /// The preset called `name` (one of [`MODEL_NAMES`]).
+    /// The model called `name` (one of [`model_names`]).
     ///
     /// Ablations keep the vanilla decoder's omegas (1760/245) because the reference code's
     /// `--autoconfig` applies them to every `pi-gan*` tag (docs/reference-code.md, "The omega
@@ -295,91 +382,14 @@ impl ModelConfig {
     /// nothing here freezes them), and weight normalisation is on only where the reference code
     /// has it (`pigan`, `pigan-prog`; docs/reference-code.md, "The ablation variants").
     pub fn named(name: &str) -> Result<ModelConfig, ConfigError> {
-        let uniform = |n: usize, width: usize, activation: Activation| {
-            vec![SynthesisLayer { width, activation }; n]
-        };
-        let sine_stack = |widths: &[usize]| {
-            widths
-                .iter()
-                .map(|&width| SynthesisLayer {
-                    width,
-                    activation: Activation::Sine,
-                })
-                .collect::<Vec<_>>()
-        };
-        let base = ModelConfig::thesis_film(uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::Sine));
-        let config = match name {
-            "pigan" => ModelConfig {
-                weight_norm: true,
-                ..base
-            },
-            "pigan-sine-first" => {
-                let mut layers = uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::LeakyRelu);
-                layers[0].activation = Activation::Sine;
-                ModelConfig::thesis_film(layers)
-            }
-            "pigan-sine-last" => ModelConfig {
-                output_activation: Activation::Sine,
-                ..ModelConfig::thesis_film(uniform(
-                    THESIS_LAYERS,
-                    THESIS_WIDTH,
-                    Activation::LeakyRelu,
-                ))
-            },
-            "pigan-relu" => ModelConfig::thesis_film(uniform(
-                THESIS_LAYERS,
-                THESIS_WIDTH,
-                Activation::LeakyRelu,
-            )),
-            // The 5th sine layer (index 4) is the reference code's "middle" layer.
-            "pigan-concat-middle" => ModelConfig::thesis_concat(vec![4]),
-            "pigan-concat-all" => ModelConfig::thesis_concat((1..THESIS_LAYERS).collect()),
-            "pigan-min-mapping" => ModelConfig {
-                mapping: MappingConfig {
-                    hidden_layers: 0,
-                    init: MappingInit::TorchDefault,
-                    ..base.mapping
-                },
-                ..base
-            },
-            "pigan-five-mapping" => ModelConfig {
-                mapping: MappingConfig {
-                    hidden_layers: 5,
-                    ..base.mapping
-                },
-                ..base
-            },
-            // Code widths (docs/reference-code.md, "The ablation variants"); the thesis'
-            // 840/420/210/105 are below.
-            "pigan-shrinking" => ModelConfig::thesis_film(sine_stack(&[1024, 512, 256, 128])),
-            "pigan-shrinking-thesis" => ModelConfig::thesis_film(sine_stack(&[840, 420, 210, 105])),
-            "pigan-deep" => ModelConfig::thesis_film(uniform(12, 210, Activation::Sine)),
-            "pigan-deep-thesis" => ModelConfig::thesis_film(uniform(12, 200, Activation::Sine)),
-            "pigan-wide" => ModelConfig::thesis_film(uniform(4, 365, Activation::Sine)),
-            "pigan-wide-thesis" => ModelConfig::thesis_film(uniform(4, 380, Activation::Sine)),
-            // The code's autoconfig for `pi-gan_prog` (docs/reference-code.md, "Progressive
-            // activation scaling" and "The omega search"): 10000/300, 8 groups.
-            // The first-layer omegas are U(0, 10000) as in the code, not the thesis' U(1, 10000).
-            "pigan-prog" => ModelConfig {
-                omega_first: 10_000.0,
-                omega_hidden: 300.0,
-                progressive: Some(Progressive { groups: 8 }),
-                weight_norm: true,
-                ..base
-            },
-            "demo" => ModelConfig::small(96, 2),
-            "live" => ModelConfig::small(128, 3),
-            "layered-96" => ModelConfig::layered(96, 2, 128),
-            "layered-192" => ModelConfig::layered(192, 3, 256),
-            "layered-256" => ModelConfig::layered(256, 3, 256),
-            _ => {
-                return Err(ConfigError::UnknownModel {
-                    name: name.to_string(),
-                    known: MODEL_NAMES.join(", "),
-                })
-            }
-        };
-        Ok(config)
+        NAMED_MODELS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, build)| build())
+            .ok_or_else(|| ConfigError::UnknownModel {
+                name: name.to_string(),
+                known: model_names().collect::<Vec<_>>().join(", "),
+            })
     }
 
     /// The thesis' FiLM decoder around the given synthesis layers: latent 256, mapping
@@ -715,7 +725,7 @@ mod tests {
 
     #[test]
     fn every_named_config_validates_and_round_trips() {
-        for name in MODEL_NAMES {
+        for name in model_names() {
             let config = ModelConfig::named(name).unwrap();
             config.validate().unwrap();
             let json = serde_json::to_string(&config).unwrap();

@@ -10,6 +10,7 @@ use sirenade_common::model_config::ModelConfig;
 
 use crate::data_cmd::DataArgs;
 use crate::model::Kernels;
+use crate::optim::OptimizerKind;
 use crate::train::data_aware;
 use crate::train::engine::Engine;
 use crate::train::fit::{epoch_bar, fit, prepare_run_dir, FitOptions};
@@ -57,18 +58,18 @@ pub struct FitArgs {
     /// Learning rate of the mapping network (default: --lr).
     #[arg(long)]
     pub mapping_lr: Option<f64>,
-    /// adabelief or adam.
-    #[arg(long)]
-    pub optimizer: Option<String>,
+    /// The optimiser of the synthesis and mapping networks.
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
     /// Step size of the latents' SGD.
     #[arg(long)]
     pub latent_lr: Option<f64>,
     /// Coordinates per item per step.
     #[arg(long)]
     pub points: Option<usize>,
-    /// Derivative term: fd, analytic or none.
-    #[arg(long, value_parser = ["fd", "analytic", "none"])]
-    pub derivative: Option<String>,
+    /// Derivative term.
+    #[arg(long, value_enum)]
+    pub derivative: Option<DerivativeForm>,
     /// Weight of the derivative term.
     #[arg(long)]
     pub derivative_weight: Option<f64>,
@@ -88,9 +89,9 @@ pub struct FitArgs {
     /// candle ops under autograd, or the composed network op (CPU or CUDA).
     #[arg(long, value_enum)]
     pub kernels: Option<Kernels>,
-    /// Loss normalisation: reference or mean.
-    #[arg(long, value_parser = ["reference", "mean"])]
-    pub reduction: Option<String>,
+    /// Loss normalisation.
+    #[arg(long, value_enum)]
+    pub reduction: Option<Reduction>,
     /// Coupled L2 coefficient on the synthesis network.
     #[arg(long)]
     pub weight_decay: Option<f64>,
@@ -203,22 +204,14 @@ impl FitArgs {
         if self.fade_in_epochs.is_some() {
             s.fade_in_epochs = self.fade_in_epochs;
         }
-        if let Some(d) = &self.derivative {
-            s.derivative = match d.as_str() {
-                "fd" => DerivativeForm::Fd,
-                "analytic" => DerivativeForm::Analytic,
-                _ => DerivativeForm::None,
-            };
+        if let Some(d) = self.derivative {
+            s.derivative = d;
         }
         if let Some(k) = self.kernels {
             s.kernels = k;
         }
-        if let Some(r) = &self.reduction {
-            s.reduction = if r == "mean" {
-                Reduction::Mean
-            } else {
-                Reduction::Reference
-            };
+        if let Some(r) = self.reduction {
+            s.reduction = r;
         }
         if let Some(w) = &self.weight_decay_schedule {
             s.weight_decay_schedule = DecaySchedule::parse(w)?;

@@ -12,6 +12,7 @@
 
 use sirenade_common::dataset::{self, Selection};
 use sirenade_trainer::fit_cmd::resolve_model;
+use sirenade_trainer::optim::OptimizerKind;
 use sirenade_trainer::train::engine::{Engine, EpochOutcome};
 use sirenade_trainer::train::settings::TrainSettings;
 
@@ -56,7 +57,7 @@ fn two_hundred_steps_on_four_clips_lower_the_loss_tenfold() {
     let settings = TrainSettings {
         model: "live".into(),
         omega_hidden: Some(60.0),
-        optimizer: "adam".into(),
+        optimizer: OptimizerKind::Adam,
         lr: 1.5e-4,
         batch: 4,
         points: 2000,

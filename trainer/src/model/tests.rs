@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
-use sirenade_common::model_config::{ModelConfig, MODEL_NAMES};
+use sirenade_common::model_config::{model_names, ModelConfig};
 
 use super::init::{Dist, InitRng};
 use super::*;
@@ -43,7 +43,7 @@ fn counted_parameters(decoder: &Decoder) -> usize {
 
 #[test]
 fn parameter_counts_match_the_config() {
-    for name in MODEL_NAMES {
+    for name in model_names() {
         let decoder = build(name, DType::F32);
         let config = decoder.config();
         assert_eq!(

@@ -20,9 +20,8 @@ pub use adam::Adam;
 pub use plateau::ReduceLrOnPlateau;
 pub use slots::{Slot, VarGroup};
 
-use std::str::FromStr;
-
 use candle_core::backprop::GradStore;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Errors of an optimiser step or state restore.
@@ -34,9 +33,6 @@ pub enum OptimError {
     /// A restored state does not fit the optimiser's variables.
     #[error("optimiser state mismatch: {0}")]
     StateMismatch(String),
-    /// An unknown optimiser name.
-    #[error("unknown optimiser `{0}`; known: adabelief, adam")]
-    UnknownKind(String),
 }
 
 /// Moment estimates and decay rates shared by AdaBelief and Adam.
@@ -92,10 +88,14 @@ pub trait Optimizer {
     fn load_state(&mut self, state: Vec<Slot>) -> Result<(), OptimError>;
 }
 
-/// The optimisers selectable on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The optimisers selectable on the command line (`--optimizer`) and in a config
+/// (`optimizer = "adam"`), by the same lower-case names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
-    /// [`AdaBelief`] with [`Hyper::adabelief`].
+    /// [`AdaBelief`] with [`Hyper::adabelief`] (the reference code's).
+    #[default]
+    #[value(name = "adabelief")]
     AdaBelief,
     /// [`Adam`] with [`Hyper::adam`].
     Adam,
@@ -108,17 +108,5 @@ impl OptimizerKind {
             OptimizerKind::AdaBelief => Box::new(AdaBelief::new(groups, Hyper::adabelief(lr))?),
             OptimizerKind::Adam => Box::new(Adam::new(groups, Hyper::adam(lr))?),
         })
-    }
-}
-
-impl FromStr for OptimizerKind {
-    type Err = OptimError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "adabelief" => Ok(OptimizerKind::AdaBelief),
-            "adam" => Ok(OptimizerKind::Adam),
-            other => Err(OptimError::UnknownKind(other.to_string())),
-        }
     }
 }

@@ -110,7 +110,7 @@ impl Engine {
         let latents = Var::from_tensor(&Tensor::from_vec(init, (n, latent), &device)?)?;
         let flat: Vec<f32> = clips.iter().flat_map(|c| c.iter().copied()).collect();
         let targets = Tensor::from_vec(flat, (n, CLIP_LEN), &device)?;
-        let kind = settings.optimizer_kind()?;
+        let kind = settings.optimizer;
         let synthesis = decoder.vars(ParamGroup::Synthesis);
         let synthesis_count = synthesis.len();
         let synthesis_opt = kind.build(

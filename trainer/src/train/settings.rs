@@ -24,7 +24,7 @@ use crate::optim::OptimizerKind;
 pub struct SettingsError(pub String);
 
 /// How the loss' derivative term measures the prediction's slope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DerivativeForm {
     /// Forward difference of prediction and target on the sampled grid (the reference code).
@@ -37,7 +37,7 @@ pub enum DerivativeForm {
 }
 
 /// How the loss terms are normalised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Reduction {
     /// The reference code: amplitude term summed over points and averaged over the batch,
@@ -129,7 +129,7 @@ pub struct TrainSettings {
     /// Learning rate of the mapping network's optimiser (defaults to `lr`).
     pub mapping_lr: Option<f64>,
     /// `adabelief` (the reference) or `adam`.
-    pub optimizer: String,
+    pub optimizer: OptimizerKind,
     /// Step size of the latents' plain SGD (the reference: 0.3).
     pub latent_lr: f64,
     /// Standard deviation of the latents' initialisation (the reference: 0.001).
@@ -183,7 +183,7 @@ impl Default for TrainSettings {
             batch: 8,
             lr: 1e-5,
             mapping_lr: None,
-            optimizer: "adabelief".into(),
+            optimizer: OptimizerKind::AdaBelief,
             latent_lr: 0.3,
             latent_init_std: 1e-3,
             points: 2000,
@@ -287,7 +287,6 @@ impl TrainSettings {
                 return err("geometric weight decay needs a positive factor and period".into());
             }
         }
-        self.optimizer_kind()?;
         if !matches!(self.device.as_str(), "cpu" | "cuda") {
             return err(format!(
                 "--device must be cpu or cuda (got {})",
@@ -295,13 +294,6 @@ impl TrainSettings {
             ));
         }
         Ok(())
-    }
-
-    /// The optimiser this run uses.
-    pub fn optimizer_kind(&self) -> Result<OptimizerKind, SettingsError> {
-        self.optimizer
-            .parse()
-            .map_err(|e: crate::optim::OptimError| SettingsError(e.to_string()))
     }
 
     /// The epochs a progressive fade-in schedule spans: `fade_in_epochs`, else `epochs`.
@@ -363,15 +355,9 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--lr"));
-        let bad_opt = TrainSettings {
-            optimizer: "sgd".into(),
-            ..ok.clone()
-        };
-        assert!(bad_opt
-            .validate(40)
-            .unwrap_err()
-            .to_string()
-            .contains("sgd"));
+        // An unknown optimiser is refused when the config is read, naming it.
+        let bad_opt = toml::from_str::<TrainSettings>("optimizer = \"sgd\"\n");
+        assert!(bad_opt.unwrap_err().to_string().contains("sgd"));
         let toml_text = "epochs = 12\nderivative = \"analytic\"\n[weight_decay_schedule]\nkind = \"linear\"\nepochs = 6\n";
         let s: TrainSettings = toml::from_str(toml_text).unwrap();
         assert_eq!(s.epochs, 12);
