@@ -15,6 +15,7 @@ use sirenade_common::SAMPLE_RATE;
 use crate::eval_cmd;
 use crate::inference::LoadedRun;
 use crate::model::{Decoder, ProgressiveSchedule};
+use crate::train::log::{self, LogLine};
 use crate::train::run_dir::log_path;
 
 /// Arguments of `trainer export`.
@@ -162,27 +163,16 @@ pub fn folded_layers(decoder: &Decoder, mask: Option<&[f64]>) -> Result<Vec<Laye
 /// The loss the run's log records for the last of `epochs` epochs (`None` when the log or
 /// that line is absent: an inversion has no log). Event lines (rollbacks) are skipped.
 fn epoch_loss(log: &Path, epochs: usize) -> Result<Option<f64>> {
-    let text = match std::fs::read_to_string(log) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", log.display())),
-    };
     let Some(last) = epochs.checked_sub(1) else {
         return Ok(None);
     };
-    let mut loss = None;
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let entry: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}: line {} is malformed", log.display(), n + 1))?;
-        if entry.get("event").is_none() && entry["epoch"].as_u64() == Some(last as u64) {
-            loss = entry["loss"].as_f64();
-        }
-    }
-    Ok(loss)
+    Ok(log::read(log)?
+        .into_iter()
+        .filter_map(|line| match line {
+            LogLine::Epoch(e) if e.epoch == last => Some(e.loss),
+            _ => None,
+        })
+        .last())
 }
 
 #[cfg(test)]

@@ -3,17 +3,15 @@
 //! a NaN or infinite loss or state (roll back to the last good checkpoint, halve the learning
 //! rates, stop after 3 retries in a row).
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
-use sirenade_common::atomic_file;
 
 use super::engine::{Engine, EpochOutcome};
+use super::log::{self, EpochLine, EventKind, EventLine, LogLine};
 use super::recovery::{Checkpoints, Saved};
 use super::run_dir::{checkpoint_path, ensure_writable, log_path, RunInfo};
 
@@ -47,40 +45,6 @@ pub struct FitOptions {
     /// Fault injection for testing the recovery: a NaN put into a latent when this epoch
     /// starts, once ([`Engine::inject_nan`]).
     pub inject_nan_at: Option<usize>,
-}
-
-fn append_log(run: &Path, line: serde_json::Value) -> Result<()> {
-    let path = log_path(run);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("{}: cannot append", path.display()))?;
-    writeln!(f, "{line}").with_context(|| format!("{}: write failed", path.display()))?;
-    Ok(())
-}
-
-/// Drops log lines of epochs at or after `epoch` (they are redone after a resume or a
-/// rollback); event lines (rollbacks) stay, as the run's history.
-fn truncate_log(run: &Path, epoch: usize) -> Result<()> {
-    let path = log_path(run);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(());
-    };
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()
-                .is_some_and(|v| {
-                    v.get("event").is_some()
-                        || v["epoch"].as_u64().is_some_and(|e| (e as usize) < epoch)
-                })
-        })
-        .collect();
-    let kept: String = kept.iter().map(|l| format!("{l}\n")).collect();
-    atomic_file::write(&path, kept.as_bytes())
-        .with_context(|| format!("{}: cannot rewrite", path.display()))
 }
 
 /// Prepares the run folder: refuses to overwrite a run unless resuming, and checks that a
@@ -173,7 +137,7 @@ pub fn fit(
     let mut checkpoints = Checkpoints::new(run, info.fingerprint());
     if opts.resume {
         checkpoints.restore(engine)?;
-        truncate_log(run, engine.epoch())?;
+        log::truncate(run, engine.epoch())?;
     } else {
         std::fs::remove_file(log_path(run)).ok();
         checkpoints.start_fresh()?;
@@ -213,17 +177,17 @@ pub fn fit(
                 engine.synchronize()?;
                 let seconds = started.elapsed().as_secs_f64();
                 let rate = report.coordinate_samples as f64 / seconds.max(1e-9);
-                append_log(
+                log::append(
                     run,
-                    json!({
-                        "epoch": report.epoch,
-                        "loss": report.loss,
-                        "amplitude": report.amplitude,
-                        "derivative": report.derivative,
-                        "spectral": report.spectral,
-                        "lr": report.lr,
-                        "seconds": seconds,
-                        "coord_samples_per_s": rate,
+                    &LogLine::Epoch(EpochLine {
+                        epoch: report.epoch,
+                        loss: report.loss,
+                        amplitude: report.amplitude,
+                        derivative: report.derivative,
+                        spectral: report.spectral,
+                        lr: report.lr,
+                        seconds,
+                        coord_samples_per_s: rate,
                     }),
                 )?;
                 bar.set_message(format!(
@@ -271,14 +235,15 @@ pub fn fit(
         };
         if retries > MAX_RETRIES {
             bar.abandon();
-            append_log(
+            log::append(
                 run,
-                json!({
-                    "event": "diverged",
-                    "epoch": d.epoch,
-                    "step": d.step,
-                    "cause": d.what,
-                    "resumed_at_epoch": engine.epoch(),
+                &LogLine::Event(EventLine {
+                    event: EventKind::Diverged,
+                    epoch: d.epoch,
+                    step: d.step,
+                    cause: d.what.clone(),
+                    resumed_at_epoch: engine.epoch(),
+                    lr: None,
                 }),
             )?;
             bail!(
@@ -305,16 +270,16 @@ pub fn fit(
                 engine.learning_rate()
             ),
         );
-        truncate_log(run, engine.epoch())?;
-        append_log(
+        log::truncate(run, engine.epoch())?;
+        log::append(
             run,
-            json!({
-                "event": "rollback",
-                "epoch": d.epoch,
-                "step": d.step,
-                "cause": d.what,
-                "resumed_at_epoch": engine.epoch(),
-                "lr": engine.learning_rate(),
+            &LogLine::Event(EventLine {
+                event: EventKind::Rollback,
+                epoch: d.epoch,
+                step: d.step,
+                cause: d.what,
+                resumed_at_epoch: engine.epoch(),
+                lr: Some(engine.learning_rate()),
             }),
         )?;
         bar.set_position(engine.epoch() as u64);

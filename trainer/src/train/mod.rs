@@ -11,6 +11,7 @@
 //! - [`checkpoint`]: atomic save and checked load of the whole state.
 //! - [`recovery`]: the newest and previous checkpoints, and which one a rollback returns to.
 //! - [`run_dir`]: the run folder (`run.json`, checkpoint, `log.jsonl`).
+//! - [`log`]: the typed lines of `log.jsonl`.
 //! - [`fit`]: the loop with progress, logging, checkpoints, Ctrl-C and NaN rollback.
 
 pub mod batches;
@@ -18,6 +19,7 @@ pub mod checkpoint;
 pub mod data_aware;
 pub mod engine;
 pub mod fit;
+pub mod log;
 pub mod lr_probe;
 pub mod objective;
 pub mod recovery;
