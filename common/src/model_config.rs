@@ -283,9 +283,12 @@ fn thesis_sine() -> ModelConfig {
     ModelConfig::thesis_film(uniform(THESIS_LAYERS, THESIS_WIDTH, Activation::Sine))
 }
 
+/// Builds one named model.
+type Builder = fn() -> ModelConfig;
+
 /// Every named model with its builder, in the order `model info` lists them: the one table
 /// that [`ModelConfig::named`] and [`model_names`] read.
-const NAMED_MODELS: &[(&str, fn() -> ModelConfig)] = &[
+const NAMED_MODELS: &[(&str, Builder)] = &[
     ("pigan", || ModelConfig {
         weight_norm: true,
         ..thesis_sine()

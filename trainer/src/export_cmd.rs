@@ -168,11 +168,11 @@ fn epoch_loss(log: &Path, epochs: usize) -> Result<Option<f64>> {
     };
     Ok(log::read(log)?
         .into_iter()
-        .filter_map(|line| match line {
+        .rev()
+        .find_map(|line| match line {
             LogLine::Epoch(e) if e.epoch == last => Some(e.loss),
             _ => None,
-        })
-        .last())
+        }))
 }
 
 #[cfg(test)]
