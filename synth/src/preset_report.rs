@@ -166,8 +166,8 @@ mod tests {
     fn the_embedded_preset_reports_its_model_items_and_controls() {
         let sound = Sound::embedded();
         let report = PresetReport::of(&sound);
-        assert_eq!(report.model_name, "demo");
-        assert_eq!(report.parameters, 102_401);
+        assert_eq!(report.model_name, "layered-96");
+        assert_eq!(report.parameters, 176_705);
         assert_eq!(report.sample_rate, 16_000);
         assert_eq!(report.items.len(), sound.items());
         assert_eq!(report.latent_control_stds.len(), LATENT_CONTROLS);
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(first.pitch, sound.item_pitch(0));
         assert!(!first.id.is_empty());
         let text = report.text();
-        assert!(text.contains("model demo: 102,401 parameters"), "{text}");
+        assert!(text.contains("model layered-96: 176,705 parameters"), "{text}");
         assert!(text.contains(&format!("    0  {}", first.name)), "{text}");
         assert_eq!(text.lines().count(), 6 + sound.items());
     }

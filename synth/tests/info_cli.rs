@@ -20,14 +20,14 @@ fn describes_the_shipped_preset_as_text_and_json() {
     let o = synth(&["info", "--preset", SHIPPED]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("model demo: 102,401 parameters"), "{text}");
+    assert!(text.contains("model layered-96: 176,705 parameters"), "{text}");
     assert!(text.contains("trained on bundled:keyboard"), "{text}");
     assert!(text.contains("Latent 1-8 at ±1 move:"), "{text}");
 
     let o = synth(&["info", "--preset", SHIPPED, "--json"]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
-    assert_eq!(v["parameters"], 102_401);
+    assert_eq!(v["parameters"], 176_705);
     assert_eq!(v["sample_rate"], 16_000);
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 32);
