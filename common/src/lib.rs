@@ -1,9 +1,14 @@
 //! Shared pieces of Sirenade used by both the trainer and the plugin.
 //!
-//! - [`dataset`]: reading NSynth-format, Speech-Commands-format and plain WAV-folder data sets
+//! The data-set readers and the signal helpers (and their dependencies: resampling, FFT,
+//! directory walking) are behind the `data` feature, on by default; the instrument builds
+//! without it, so that what a DAW loads holds only what plays.
+//!
+//! - [`dataset`] (`data`): reading NSynth-format, Speech-Commands-format and plain WAV-folder data sets
 //!   into fixed-length 16 kHz mono clips, with selection, balancing and summary statistics.
-//! - [`dsp`]: signal helpers shared by the data pipeline, the metrics and the tests
+//! - [`dsp`] (`data`): signal helpers shared by the data pipeline, the metrics and the tests
 //!   (band-limited resampling, spectra).
+//! - [`label`]: what is known about a clip (pitch, instrument, word), from data set to preset.
 //! - [`audio`]: WAV decoding of any common bit depth and channel count.
 //! - [`atomic_file`]: files written whole or not at all (temporary file, then rename).
 //! - [`error_line`]: an error and its causes on one line, each said once (the tools' output).
@@ -14,10 +19,13 @@
 
 pub mod atomic_file;
 pub mod audio;
+#[cfg(feature = "data")]
 pub mod dataset;
+#[cfg(feature = "data")]
 pub mod dsp;
 pub mod error_line;
 pub mod evaluator;
+pub mod label;
 pub mod model_config;
 pub mod preset;
 pub mod thousands;

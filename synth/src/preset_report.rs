@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(first.pitch, sound.item_pitch(0));
         assert!(!first.id.is_empty());
         let text = report.text();
-        assert!(text.contains("model layered-96: 176,705 parameters"), "{text}");
+        assert!(
+            text.contains("model layered-96: 176,705 parameters"),
+            "{text}"
+        );
         assert!(text.contains(&format!("    0  {}", first.name)), "{text}");
         assert_eq!(text.lines().count(), 6 + sound.items());
     }

@@ -20,7 +20,10 @@ fn describes_the_shipped_preset_as_text_and_json() {
     let o = synth(&["info", "--preset", SHIPPED]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("model layered-96: 176,705 parameters"), "{text}");
+    assert!(
+        text.contains("model layered-96: 176,705 parameters"),
+        "{text}"
+    );
     assert!(text.contains("trained on bundled:keyboard"), "{text}");
     assert!(text.contains("Latent 1-8 at ±1 move:"), "{text}");
 

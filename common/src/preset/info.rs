@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::Label;
+use crate::label::Label;
 use crate::model_config::ModelConfig;
 
 /// Everything a preset says about its model besides the tensors.

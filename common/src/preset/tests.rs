@@ -9,8 +9,8 @@ use safetensors::tensor::{Dtype, View};
 use safetensors::SafeTensors;
 
 use super::*;
-use crate::dataset::Label;
 use crate::evaluator::Evaluator;
+use crate::label::Label;
 use crate::model_config::ModelConfig;
 
 /// A preset of `model` with random weights at roughly trained scales and `items` latents.
