@@ -3,7 +3,7 @@
 //! selector that says which notes an event addresses.
 
 use super::controls::{Controls, LATENT_CONTROLS, LATENT_RANGE};
-use super::voice::VoiceTag;
+use super::note_id::VoiceTag;
 
 /// Which sounding notes an event addresses, as CLAP and VST3 name them: by the host's note id
 /// when both the event and the note have one, else by channel and key, either of which may be

@@ -7,6 +7,7 @@
 //!   volume and pan, and which notes an event addresses; [`modulation`]: its own offsets of
 //!   the latent and morph controls.
 //! - [`interpolator`]: the band-limited reader of the `Native` render rate.
+//! - [`note_id`]: the tag by which a voice's note is found and reported (a leaf).
 //!
 //! The engine never allocates after construction, and its output is a function of the events'
 //! sample positions and the controls alone, not of how the host cuts the stream into blocks:
@@ -19,6 +20,7 @@ pub mod envelope;
 pub mod expression;
 pub mod interpolator;
 pub mod modulation;
+pub mod note_id;
 pub mod sound;
 mod voice;
 
@@ -32,9 +34,10 @@ use expression::Expression;
 pub use expression::NoteSelector;
 use interpolator::{Interpolator, HALF_TAPS};
 pub use modulation::ModTarget;
+pub use note_id::VoiceTag;
 pub use sound::{Sound, SoundError};
+pub use voice::END_FADE_T;
 use voice::{Start, Voice};
-pub use voice::{VoiceTag, END_FADE_T};
 
 /// Voice slots per preset: the polyphony limit plus room for stolen voices fading out.
 pub const VOICE_SLOTS: usize = MAX_VOICES + 8;

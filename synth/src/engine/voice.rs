@@ -7,22 +7,12 @@ use super::controls::Controls;
 use super::envelope::Envelope;
 use super::expression::Expression;
 use super::modulation::Modulation;
+use super::note_id::VoiceTag;
 use super::sound::Sound;
 
 /// Length, in model time (t units), of the raised-cosine fade that ends every clip at t = 1:
 /// 5 ms of the clip, so a voice that plays to the end stops without a click.
 pub const END_FADE_T: f64 = 0.01;
-
-/// Who a voice belongs to, as the host named the note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VoiceTag {
-    /// The host's note id, when it gave one.
-    pub voice_id: Option<i32>,
-    /// MIDI channel.
-    pub channel: u8,
-    /// MIDI key.
-    pub key: u8,
-}
 
 /// How a note starts: the items it plays and where its clock begins.
 #[derive(Debug, Clone, Copy)]

@@ -4,7 +4,8 @@
 
 use std::arch::x86_64::*;
 
-use super::forward::{self, Chunk};
+use super::chunk::Chunk;
+use super::forward as generic;
 use super::simd::Simd;
 use crate::evaluator::sine::{PI_A, PI_B, PI_C};
 
@@ -81,7 +82,7 @@ impl Simd for Avx2 {
 /// [`super::Isa::Avx2Fma`] and its scratch and parameters sized for that network.
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
-    forward::forward::<Avx2, ROWS, 2>(chunk);
+    generic::forward::<Avx2, ROWS, 2>(chunk);
 }
 
 /// Applies the sine to every value of `xs` with AVX2+FMA.
@@ -90,7 +91,7 @@ pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
 /// AVX2, FMA and F16C must be available.
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn sin_in_place(xs: &mut [f32]) {
-    forward::sin_slice::<Avx2>(xs);
+    generic::sin_slice::<Avx2>(xs);
 }
 
 /// `Σ a[i]·b[i]` with AVX2+FMA.

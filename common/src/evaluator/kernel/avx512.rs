@@ -3,7 +3,8 @@
 
 use std::arch::x86_64::*;
 
-use super::forward::{self, Chunk};
+use super::chunk::Chunk;
+use super::forward as generic;
 use super::simd::Simd;
 use crate::evaluator::sine::{PI_A, PI_B, PI_C};
 
@@ -83,7 +84,7 @@ impl Simd for Avx512 {
 /// [`super::Isa::Avx512`] and its scratch and parameters sized for that network.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
-    forward::forward::<Avx512, ROWS, 4>(chunk);
+    generic::forward::<Avx512, ROWS, 4>(chunk);
 }
 
 /// Applies the sine to every value of `xs` with AVX-512F.
@@ -92,7 +93,7 @@ pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
 /// AVX-512F, AVX2 and FMA must be available.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) unsafe fn sin_in_place(xs: &mut [f32]) {
-    forward::sin_slice::<Avx512>(xs);
+    generic::sin_slice::<Avx512>(xs);
 }
 
 /// `Σ a[i]·b[i]` with AVX-512F.

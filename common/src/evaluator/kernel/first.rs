@@ -8,7 +8,7 @@
 
 use std::f64::consts::TAU;
 
-use super::forward::{activate, LEAKY};
+use super::activation::{activate, LEAKY};
 use super::simd::Simd;
 use crate::evaluator::packed::{Packed, PARAMS_PER_ROW};
 use crate::evaluator::scratch::{Scratch, BLOCK};

@@ -9,36 +9,14 @@
 //! Integer panels (compact presets on a CPU with AVX-512 VNNI) run the whole chunk in the VNNI
 //! kernels instead (`super::vnni`).
 
+use super::activation::{IDENTITY, LEAKY, SINE};
+pub(crate) use super::chunk::Chunk;
 use super::simd::{PanelWeight, Simd};
 use super::{first, narrow, wide};
-use crate::evaluator::packed::{Columns, Packed};
-use crate::evaluator::scratch::{Scratch, BLOCK};
+use crate::evaluator::packed::Columns;
+use crate::evaluator::scratch::BLOCK;
 use crate::evaluator::sine::sin_v;
-use crate::evaluator::weights::{Activation, SYNTH_LEAKY_SLOPE};
-
-/// Activation code of a sine layer (a const generic parameter of the kernels).
-pub(super) const SINE: u8 = 0;
-/// Activation code of a LeakyReLU layer.
-pub(super) const LEAKY: u8 = 1;
-/// Activation code of an identity layer.
-pub(super) const IDENTITY: u8 = 2;
-
-/// Everything one chunk's forward pass reads and writes.
-pub(crate) struct Chunk<'a> {
-    /// The packed network.
-    pub net: &'a Packed,
-    /// First-layer parameters, f64, parameter-major: `[6][units]` (see
-    /// [`PARAMS_PER_ROW`](crate::evaluator::packed::PARAMS_PER_ROW)).
-    pub first: &'a [f64],
-    /// Later layers' parameters, f32, row-major as [`Packed`] lays them out (wide kernel).
-    pub params: &'a [f32],
-    /// Later layers' parameters, f32, parameter-major as [`Packed`] lays them out (narrow kernel).
-    pub params_soa: &'a [f32],
-    /// Activations and per-sample inputs (`t`, ramp fraction) already filled for the chunk.
-    pub scratch: &'a mut Scratch,
-    /// Output samples; its length (at most [`BLOCK`]) is the chunk length.
-    pub out: &'a mut [f32],
-}
+use crate::evaluator::weights::Activation;
 
 /// The whole network on one chunk.
 ///
@@ -115,27 +93,6 @@ unsafe fn layers<S: Simd, const M: usize, const NV: usize, W: PanelWeight>(
         std::mem::swap(&mut src, &mut dst);
     }
     std::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), n);
-}
-
-/// A layer's output from its product `y` at ramp fraction `f` with the row's parameters
-/// `[s0, ds, b0, db, β0, dβ]`: `ACT((s0 + ds f) · (y + b0 + db f) + β0 + dβ f)`, the same
-/// operations in every kernel.
-#[inline(always)]
-pub(super) unsafe fn modulate<S: Simd, const ACT: u8>(y: S::V, f: S::V, p: [S::V; 6]) -> S::V {
-    let [s0, ds, b0, db, h0, dh] = p;
-    let scale = S::mul_add(ds, f, s0);
-    let shift = S::mul_add(dh, f, h0);
-    activate::<S, ACT>(S::mul_add(scale, S::add(y, S::mul_add(db, f, b0)), shift))
-}
-
-/// The activation `ACT` on one vector.
-#[inline(always)]
-pub(super) unsafe fn activate<S: Simd, const ACT: u8>(x: S::V) -> S::V {
-    match ACT {
-        SINE => sin_v::<S>(x),
-        LEAKY => S::max(x, S::mul(x, S::splat(SYNTH_LEAKY_SLOPE))),
-        _ => x,
-    }
 }
 
 /// The sine of every value of `xs`, whole vectors in place and the tail through a stack buffer.

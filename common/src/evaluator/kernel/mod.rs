@@ -5,10 +5,12 @@
 //! `#[target_feature]` entry point per ISA, so the same source compiles to zmm, ymm or baseline
 //! instructions; [`Isa::detect`] picks the best one the CPU has.
 
+mod activation;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod chunk;
 mod dot;
 mod first;
 mod forward;
@@ -21,7 +23,7 @@ mod wide;
 
 use std::fmt;
 
-pub(crate) use forward::Chunk;
+pub(crate) use chunk::Chunk;
 pub(crate) use portable::Scalar;
 pub(crate) use simd::Simd;
 

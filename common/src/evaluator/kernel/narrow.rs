@@ -10,7 +10,7 @@
 //! [`Columns`](crate::evaluator::packed::Columns)). Integer panels (compact presets with AVX-512
 //! VNNI) run the `vnni` kernel instead.
 
-use super::forward::{modulate, IDENTITY, LEAKY, SINE};
+use super::activation::{modulate, IDENTITY, LEAKY, SINE};
 use super::simd::{PanelWeight, Simd};
 use crate::evaluator::packed::PackedLayer;
 use crate::evaluator::scratch::BLOCK;

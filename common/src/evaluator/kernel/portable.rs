@@ -1,6 +1,7 @@
 //! The portable fallback: one-lane [`Scalar`] (also the scalar reference sine) and 8-lane arrays.
 
-use super::forward::{self, Chunk};
+use super::chunk::Chunk;
+use super::forward as generic;
 use super::simd::Simd;
 
 /// Output rows per register tile of the portable kernel.
@@ -155,13 +156,13 @@ impl Simd for Portable {
 /// The chunk's network must have been packed for [`super::Isa::Portable`] and its scratch and
 /// parameters sized for that network.
 pub(crate) unsafe fn forward(chunk: Chunk<'_>) {
-    forward::forward::<Portable, ROWS, 1>(chunk);
+    generic::forward::<Portable, ROWS, 1>(chunk);
 }
 
 /// Applies the sine to every value of `xs` with the portable kernel.
 pub(crate) fn sin_in_place(xs: &mut [f32]) {
     // SAFETY: the portable kernel uses baseline instructions only.
-    unsafe { forward::sin_slice::<Portable>(xs) }
+    unsafe { generic::sin_slice::<Portable>(xs) }
 }
 
 /// `Σ a[i]·b[i]` with the portable vectors.

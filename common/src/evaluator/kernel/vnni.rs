@@ -21,9 +21,10 @@
 
 use std::arch::x86_64::*;
 
+use super::activation::{modulate, IDENTITY, LEAKY, SINE};
 use super::avx512::Avx512;
+use super::chunk::Chunk;
 use super::first;
-use super::forward::{modulate, Chunk, IDENTITY, LEAKY, SINE};
 use super::simd::Simd;
 use crate::evaluator::packed::PackedLayer;
 use crate::evaluator::quantized::{Quantized, QuantizedLayer, CHUNK_PAIRS, INPUT_RANGE, ROWS};

@@ -5,7 +5,7 @@
 //! loads and the 24 accumulators stay in zmm registers; the sums are then stored and modulated
 //! and activated in place while the tile is still in L1.
 
-use super::forward::modulate;
+use super::activation::modulate;
 use super::simd::Simd;
 use crate::evaluator::packed::{PackedLayer, PARAMS_PER_ROW};
 use crate::evaluator::scratch::BLOCK;

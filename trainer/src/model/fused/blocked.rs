@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::{Backward, Dims};
+use super::dims::{Backward, Dims};
 use super::panels::{self, PackedB};
 use super::pool;
 

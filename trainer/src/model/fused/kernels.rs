@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use gemm::Parallelism;
 
 use super::blocked;
+pub use super::dims::{Backward, Dims, Forward};
 use super::matmul::{matmul, threads, MatRef};
 use super::panels::{self, PackedB};
 use super::pool;
@@ -17,46 +18,6 @@ use super::sincos::sin_cos;
 /// Rows handed to one rayon task in the element-wise passes (and summed together in the
 /// backward's per-item reductions).
 const MIN_ROWS_PER_TASK: usize = 64;
-
-/// The sizes of one fused call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dims {
-    /// Batch items (each with its own scale and shift).
-    pub items: usize,
-    /// Points per item.
-    pub points: usize,
-    /// Input features.
-    pub inputs: usize,
-    /// Output features.
-    pub outputs: usize,
-}
-
-impl Dims {
-    /// Rows of x and y: items x points.
-    pub fn rows(&self) -> usize {
-        self.items * self.points
-    }
-}
-
-/// The forward pass's results.
-pub struct Forward {
-    /// `sin(a)`, `[R, out]`.
-    pub sin: Vec<f32>,
-    /// `cos(a)`, `[R, out]`.
-    pub cos: Vec<f32>,
-    /// `p = x W^T`, `[R, out]`.
-    pub product: Vec<f32>,
-}
-
-/// The backward pass's results (of this layer and of the tangent-carrying one).
-pub struct Backward {
-    /// dL/dx, shaped like x (`[R, in]`, or the stacked rows), when asked for.
-    pub x: Option<Vec<f32>>,
-    /// dL/dW `[out, in]`.
-    pub weight: Vec<f32>,
-    /// dL/d(scale, shift), `[items, 2, out]` like the film input.
-    pub film: Vec<f32>,
-}
 
 /// Runs `f` with the best SIMD instruction set this CPU has enabled, so that the element-wise
 /// loops it inlines vectorise.

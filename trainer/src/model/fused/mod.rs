@@ -18,6 +18,7 @@
 //! LeakyReLU layers.
 
 mod blocked;
+mod dims;
 mod dual_kernels;
 mod kernels;
 mod matmul;
