@@ -12,11 +12,11 @@ use crate::data_cmd::DataArgs;
 use crate::model::Kernels;
 use crate::optim::OptimizerKind;
 use crate::train::data_aware;
-use crate::train::engine::Engine;
 use crate::train::fit::{epoch_bar, fit, prepare_run_dir, FitOptions};
 use crate::train::lr_probe;
 use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
 use crate::train::settings::{DecaySchedule, DerivativeForm, Reduction, TrainSettings};
+use crate::train::trainer::Trainer;
 
 /// Arguments of `trainer fit`.
 #[derive(Debug, Clone, Args)]
@@ -305,14 +305,14 @@ pub fn run(args: &FitArgs) -> Result<String> {
         settings.lr = probe.lr;
         info.settings.lr = probe.lr;
     }
-    let mut engine = Engine::new(&settings, &model, &clips)?;
+    let mut trainer = Trainer::new(&settings, &model, &clips)?;
     if settings.device == "cuda" && settings.kernels == Kernels::Fused {
         eprintln!(
             "note: the fused sine layers are CPU code; on cuda all-sine FiLM networks run as the composed network op, other layers as candle's plain ops (the same function, other rounding)"
         );
     }
     let summary = fit(
-        &mut engine,
+        &mut trainer,
         &args.out,
         &info,
         FitOptions {

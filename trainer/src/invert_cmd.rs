@@ -16,9 +16,9 @@ use crate::inference::LoadedRun;
 use crate::optim::{OptimizerKind, VarGroup};
 use crate::train::batches::{epoch_rng, gather, random_starts, Batch};
 use crate::train::checkpoint;
-use crate::train::engine::Counters;
 use crate::train::objective::Objective;
 use crate::train::run_dir::{checkpoint_path, ensure_writable, DataInfo, Inversion, RunInfo};
+use crate::train::trainer::Counters;
 
 /// Arguments of `trainer invert`.
 #[derive(Debug, Clone, Args)]

@@ -15,7 +15,7 @@ use crate::train::fit::epoch_bar;
 use crate::train::run_dir::{ensure_writable, DataInfo};
 use crate::train::settings::TrainSettings;
 use crate::tune::hyperband::{brackets_within, plan, s_max, Bracket};
-use crate::tune::runner::EngineRunner;
+use crate::tune::runner::TrainingRunner;
 use crate::tune::search::{run_search, Step};
 use crate::tune::space::{LogRange, SearchSpace};
 use crate::tune::state::{state_path, TuneState, STATE_VERSION};
@@ -268,7 +268,7 @@ pub fn run(args: &TuneArgs) -> Result<String> {
     };
     let clips: Vec<Vec<f32>> = ds.clips.into_iter().map(|c| c.samples).collect();
     let mut runner =
-        EngineRunner::new(trial_settings, data, clips, dir.join("trials"), bar.clone())?;
+        TrainingRunner::new(trial_settings, data, clips, dir.join("trials"), bar.clone())?;
     let mut report = |state: &TuneState, step: Step| -> Result<()> {
         match step {
             Step::Starting { trial } => {

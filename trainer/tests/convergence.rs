@@ -1,6 +1,6 @@
 //! Training works: 200 steps on 4 bundled clips lower the loss tenfold.
 //!
-//! The loss compared is [`Engine::full_loss`]: the training objective over every sample of the
+//! The loss compared is [`Trainer::full_loss`]: the training objective over every sample of the
 //! four clips (all eight phases of the stride-8 grid), before the first step and after the
 //! last, so neither end depends on which random phases a step drew.
 //!
@@ -13,8 +13,8 @@
 use sirenade_common::dataset::{self, Selection};
 use sirenade_trainer::fit_cmd::resolve_model;
 use sirenade_trainer::optim::OptimizerKind;
-use sirenade_trainer::train::engine::{Engine, EpochOutcome};
 use sirenade_trainer::train::settings::TrainSettings;
+use sirenade_trainer::train::trainer::{EpochOutcome, Trainer};
 
 /// The four first keyboard clips.
 fn four_clips() -> Vec<Vec<f32>> {
@@ -37,12 +37,12 @@ fn full_loss_is_repeatable_and_changes_nothing() {
         ..TrainSettings::default()
     };
     let model = resolve_model(&settings).unwrap();
-    let mut probed = Engine::new(&settings, &model, &clips).unwrap();
-    let mut plain = Engine::new(&settings, &model, &clips).unwrap();
+    let mut probed = Trainer::new(&settings, &model, &clips).unwrap();
+    let mut plain = Trainer::new(&settings, &model, &clips).unwrap();
     let first = probed.full_loss().unwrap();
     assert!(first.is_finite() && first > 0.0);
     assert_eq!(probed.full_loss().unwrap(), first);
-    let loss = |e: &mut Engine| match e.run_epoch().unwrap() {
+    let loss = |e: &mut Trainer| match e.run_epoch().unwrap() {
         EpochOutcome::Done(r) => r.loss,
         EpochOutcome::NonFinite { .. } => panic!("non-finite loss"),
     };
@@ -65,13 +65,13 @@ fn two_hundred_steps_on_four_clips_lower_the_loss_tenfold() {
         ..TrainSettings::default()
     };
     let model = resolve_model(&settings).unwrap();
-    let mut engine = Engine::new(&settings, &model, &clips).unwrap();
-    let before = engine.full_loss().unwrap();
+    let mut trainer = Trainer::new(&settings, &model, &clips).unwrap();
+    let before = trainer.full_loss().unwrap();
     for _ in 0..200 {
-        if let EpochOutcome::NonFinite { epoch, step } = engine.run_epoch().unwrap() {
+        if let EpochOutcome::NonFinite { epoch, step } = trainer.run_epoch().unwrap() {
             panic!("non-finite loss at {epoch}/{step}");
         }
     }
-    let after = engine.full_loss().unwrap();
+    let after = trainer.full_loss().unwrap();
     assert!(after * 10.0 <= before, "full loss {before} -> {after}");
 }

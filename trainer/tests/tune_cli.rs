@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use sirenade_common::dataset::{self, Format, Selection};
 use sirenade_trainer::fit_cmd::{config_settings, resolve_model};
-use sirenade_trainer::train::engine::{Engine, EpochOutcome};
 use sirenade_trainer::train::settings::{DerivativeForm, Reduction, TrainSettings};
+use sirenade_trainer::train::trainer::{EpochOutcome, Trainer};
 
 fn trainer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trainer"))
@@ -94,11 +94,14 @@ fn mse_after(data: &Path, settings: &TrainSettings, epochs: usize) -> f64 {
         ..settings.clone()
     };
     let model = resolve_model(&settings).unwrap();
-    let mut engine = Engine::new(&settings, &model, &clips).unwrap();
+    let mut trainer = Trainer::new(&settings, &model, &clips).unwrap();
     for _ in 0..epochs {
-        assert!(matches!(engine.run_epoch().unwrap(), EpochOutcome::Done(_)));
+        assert!(matches!(
+            trainer.run_epoch().unwrap(),
+            EpochOutcome::Done(_)
+        ));
     }
-    engine.reconstruction_mse().unwrap()
+    trainer.reconstruction_mse().unwrap()
 }
 
 #[test]
@@ -281,12 +284,15 @@ fn tune_scores_by_the_reconstruction_mse_over_every_sample() {
         reduction: Reduction::Mean,
         ..config_settings(Some(&base)).unwrap()
     };
-    let mut engine = Engine::new(&settings, &resolve_model(&settings).unwrap(), &clips).unwrap();
+    let mut trainer = Trainer::new(&settings, &resolve_model(&settings).unwrap(), &clips).unwrap();
     for _ in 0..2 {
-        assert!(matches!(engine.run_epoch().unwrap(), EpochOutcome::Done(_)));
+        assert!(matches!(
+            trainer.run_epoch().unwrap(),
+            EpochOutcome::Done(_)
+        ));
     }
-    let mse = engine.reconstruction_mse().unwrap();
-    let objective = engine.full_loss().unwrap();
+    let mse = trainer.reconstruction_mse().unwrap();
+    let objective = trainer.full_loss().unwrap();
     assert!(mse > 0.0 && mse.is_finite());
     assert!(
         (mse - objective).abs() <= 1e-5 * objective,

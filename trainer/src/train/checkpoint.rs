@@ -11,7 +11,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sirenade_common::atomic_file;
 
-use super::engine::Counters;
+use super::trainer::Counters;
 
 /// Metadata key of the checkpoint's JSON header.
 const META_KEY: &str = "sirenade_checkpoint";

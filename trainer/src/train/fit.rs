@@ -1,4 +1,4 @@
-//! The training loop around [`Engine`]: progress bar, one JSON line per epoch in
+//! The training loop around [`Trainer`]: progress bar, one JSON line per epoch in
 //! `RUN/log.jsonl`, checkpoints every K epochs and on Ctrl-C, exact resume, and recovery from
 //! a NaN or infinite loss or state (roll back to the last good checkpoint, halve the learning
 //! rates, stop after 3 retries in a row).
@@ -10,10 +10,10 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::engine::{Engine, EpochOutcome};
 use super::log::{self, EpochLine, EventKind, EventLine, LogLine};
 use super::recovery::{Checkpoints, Saved};
 use super::run_dir::{checkpoint_path, ensure_writable, log_path, RunInfo};
+use super::trainer::{EpochOutcome, Trainer};
 
 /// Rollbacks in a row (before the run gets past the epoch that failed) allowed before it gives
 /// up.
@@ -43,7 +43,7 @@ pub struct FitOptions {
     /// Show a progress bar on stderr.
     pub progress: bool,
     /// Fault injection for testing the recovery: a NaN put into a latent when this epoch
-    /// starts, once ([`Engine::inject_nan`]).
+    /// starts, once ([`Trainer::inject_nan`]).
     pub inject_nan_at: Option<usize>,
 }
 
@@ -127,21 +127,21 @@ pub fn epoch_bar(total: usize, draw: bool) -> ProgressBar {
     bar
 }
 
-/// Trains `engine` in the run folder `run` (prepared with [`prepare_run_dir`]).
+/// Trains `trainer` in the run folder `run` (prepared with [`prepare_run_dir`]).
 pub fn fit(
-    engine: &mut Engine,
+    trainer: &mut Trainer,
     run: &Path,
     info: &RunInfo,
     opts: FitOptions,
 ) -> Result<FitSummary> {
     let mut checkpoints = Checkpoints::new(run, info.fingerprint());
     if opts.resume {
-        checkpoints.restore(engine)?;
-        log::truncate(run, engine.epoch())?;
+        checkpoints.restore(trainer)?;
+        log::truncate(run, trainer.epoch())?;
     } else {
         std::fs::remove_file(log_path(run)).ok();
         checkpoints.start_fresh()?;
-        if let Saved::NonFinite(tensor) = checkpoints.save(engine)? {
+        if let Saved::NonFinite(tensor) = checkpoints.save(trainer)? {
             bail!("the initial state is not finite ({tensor}): check the model's settings");
         }
     }
@@ -151,12 +151,12 @@ pub fn fit(
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     INTERRUPTED.store(false, Ordering::SeqCst);
 
-    let epochs = engine.settings().epochs;
-    let every = engine.settings().checkpoint_every;
+    let epochs = trainer.settings().epochs;
+    let every = trainer.settings().checkpoint_every;
     let bar = epoch_bar(epochs, opts.progress);
-    bar.set_position(engine.epoch() as u64);
+    bar.set_position(trainer.epoch() as u64);
     let mut summary = FitSummary {
-        epochs: engine.epoch(),
+        epochs: trainer.epoch(),
         final_loss: None,
         rollbacks: 0,
         interrupted: false,
@@ -165,16 +165,16 @@ pub fn fit(
     // Rollbacks since the run last got past the epoch that failed.
     let mut retries = 0usize;
     let mut failed_at = 0usize;
-    while engine.epoch() < epochs {
-        if nan_to_inject == Some(engine.epoch()) {
-            engine.inject_nan()?;
+    while trainer.epoch() < epochs {
+        if nan_to_inject == Some(trainer.epoch()) {
+            trainer.inject_nan()?;
             nan_to_inject = None;
         }
         let started = Instant::now();
-        let divergence = match engine.run_epoch()? {
+        let divergence = match trainer.run_epoch()? {
             EpochOutcome::Done(report) => {
                 checkpoints.confirm();
-                engine.synchronize()?;
+                trainer.synchronize()?;
                 let seconds = started.elapsed().as_secs_f64();
                 let rate = report.coordinate_samples as f64 / seconds.max(1e-9);
                 log::append(
@@ -194,17 +194,18 @@ pub fn fit(
                     "loss {:.4e} | {:.0} coord-samples/s",
                     report.loss, rate
                 ));
-                bar.set_position(engine.epoch() as u64);
+                bar.set_position(trainer.epoch() as u64);
                 summary.final_loss = Some(report.loss);
-                summary.epochs = engine.epoch();
+                summary.epochs = trainer.epoch();
                 if retries > 0 && report.epoch >= failed_at {
                     // Past the epoch that failed: a later divergence is a new incident.
                     retries = 0;
                 }
                 let interrupted = INTERRUPTED.load(Ordering::SeqCst);
-                let due =
-                    engine.epoch().is_multiple_of(every) || engine.epoch() == epochs || interrupted;
-                match due.then(|| checkpoints.save(engine)).transpose()? {
+                let due = trainer.epoch().is_multiple_of(every)
+                    || trainer.epoch() == epochs
+                    || interrupted;
+                match due.then(|| checkpoints.save(trainer)).transpose()? {
                     Some(Saved::NonFinite(tensor)) => Some(Divergence {
                         epoch: report.epoch,
                         step: None,
@@ -227,8 +228,8 @@ pub fn fit(
         summary.rollbacks += 1;
         retries += 1;
         failed_at = failed_at.max(d.epoch);
-        let failing = engine.learning_rates();
-        checkpoints.roll_back(engine, d.step == Some(0))?;
+        let failing = trainer.learning_rates();
+        checkpoints.roll_back(trainer, d.step == Some(0))?;
         let at = match d.step {
             Some(step) => format!("epoch {} step {step}", d.epoch),
             None => format!("the end of epoch {}", d.epoch),
@@ -242,22 +243,22 @@ pub fn fit(
                     epoch: d.epoch,
                     step: d.step,
                     cause: d.what.clone(),
-                    resumed_at_epoch: engine.epoch(),
+                    resumed_at_epoch: trainer.epoch(),
                     lr: None,
                 }),
             )?;
             bail!(
                 "training diverged: non-finite {} at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (the start of epoch {}) is in {}",
                 d.what,
-                engine.epoch(),
+                trainer.epoch(),
                 checkpoint_path(run).display()
             );
         }
         // Half the lower of the rates at the failure and in the state returned to: an older
         // checkpoint holds a rate from before earlier halvings, and a plateau cut since the
         // checkpoint is in the failing rate.
-        let restored = engine.learning_rates();
-        engine.set_learning_rates((
+        let restored = trainer.learning_rates();
+        trainer.set_learning_rates((
             0.5 * failing.0.min(restored.0),
             0.5 * failing.1.min(restored.1),
         ));
@@ -266,11 +267,11 @@ pub fn fit(
             format!(
                 "non-finite {} at {at}: rolled back to the start of epoch {}, learning rate halved to {:.3e}",
                 d.what,
-                engine.epoch(),
-                engine.learning_rate()
+                trainer.epoch(),
+                trainer.learning_rate()
             ),
         );
-        log::truncate(run, engine.epoch())?;
+        log::truncate(run, trainer.epoch())?;
         log::append(
             run,
             &LogLine::Event(EventLine {
@@ -278,12 +279,12 @@ pub fn fit(
                 epoch: d.epoch,
                 step: d.step,
                 cause: d.what,
-                resumed_at_epoch: engine.epoch(),
-                lr: Some(engine.learning_rate()),
+                resumed_at_epoch: trainer.epoch(),
+                lr: Some(trainer.learning_rate()),
             }),
         )?;
-        bar.set_position(engine.epoch() as u64);
-        summary.epochs = engine.epoch();
+        bar.set_position(trainer.epoch() as u64);
+        summary.epochs = trainer.epoch();
         if INTERRUPTED.load(Ordering::SeqCst) {
             // Ctrl-C came during the failed epoch: stop at the good state now.
             summary.interrupted = true;

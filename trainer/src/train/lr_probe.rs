@@ -13,8 +13,8 @@ use anyhow::Result;
 use indicatif::ProgressBar;
 use sirenade_common::model_config::ModelConfig;
 
-use super::engine::{Engine, EpochOutcome};
 use super::settings::TrainSettings;
+use super::trainer::{EpochOutcome, Trainer};
 
 /// The rates the probe tries, a half-decade grid around the rates that train the shipped
 /// models (the thesis' AdaBelief at 1e-5, the recipes' Adam at 1e-4).
@@ -94,7 +94,7 @@ pub fn choose(trials: &[Trial]) -> Option<f64> {
     best.map(|(lr, _)| lr)
 }
 
-/// Runs the probe: each candidate trains a fresh engine (the run's own seed, so the same
+/// Runs the probe: each candidate trains a fresh trainer (the run's own seed, so the same
 /// start) for [`probe_epochs`] epochs and is scored by reconstruction MSE / `mean_power`.
 /// `bar` advances by one per probe epoch. When every candidate fails, the run keeps
 /// `settings.lr`.
@@ -112,14 +112,14 @@ pub fn probe(
             lr,
             ..settings.clone()
         };
-        let mut engine = Engine::new(&trial_settings, model, clips)?;
+        let mut trainer = Trainer::new(&trial_settings, model, clips)?;
         let mut finite = true;
-        while finite && engine.epoch() < epochs {
+        while finite && trainer.epoch() < epochs {
             bar.inc(1);
-            finite = !matches!(engine.run_epoch()?, EpochOutcome::NonFinite { .. });
+            finite = !matches!(trainer.run_epoch()?, EpochOutcome::NonFinite { .. });
         }
         let score = if finite {
-            Some(engine.reconstruction_mse()? / mean_power).filter(|s| s.is_finite())
+            Some(trainer.reconstruction_mse()? / mean_power).filter(|s| s.is_finite())
         } else {
             None
         };

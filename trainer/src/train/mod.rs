@@ -7,7 +7,7 @@
 //! - [`objective`]: the amplitude + derivative (+ spectral) loss.
 //! - [`spectral`]: the multi-resolution STFT term.
 //! - [`batches`]: seeded batch order and where each item's points lie (strided or windows).
-//! - [`engine`]: the training state and one epoch of updates.
+//! - [`trainer`]: the training state and one epoch of updates.
 //! - [`checkpoint`]: atomic save and checked load of the whole state.
 //! - [`recovery`]: the newest and previous checkpoints, and which one a rollback returns to.
 //! - [`run_dir`]: the run folder (`run.json`, checkpoint, `log.jsonl`).
@@ -17,7 +17,6 @@
 pub mod batches;
 pub mod checkpoint;
 pub mod data_aware;
-pub mod engine;
 pub mod fit;
 pub mod log;
 pub mod lr_probe;
@@ -26,3 +25,4 @@ pub mod recovery;
 pub mod run_dir;
 pub mod settings;
 pub mod spectral;
+pub mod trainer;

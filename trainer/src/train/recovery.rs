@@ -14,8 +14,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use super::checkpoint::{self, NonFiniteTensor};
-use super::engine::Engine;
 use super::run_dir::{checkpoint_path, previous_checkpoint_path};
+use super::trainer::Trainer;
 
 /// What [`Checkpoints::save`] did.
 pub enum Saved {
@@ -60,11 +60,11 @@ impl<'a> Checkpoints<'a> {
         self.newest_good = true;
     }
 
-    /// Writes the engine's state as the newest checkpoint, atomically. A newest checkpoint
+    /// Writes the trainer's state as the newest checkpoint, atomically. A newest checkpoint
     /// known to be good becomes the previous one first (a hard link, or a copy where links
     /// are not possible), so that the folder always holds a good state.
-    pub fn save(&mut self, engine: &Engine) -> Result<Saved> {
-        let (tensors, counters) = engine.snapshot()?;
+    pub fn save(&mut self, trainer: &Trainer) -> Result<Saved> {
+        let (tensors, counters) = trainer.snapshot()?;
         if self.newest_good {
             self.keep_newest_as_previous()?;
         }
@@ -95,21 +95,21 @@ impl<'a> Checkpoints<'a> {
             .with_context(|| format!("{}: cannot move into place", previous.display()))
     }
 
-    /// Loads the newest checkpoint into `engine`.
-    pub fn restore(&self, engine: &mut Engine) -> Result<()> {
-        self.restore_from(&checkpoint_path(self.run), engine)
+    /// Loads the newest checkpoint into `trainer`.
+    pub fn restore(&self, trainer: &mut Trainer) -> Result<()> {
+        self.restore_from(&checkpoint_path(self.run), trainer)
     }
 
-    fn restore_from(&self, path: &Path, engine: &mut Engine) -> Result<()> {
+    fn restore_from(&self, path: &Path, trainer: &mut Trainer) -> Result<()> {
         let (tensors, counters) =
             checkpoint::load(path, &self.fingerprint, &candle_core::Device::Cpu)?;
-        engine.restore(&tensors, &counters)
+        trainer.restore(&tensors, &counters)
     }
 
-    /// Returns `engine` to the last good state after a divergence; `first_step` says whether
+    /// Returns `trainer` to the last good state after a divergence; `first_step` says whether
     /// it came at the first step of an epoch (a loss, not a state found non-finite at a
     /// checkpoint).
-    pub fn roll_back(&mut self, engine: &mut Engine, first_step: bool) -> Result<()> {
+    pub fn roll_back(&mut self, trainer: &mut Trainer, first_step: bool) -> Result<()> {
         let newest = checkpoint_path(self.run);
         if first_step && !self.newest_good {
             // The newest state's own first step failed: it is no good state to return to.
@@ -118,15 +118,15 @@ impl<'a> Checkpoints<'a> {
                 bail!(
                     "{}: its state (the start of epoch {}) gives a non-finite loss at its first step, and no earlier checkpoint is kept (check the data and the settings)",
                     newest.display(),
-                    engine.epoch()
+                    trainer.epoch()
                 );
             }
             // Loaded before it replaces the newest one: a bad file leaves the folder as it was.
-            self.restore_from(&previous, engine)?;
+            self.restore_from(&previous, trainer)?;
             std::fs::rename(&previous, &newest)
                 .with_context(|| format!("{}: cannot move into place", newest.display()))?;
         } else {
-            self.restore(engine)?;
+            self.restore(trainer)?;
         }
         self.newest_good = true;
         Ok(())
@@ -138,11 +138,11 @@ mod tests {
     use sirenade_common::model_config::ModelConfig;
 
     use super::{Checkpoints, Saved};
-    use crate::train::engine::{Engine, EpochOutcome};
     use crate::train::run_dir::{checkpoint_path, previous_checkpoint_path};
     use crate::train::settings::TrainSettings;
+    use crate::train::trainer::{EpochOutcome, Trainer};
 
-    fn engine() -> Engine {
+    fn trainer() -> Trainer {
         let settings = TrainSettings {
             model: "demo".into(),
             batch: 2,
@@ -157,17 +157,20 @@ mod tests {
                     .collect()
             })
             .collect();
-        Engine::new(&settings, &ModelConfig::named("demo").unwrap(), &clips).unwrap()
+        Trainer::new(&settings, &ModelConfig::named("demo").unwrap(), &clips).unwrap()
     }
 
-    fn run_epoch(engine: &mut Engine) {
-        assert!(matches!(engine.run_epoch().unwrap(), EpochOutcome::Done(_)));
+    fn run_epoch(trainer: &mut Trainer) {
+        assert!(matches!(
+            trainer.run_epoch().unwrap(),
+            EpochOutcome::Done(_)
+        ));
     }
 
     #[test]
     fn a_first_step_failure_returns_to_the_previous_checkpoint_and_only_a_readable_one() {
         let dir = tempfile::tempdir().unwrap();
-        let mut e = engine();
+        let mut e = trainer();
         let mut c = Checkpoints::new(dir.path(), "f".into());
         assert!(matches!(c.save(&e).unwrap(), Saved::Written));
         run_epoch(&mut e);
@@ -188,7 +191,7 @@ mod tests {
         c.roll_back(&mut e, true).unwrap();
         assert_eq!(e.epoch(), 0);
         assert!(!previous_checkpoint_path(dir.path()).exists());
-        let mut fresh = engine();
+        let mut fresh = trainer();
         Checkpoints::new(dir.path(), "f".into())
             .restore(&mut fresh)
             .unwrap();
@@ -213,7 +216,7 @@ mod tests {
     #[test]
     fn a_non_finite_state_is_not_written() {
         let dir = tempfile::tempdir().unwrap();
-        let mut e = engine();
+        let mut e = trainer();
         let mut c = Checkpoints::new(dir.path(), "f".into());
         assert!(matches!(c.save(&e).unwrap(), Saved::Written));
         let before = std::fs::read(checkpoint_path(dir.path())).unwrap();

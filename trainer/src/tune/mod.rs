@@ -8,7 +8,7 @@
 //! - [`tpe`]: the Parzen densities and the proposal rule.
 //! - [`search`]: the loop over brackets, rungs and trials, replayable from its state.
 //! - [`state`]: `DIR/tune.json`, every trial's configuration and scores.
-//! - [`runner`]: trials as training runs of [`crate::train::engine::Engine`], scored by
+//! - [`runner`]: trials as training runs of [`crate::train::trainer::Trainer`], scored by
 //!   reconstruction error, their states kept between rungs in `DIR/trials/`.
 
 pub mod hyperband;

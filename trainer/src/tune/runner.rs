@@ -1,4 +1,4 @@
-//! Trials as training runs: each trial is an [`Engine`] built from the base settings with the
+//! Trials as training runs: each trial is an [`Trainer`] built from the base settings with the
 //! trial's omegas and learning rate, trained epoch by epoch and scored by its reconstruction
 //! error. A trial that will run in a later rung leaves its whole training state in
 //! `DIR/trials/trial-ID.safetensors` (a checkpoint), from which the next rung continues.
@@ -13,12 +13,12 @@ use super::search::{Evaluation, TrialRunner};
 use super::space::TrialConfig;
 use crate::fit_cmd::resolve_model;
 use crate::train::checkpoint::{self, NonFiniteTensor};
-use crate::train::engine::{Engine, EpochOutcome};
 use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
 use crate::train::settings::TrainSettings;
+use crate::train::trainer::{EpochOutcome, Trainer};
 
 /// Trains trials on a data set.
-pub struct EngineRunner {
+pub struct TrainingRunner {
     /// The trials' settings but for the searched values: the base settings with `epochs` set
     /// to the largest budget (the schedules of a trial are those of an R-epoch run).
     settings: TrainSettings,
@@ -28,7 +28,7 @@ pub struct EngineRunner {
     bar: ProgressBar,
 }
 
-impl EngineRunner {
+impl TrainingRunner {
     /// A runner over `clips` (described by `data`), with trial settings `settings` (their
     /// omegas and lr replaced per trial), keeping states in `folder`; every epoch advances
     /// `bar` by one.
@@ -66,7 +66,7 @@ impl EngineRunner {
     }
 }
 
-impl TrialRunner for EngineRunner {
+impl TrialRunner for TrainingRunner {
     /// Restores the trial's kept state when it is the one scored after `from` epochs (else
     /// trains from scratch), trains to `to` epochs and scores reconstruction MSE / mean power.
     /// A non-finite loss, score or state fails the trial (`None`) instead of the search.
@@ -88,30 +88,30 @@ impl TrialRunner for EngineRunner {
             inversion: None,
         }
         .fingerprint();
-        let mut engine = Engine::new(&settings, &model, &self.clips)?;
+        let mut trainer = Trainer::new(&settings, &model, &self.clips)?;
         let path = self.state_path(trial);
         if from > 0 && path.is_file() {
             if let Ok((tensors, counters)) = checkpoint::load(&path, &fingerprint, &Device::Cpu) {
                 if counters.epoch == from {
-                    engine.restore(&tensors, &counters)?;
+                    trainer.restore(&tensors, &counters)?;
                 }
             }
         }
         let mut epochs_run = 0;
-        while engine.epoch() < to {
+        while trainer.epoch() < to {
             epochs_run += 1;
             self.bar.inc(1);
-            if let EpochOutcome::NonFinite { .. } = engine.run_epoch()? {
+            if let EpochOutcome::NonFinite { .. } = trainer.run_epoch()? {
                 return Ok(Evaluation {
                     score: None,
                     epochs_run,
                 });
             }
         }
-        let mse = engine.reconstruction_mse()?;
+        let mse = trainer.reconstruction_mse()?;
         let mut score = Some(mse / self.data.mean_power).filter(|s| s.is_finite());
         if keep && score.is_some() {
-            let (tensors, counters) = engine.snapshot()?;
+            let (tensors, counters) = trainer.snapshot()?;
             if let Err(e) = checkpoint::save(&path, &tensors, &counters, &fingerprint) {
                 if e.downcast_ref::<NonFiniteTensor>().is_none() {
                     return Err(e);

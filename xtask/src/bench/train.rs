@@ -37,8 +37,8 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use sirenade_common::model_config::ModelConfig;
 use sirenade_trainer::model::Kernels;
-use sirenade_trainer::train::engine::{Engine, EpochOutcome};
 use sirenade_trainer::train::settings::{DerivativeForm, TrainSettings};
+use sirenade_trainer::train::trainer::{EpochOutcome, Trainer};
 
 use super::python;
 use crate::large_allocs;
@@ -155,10 +155,10 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
         ..TrainSettings::default()
     };
     let model = ModelConfig::named(&args.model)?;
-    let mut engine = Engine::new(&settings, &model, &clips(8))?;
+    let mut trainer = Trainer::new(&settings, &model, &clips(8))?;
     let mut step = || -> Result<()> {
-        match engine.run_epoch()? {
-            EpochOutcome::Done(_) => Ok(engine.synchronize()?),
+        match trainer.run_epoch()? {
+            EpochOutcome::Done(_) => Ok(trainer.synchronize()?),
             EpochOutcome::NonFinite { .. } => bail!("non-finite loss during the benchmark"),
         }
     };
@@ -368,14 +368,14 @@ fn thesis_epoch_seconds(
         ..TrainSettings::default()
     };
     let model = ModelConfig::named(&args.model)?;
-    let mut engine = Engine::new(&settings, &model, data)?;
+    let mut trainer = Trainer::new(&settings, &model, data)?;
     let mut times = Vec::with_capacity(args.epochs);
     for epoch in 0..=args.epochs {
         let start = Instant::now();
-        if let EpochOutcome::NonFinite { .. } = engine.run_epoch()? {
+        if let EpochOutcome::NonFinite { .. } = trainer.run_epoch()? {
             bail!("non-finite loss during the benchmark");
         }
-        engine.synchronize()?;
+        trainer.synchronize()?;
         if epoch > 0 {
             times.push(start.elapsed().as_secs_f64());
         }

@@ -68,7 +68,7 @@ pub struct Counters {
 }
 
 /// Everything that evolves during training.
-pub struct Engine {
+pub struct Trainer {
     settings: TrainSettings,
     objective: Objective,
     device: Device,
@@ -94,7 +94,7 @@ pub fn device_for(name: &str) -> Result<Device> {
     }
 }
 
-impl Engine {
+impl Trainer {
     /// A fresh run: weights from `seed`, latents N(0, σ²) from the seed's latent stream.
     pub fn new(settings: &TrainSettings, config: &ModelConfig, clips: &[Vec<f32>]) -> Result<Self> {
         settings.validate(clips.len())?;
@@ -320,7 +320,7 @@ impl Engine {
         Ok((tensors, counters))
     }
 
-    /// Restores a state taken with [`Engine::snapshot`] (from a checkpoint).
+    /// Restores a state taken with [`Trainer::snapshot`] (from a checkpoint).
     pub fn restore(
         &mut self,
         tensors: &HashMap<String, Tensor>,
