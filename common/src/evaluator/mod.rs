@@ -8,11 +8,12 @@
 //!   samples, and the first layer in f64 (its sine arguments reach 1e4–1e5).
 //! - `packed`: weights re-laid out in panels for the kernels (`quantized`: as 16-bit integers
 //!   for the AVX-512 VNNI matrix–vector kernel); `scratch`: per-voice buffers.
-//! - `mapping` and `voice`: the mapping network and the FiLM parameters with their ramp.
+//! - `mapping` and `latent_state`: the mapping network and the FiLM parameters with their ramp.
 //! - [`Evaluator`]: the API — build, prepare a latent, render blocks.
 
 mod error;
 mod kernel;
+mod latent_state;
 mod mapping;
 mod packed;
 #[cfg(target_arch = "x86_64")]
@@ -20,7 +21,6 @@ mod quantized;
 mod render;
 mod scratch;
 pub mod sine;
-mod voice;
 pub mod weights;
 
 pub use error::{EvaluatorError, Part, WeightsError};

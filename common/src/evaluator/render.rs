@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use super::error::EvaluatorError;
 use super::kernel::{self, Chunk, Isa};
+use super::latent_state::LatentState;
 use super::packed::{NarrowStorage, Packed};
 use super::scratch::{Scratch, BLOCK};
-use super::voice::Voice;
 use super::weights::NetworkWeights;
 
 /// Validated weights and their packed form, shared by every voice of one model.
@@ -23,7 +23,7 @@ struct Network {
 /// thread. Dropping one frees memory: do it off the audio thread.
 pub struct Evaluator {
     net: Arc<Network>,
-    voice: Voice,
+    state: LatentState,
     scratch: Scratch,
 }
 
@@ -62,7 +62,7 @@ impl Evaluator {
 
     fn voice_of(net: Arc<Network>) -> Evaluator {
         Evaluator {
-            voice: Voice::new(&net.weights, &net.packed),
+            state: LatentState::new(&net.weights, &net.packed),
             scratch: Scratch::new(&net.packed),
             net,
         }
@@ -94,7 +94,7 @@ impl Evaluator {
     /// Conditions the voice on `latent` immediately (note-on): runs the mapping network once.
     pub fn prepare(&mut self, latent: &[f32]) -> Result<(), EvaluatorError> {
         let net = &*self.net;
-        self.voice.prepare(&net.weights, &net.packed, latent)
+        self.state.prepare(&net.weights, &net.packed, latent)
     }
 
     /// Conditions the voice on `latent` smoothly: the next [`render`](Evaluator::render) moves
@@ -102,7 +102,7 @@ impl Evaluator {
     /// ones on its last sample.
     pub fn set_latent(&mut self, latent: &[f32]) -> Result<(), EvaluatorError> {
         let net = &*self.net;
-        self.voice.set_latent(&net.weights, &net.packed, latent)
+        self.state.set_latent(&net.weights, &net.packed, latent)
     }
 
     /// Fills `out` with the network at `t = t0 + i·dt` for sample `i` (computed in f64 from the
@@ -125,9 +125,9 @@ impl Evaluator {
             self.scratch.fill_inputs(t0, dt, c * BLOCK, len);
             let chunk = Chunk {
                 net: &net.packed,
-                first: &self.voice.first,
-                params: &self.voice.params,
-                params_soa: &self.voice.params_soa,
+                first: &self.state.first,
+                params: &self.state.params,
+                params_soa: &self.state.params_soa,
                 scratch: &mut self.scratch,
                 out: chunk,
             };
@@ -135,6 +135,6 @@ impl Evaluator {
             // and sized the voice parameters and scratch for that packed network.
             unsafe { kernel::forward(net.packed.isa, chunk) };
         }
-        self.voice.finish_block(&net.packed);
+        self.state.finish_block(&net.packed);
     }
 }

@@ -9,18 +9,18 @@ use super::weights::{Conditioning, NetworkWeights};
 
 /// One unit's modulation: `scale · (W h + bias) + shift`.
 #[derive(Clone, Copy, Default)]
-struct Modulation {
+struct UnitFilm {
     scale: f64,
     bias: f64,
     shift: f64,
 }
 
 /// The conditioning state of one voice, all buffers allocated at construction.
-pub(crate) struct Voice {
+pub(crate) struct LatentState {
     mapping: MappingScratch,
     cond: Vec<f32>,
-    current: Vec<Modulation>,
-    target: Vec<Modulation>,
+    current: Vec<UnitFilm>,
+    target: Vec<UnitFilm>,
     ramping: bool,
     /// First-layer parameters for the kernels, f64, parameter-major (`[6][units]`).
     pub first: Vec<f64>,
@@ -30,24 +30,24 @@ pub(crate) struct Voice {
     pub params_soa: Vec<f32>,
 }
 
-impl Voice {
-    /// A voice for validated `weights` packed as `packed`, conditioned on the zero latent.
-    pub(crate) fn new(weights: &NetworkWeights, packed: &Packed) -> Voice {
+impl LatentState {
+    /// The state for validated `weights` packed as `packed`, conditioned on the zero latent.
+    pub(crate) fn new(weights: &NetworkWeights, packed: &Packed) -> LatentState {
         let units = weights.layers.iter().map(|l| l.out_features).sum();
-        let mut voice = Voice {
+        let mut state = LatentState {
             mapping: MappingScratch::new(&weights.mapping),
             cond: vec![0.0; weights.cond_dim()],
-            current: vec![Modulation::default(); units],
-            target: vec![Modulation::default(); units],
+            current: vec![UnitFilm::default(); units],
+            target: vec![UnitFilm::default(); units],
             ramping: false,
             first: vec![0.0; PARAMS_PER_ROW * weights.layers[0].out_features],
             params: vec![0.0; packed.param_len],
             params_soa: vec![0.0; packed.soa_len],
         };
         let zero = vec![0.0; weights.latent_dim];
-        voice.load_target(weights, packed, &zero);
-        voice.settle(packed);
-        voice
+        state.load_target(weights, packed, &zero);
+        state.settle(packed);
+        state
     }
 
     /// Conditions the voice on `latent` at once (note-on).
@@ -148,7 +148,7 @@ fn check_latent(weights: &NetworkWeights, latent: &[f32]) -> Result<(), Evaluato
 ///
 /// # Safety
 /// `isa` must be available.
-unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [Modulation]) {
+unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [UnitFilm]) {
     let half = match weights.conditioning {
         Conditioning::Film | Conditioning::FilmPerLayer => cond.len() / 2,
         Conditioning::Concat => 0,
@@ -173,7 +173,7 @@ unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [
             let omega = f64::from(layer.omega[o]);
             let bias = f64::from(layer.bias[o]);
             *unit = if layer.film {
-                Modulation {
+                UnitFilm {
                     scale: omega + f64::from(gamma[o]),
                     bias,
                     shift: f64::from(beta[o]),
@@ -182,7 +182,7 @@ unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [
                 let extra = concat_rows
                     .next()
                     .map_or(0.0, |row| kernel::dot(isa, row, cond));
-                Modulation {
+                UnitFilm {
                     scale: omega,
                     bias: bias + f64::from(extra),
                     shift: 0.0,
@@ -193,7 +193,7 @@ unsafe fn resolve(isa: Isa, weights: &NetworkWeights, cond: &[f32], into: &mut [
 }
 
 /// One unit's kernel parameters for a block moving linearly from `a` to `b`.
-fn ramp(a: &Modulation, b: &Modulation) -> [f64; PARAMS_PER_ROW] {
+fn ramp(a: &UnitFilm, b: &UnitFilm) -> [f64; PARAMS_PER_ROW] {
     [
         a.scale,
         b.scale - a.scale,
