@@ -12,6 +12,7 @@
 //! - [`audio`]: WAV decoding of any common bit depth and channel count.
 //! - [`atomic_file`]: files written whole or not at all (temporary file, then rename).
 //! - [`error_line`]: an error and its causes on one line, each said once (the tools' output).
+//! - [`exit`] (`cli`): the tools' exit statuses.
 //! - [`model_config`]: the serde description of a decoder architecture and its named presets.
 //! - [`evaluator`]: the real-time SIMD evaluator of a conditional SIREN (no candle).
 //! - [`preset`]: the `.sirenade` preset file (safetensors + JSON metadata): write, load, validate.
@@ -25,6 +26,8 @@ pub mod dataset;
 pub mod dsp;
 pub mod error_line;
 pub mod evaluator;
+#[cfg(feature = "cli")]
+pub mod exit;
 pub mod label;
 pub mod model_config;
 pub mod preset;

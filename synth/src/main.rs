@@ -285,17 +285,13 @@ fn render(args: RenderArgs) -> Result<()> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+fn run() -> Result<()> {
+    match Cli::try_parse()?.command {
         Command::Render(args) => render(args),
         Command::Info(args) => info(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", sirenade_common::error_line::error_line(&*e));
-            ExitCode::FAILURE
-        }
     }
+}
+
+fn main() -> ExitCode {
+    sirenade_common::exit::exit_code(run())
 }

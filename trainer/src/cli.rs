@@ -86,20 +86,8 @@ where
     }
 }
 
-/// The binary's entry point: runs, prints, and maps errors to exit status 1.
+/// The binary's entry point: runs, prints, and ends as every tool does
+/// ([`sirenade_common::exit`]).
 pub fn main() -> std::process::ExitCode {
-    match run(std::env::args_os()) {
-        Ok(out) => {
-            print!("{out}");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            if let Some(clap_err) = e.downcast_ref::<clap::Error>() {
-                let _ = clap_err.print();
-                return std::process::ExitCode::from(if clap_err.use_stderr() { 2 } else { 0 });
-            }
-            eprintln!("error: {}", sirenade_common::error_line::error_line(&*e));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    sirenade_common::exit::exit_code(run(std::env::args_os()).map(|out| print!("{out}")))
 }

@@ -12,15 +12,5 @@ static ALLOCATOR: xtask::large_allocs::Counting<mimalloc::MiMalloc> =
 
 fn main() -> std::process::ExitCode {
     sirenade_trainer::allocator::keep_freed_memory();
-    match xtask::run(std::env::args_os()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            if let Some(clap_err) = e.downcast_ref::<clap::Error>() {
-                let _ = clap_err.print();
-                return std::process::ExitCode::from(if clap_err.use_stderr() { 2 } else { 0 });
-            }
-            eprintln!("error: {}", sirenade_common::error_line::error_line(&*e));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    sirenade_common::exit::exit_code(xtask::run(std::env::args_os()))
 }
