@@ -4,9 +4,11 @@
 //! - [`engine`]: the voice engine both share (notes, latents, envelopes, render rates).
 //! - [`plugin`]: the nice-plug instrument (parameters, events, preset loading).
 //! - [`offline`]: rendering notes and MIDI files to WAV without a host.
+//! - [`midi`]: standard MIDI files read as performances for the offline renderer.
 //! - [`preset_report`]: what a preset holds, for `synth info`.
 
 pub mod engine;
+pub mod midi;
 pub mod offline;
 pub mod plugin;
 pub mod preset_report;

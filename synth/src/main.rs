@@ -12,7 +12,8 @@ use sirenade_synth::engine::controls::{
     LATENT, MORPH, RELEASE, VOICES,
 };
 use sirenade_synth::engine::{Controls, RenderRate, Sound, LATENT_CONTROLS};
-use sirenade_synth::offline::{max_render_frames, read_midi, render_to_end, Note, Performance};
+use sirenade_synth::midi::read_midi;
+use sirenade_synth::offline::{max_render_frames, render_to_end, Note, Performance};
 use sirenade_synth::preset_report::PresetReport;
 
 #[derive(Parser)]

@@ -181,7 +181,7 @@ fn midi_files_follow_their_tempo_map() {
     let dir = tempfile::tempdir().unwrap();
     let midi = dir.path().join("song.mid");
     write_midi(&midi);
-    let notes = sirenade_synth::offline::read_midi(&midi, 48_000.0)
+    let notes = sirenade_synth::midi::read_midi(&midi, 48_000.0)
         .unwrap()
         .notes;
     assert_eq!(notes.len(), 2);
@@ -225,7 +225,8 @@ fn write_bent_midi(path: &Path, rpn_range: Option<u8>) {
 #[test]
 fn midi_pitch_bend_and_pedal_are_rendered() {
     use sirenade_synth::engine::channels::cc;
-    use sirenade_synth::offline::{read_midi, ChannelChange, ControlChange};
+    use sirenade_synth::midi::read_midi;
+    use sirenade_synth::offline::{ChannelChange, ControlChange};
     let dir = tempfile::tempdir().unwrap();
     let midi = dir.path().join("bent.mid");
     write_bent_midi(&midi, None);
@@ -295,7 +296,8 @@ fn midi_pitch_bend_and_pedal_are_rendered() {
 #[test]
 fn midi_aftertouch_is_read_and_moves_its_latent() {
     use midi::{at, channel_pressure, key_pressure, note_off, note_on};
-    use sirenade_synth::offline::{read_midi, ChannelChange, ControlChange};
+    use sirenade_synth::midi::read_midi;
+    use sirenade_synth::offline::{ChannelChange, ControlChange};
     let dir = tempfile::tempdir().unwrap();
     let pressed = dir.path().join("pressed.mid");
     midi::save(
