@@ -151,6 +151,27 @@ fn parse_list(text: &str, what: &str) -> Result<Vec<f32>> {
 }
 
 fn render(args: RenderArgs) -> Result<()> {
+    check_ranges(&args)?;
+    let (sound, item) = sound_and_item(&args)?;
+    let controls = controls_of(&args, item)?;
+    let rate = args.rate as f32;
+    let performance = performance_of(&args, &sound, item, rate)?;
+    let [left, right] = render_to_end(&sound, &controls, rate, &performance);
+    write_wav_channels(&args.out, &[&left, &right], args.rate, WavFormat::Float32)?;
+    let peak = left.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    println!(
+        "wrote {} ({:.2} s at {} Hz, {} notes, peak {:.3})",
+        args.out.display(),
+        left.len() as f64 / f64::from(rate),
+        args.rate,
+        performance.notes.len(),
+        peak
+    );
+    Ok(())
+}
+
+/// The flags' ranges that need no preset to check.
+fn check_ranges(args: &RenderArgs) -> Result<()> {
     if !(22_050..=192_000).contains(&args.rate) {
         bail!("--rate {}: must be between 22050 and 192000 Hz", args.rate);
     }
@@ -162,6 +183,12 @@ fn render(args: RenderArgs) -> Result<()> {
     GAIN.check(args.gain_db)?;
     ATTACK.check(args.attack_ms)?;
     RELEASE.check(args.release_ms)?;
+    Ok(())
+}
+
+/// The preset (with `--latent` as its only item when given) and the `Sound` item, checked
+/// against it.
+fn sound_and_item(args: &RenderArgs) -> Result<(Sound, usize)> {
     let mut sound = load_sound(args.preset.as_deref())?;
     if let Some(text) = &args.latent {
         let z = parse_list(text, "--latent")?;
@@ -184,6 +211,11 @@ fn render(args: RenderArgs) -> Result<()> {
             sound.items()
         );
     }
+    Ok((sound, item))
+}
+
+/// The controls the flags set (items already checked against the preset).
+fn controls_of(args: &RenderArgs, item: usize) -> Result<Controls> {
     let mut latents = [0.0; LATENT_CONTROLS];
     if let Some(text) = &args.latents {
         let values = parse_list(text, "--latents")?;
@@ -209,8 +241,7 @@ fn render(args: RenderArgs) -> Result<()> {
         }
     }
     EXPRESSION_DEPTH.check(args.expression_depth)?;
-    let rate = args.rate as f32;
-    let controls = Controls {
+    Ok(Controls {
         sound: item,
         morph_to: args.morph_to,
         morph: args.morph,
@@ -229,8 +260,12 @@ fn render(args: RenderArgs) -> Result<()> {
         pressure_to: args.pressure_to,
         slide_to: args.slide_to,
         expression_depth: args.expression_depth,
-    };
-    let performance = match &args.midi {
+    })
+}
+
+/// What is played: the MIDI file's notes, or the one note the flags describe.
+fn performance_of(args: &RenderArgs, sound: &Sound, item: usize, rate: f32) -> Result<Performance> {
+    Ok(match &args.midi {
         Some(path) => {
             let performance = read_midi(path, rate)?;
             if performance.notes.is_empty() {
@@ -271,19 +306,7 @@ fn render(args: RenderArgs) -> Result<()> {
                 ..Performance::default()
             }
         }
-    };
-    let [left, right] = render_to_end(&sound, &controls, rate, &performance);
-    write_wav_channels(&args.out, &[&left, &right], args.rate, WavFormat::Float32)?;
-    let peak = left.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    println!(
-        "wrote {} ({:.2} s at {} Hz, {} notes, peak {:.3})",
-        args.out.display(),
-        left.len() as f64 / f64::from(rate),
-        args.rate,
-        performance.notes.len(),
-        peak
-    );
-    Ok(())
+    })
 }
 
 fn run() -> Result<()> {
