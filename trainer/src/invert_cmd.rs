@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use anyhow::{ensure, Result};
 use candle_core::{DType, Tensor, Var};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::data_cmd::DataArgs;
 use crate::inference::LoadedRun;
 use crate::optim::{OptimizerKind, VarGroup};
 use crate::train::batches::{epoch_rng, gather, random_starts, Batch};
 use crate::train::checkpoint;
+use crate::train::fit::progress_bar;
 use crate::train::objective::Objective;
 use crate::train::run_dir::{checkpoint_path, ensure_writable, DataInfo, Inversion, RunInfo};
 use crate::train::trainer::Counters;
@@ -66,18 +66,10 @@ pub fn run(args: &InvertArgs) -> Result<String> {
     let mean = loaded.latents.mean_keepdim(0)?;
     let n = ds.clips.len();
     let group = settings.batch.min(n).max(1);
-    let bar = ProgressBar::with_draw_target(
-        Some((n.div_ceil(group) * args.steps) as u64),
-        if args.quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("inverting [{bar:30}] {pos}/{len} steps {msg} (ETA {eta})")
-            .expect("static template")
-            .progress_chars("=> "),
+    let bar = progress_bar(
+        "inverting, step",
+        n.div_ceil(group) * args.steps,
+        !args.quiet,
     );
     let mut latents = Vec::with_capacity(n);
     let mut final_loss = 0.0;
@@ -102,12 +94,7 @@ pub fn run(args: &InvertArgs) -> Result<String> {
                 starts: random_starts(&mut rng, grid, chunk.len()),
             };
             let (_, t, target) = gather(&targets, &batch, grid)?;
-            let (pred, dpred) = if objective.needs_analytic_derivative() {
-                let (y, dy) = loaded.decoder.forward_with_derivative(z.as_tensor(), &t)?;
-                (y, Some(dy))
-            } else {
-                (loaded.decoder.forward(z.as_tensor(), &t)?, None)
-            };
+            let (pred, dpred) = objective.predict(&loaded.decoder, z.as_tensor(), &t)?;
             let terms = objective.loss(&pred, dpred.as_ref(), &target)?;
             let loss = terms.value;
             ensure!(

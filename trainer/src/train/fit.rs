@@ -111,6 +111,12 @@ struct Divergence {
 /// The bar that counts a training job's epochs (`trainer fit`, `trainer tune`), drawn on stderr
 /// or hidden.
 pub fn epoch_bar(total: usize, draw: bool) -> ProgressBar {
+    progress_bar("epoch", total, draw)
+}
+
+/// A bar counting `total` units named by `label` ("epoch 12/600 [===>  ] …"), drawn on stderr
+/// when `draw` (hidden otherwise, as `--quiet` asks): the one style every long command uses.
+pub fn progress_bar(label: &str, total: usize, draw: bool) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(
         Some(total as u64),
         if draw {
@@ -119,9 +125,10 @@ pub fn epoch_bar(total: usize, draw: bool) -> ProgressBar {
             ProgressDrawTarget::hidden()
         },
     );
+    let template = format!("{label} {{pos}}/{{len}} [{{bar:30}}] {{msg}} (ETA {{eta}})");
     bar.set_style(
-        ProgressStyle::with_template("epoch {pos}/{len} [{bar:30}] {msg} (ETA {eta})")
-            .expect("static template")
+        ProgressStyle::with_template(&template)
+            .expect("the template's keys are indicatif's")
             .progress_chars("=> "),
     );
     bar

@@ -7,6 +7,7 @@ use candle_core::{DType, Device, Result, Tensor, D};
 
 use super::settings::{DerivativeForm, Reduction, TrainSettings};
 use super::spectral::SpectralLoss;
+use crate::model::{Decoder, ModelError};
 
 /// The loss and its two terms for one batch.
 pub struct LossTerms {
@@ -67,6 +68,22 @@ impl Objective {
     /// Whether the network must also produce its time derivative.
     pub fn needs_analytic_derivative(&self) -> bool {
         self.derivative == DerivativeForm::Analytic
+    }
+
+    /// The decoder's output for latents `z` at coordinates `t`, with its exact time derivative
+    /// when this objective uses it: the one forward pass training and inversion share.
+    pub fn predict(
+        &self,
+        decoder: &Decoder,
+        z: &Tensor,
+        t: &Tensor,
+    ) -> std::result::Result<(Tensor, Option<Tensor>), ModelError> {
+        Ok(if self.needs_analytic_derivative() {
+            let (y, dy) = decoder.forward_with_derivative(z, t)?;
+            (y, Some(dy))
+        } else {
+            (decoder.forward(z, t)?, None)
+        })
     }
 
     /// The loss for predictions `pred` `[B, n]` against `target` `[B, n]`; `dpred` is the

@@ -255,12 +255,7 @@ impl Trainer {
     /// The decoder's output for latents z at coordinates t, with its exact time derivative when
     /// the objective uses it.
     fn predict(&self, z: &Tensor, t: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
-        Ok(if self.objective.needs_analytic_derivative() {
-            let (y, dy) = self.decoder.forward_with_derivative(z, t)?;
-            (y, Some(dy))
-        } else {
-            (self.decoder.forward(z, t)?, None)
-        })
+        Ok(self.objective.predict(&self.decoder, z, t)?)
     }
 
     /// The training objective over every sample of every clip, per item: each phase
