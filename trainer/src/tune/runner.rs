@@ -1,4 +1,4 @@
-//! Trials as training runs: each trial is an [`Trainer`] built from the base settings with the
+//! Trials as training runs: each trial is a [`Trainer`] built from the base settings with the
 //! trial's omegas and learning rate, trained epoch by epoch and scored by its reconstruction
 //! error. A trial that will run in a later rung leaves its whole training state in
 //! `DIR/trials/trial-ID.safetensors` (a checkpoint), from which the next rung continues.
