@@ -9,7 +9,7 @@ use sirenade_common::dataset::Summary;
 use sirenade_common::model_config::ModelConfig;
 
 use crate::data_cmd::DataArgs;
-use crate::model::Kernels;
+use crate::model::SineLayers;
 use crate::optim::OptimizerKind;
 use crate::train::data_aware;
 use crate::train::fit::{epoch_bar, fit, prepare_run_dir, FitOptions};
@@ -85,10 +85,10 @@ pub struct FitArgs {
     /// Windows per item and step of the STFT term.
     #[arg(long, value_name = "COUNT")]
     pub stft_windows: Option<usize>,
-    /// Sine layers: fused (default: the CPU kernels, on CUDA the composed network op), plain
-    /// candle ops under autograd, or the composed network op (CPU or CUDA).
-    #[arg(long, value_enum)]
-    pub kernels: Option<Kernels>,
+    /// Sine layers: fast (default: the fused CPU op, on CUDA the composed network op), the
+    /// composed network op on any device, or plain candle ops under autograd (the reference).
+    #[arg(long, value_enum, alias = "kernels")]
+    pub sine_layers: Option<SineLayers>,
     /// Loss normalisation.
     #[arg(long, value_enum)]
     pub reduction: Option<Reduction>,
@@ -207,8 +207,8 @@ impl FitArgs {
         if let Some(d) = self.derivative {
             s.derivative = d;
         }
-        if let Some(k) = self.kernels {
-            s.kernels = k;
+        if let Some(k) = self.sine_layers {
+            s.sine_layers = k;
         }
         if let Some(r) = self.reduction {
             s.reduction = r;
@@ -306,9 +306,9 @@ pub fn run(args: &FitArgs) -> Result<String> {
         info.settings.lr = probe.lr;
     }
     let mut trainer = Trainer::new(&settings, &model, &clips)?;
-    if settings.device == "cuda" && settings.kernels == Kernels::Fused {
+    if settings.device == "cuda" && settings.sine_layers == SineLayers::Fast {
         eprintln!(
-            "note: the fused sine layers are CPU code; on cuda all-sine FiLM networks run as the composed network op, other layers as candle's plain ops (the same function, other rounding)"
+            "note: the fused sine op is CPU code; on cuda all-sine FiLM networks run as the composed network op, other layers as candle's plain ops (the same function, other rounding)"
         );
     }
     let summary = fit(

@@ -219,33 +219,33 @@ fn data_aware_omegas_and_rate_follow_the_data() {
 }
 
 #[test]
-fn analytic_training_is_the_same_with_every_kernel() {
+fn analytic_training_is_the_same_with_every_sine_layer_implementation() {
     let dir = tempfile::tempdir().unwrap();
-    let fused = dir.path().join("fused");
-    ok(&small_fit(&fused, "3", &["--derivative", "analytic"]));
-    let a = losses(&fused);
+    let fast = dir.path().join("fast");
+    ok(&small_fit(&fast, "3", &["--derivative", "analytic"]));
+    let a = losses(&fast);
     assert_eq!(a.len(), 3);
     let settings = |run: &Path| {
         let text = std::fs::read_to_string(run.join("run.json")).unwrap();
-        serde_json::from_str::<serde_json::Value>(&text).unwrap()["settings"]["kernels"].clone()
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["settings"]["sine_layers"].clone()
     };
-    assert_eq!(settings(&fused), "fused");
-    for kernels in ["plain", "composed"] {
-        let run = dir.path().join(kernels);
+    assert_eq!(settings(&fast), "fast");
+    for sine_layers in ["plain", "composed"] {
+        let run = dir.path().join(sine_layers);
         ok(&small_fit(
             &run,
             "3",
-            &["--derivative", "analytic", "--kernels", kernels],
+            &["--derivative", "analytic", "--sine-layers", sine_layers],
         ));
         let b = losses(&run);
         // The same function in all; f32 rounding differs in the last bits only.
         for (x, y) in a.iter().zip(&b) {
             assert!(
                 (x - y).abs() <= 1e-3 * x.abs(),
-                "{kernels}: {a:?}\nvs\n{b:?}"
+                "{sine_layers}: {a:?}\nvs\n{b:?}"
             );
         }
-        assert_eq!(settings(&run), kernels);
+        assert_eq!(settings(&run), sine_layers);
     }
 }
 

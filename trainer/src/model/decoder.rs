@@ -11,10 +11,10 @@ use super::dual::Dual;
 use super::fused;
 use super::init::{to_tensor, Dist, InitRng};
 use super::init_rules;
-use super::kernels::Kernels;
 use super::layers::{ConcatInputs, ConcatLayer, ConcatRole, Film, FilmLayer, OutputLayer};
 use super::linear::Linear;
 use super::mapping::MappingNetwork;
+use super::sine_layers::SineLayers;
 use super::ModelError;
 
 /// Which optimiser group a parameter belongs to.
@@ -47,7 +47,7 @@ enum Synthesis {
 /// Which op runs a whole all-sine FiLM network.
 #[derive(Debug, Clone, Copy)]
 enum NetworkOp {
-    /// The CPU kernels of `fused` (f32 on the CPU).
+    /// The fused op of `fused` (f32 on the CPU).
     Fused,
     /// The candle-op network of `composed` (CPU or CUDA).
     Composed,
@@ -61,7 +61,7 @@ pub struct Decoder {
     output: OutputLayer,
     mask: Option<Tensor>,
     /// The sine layers' implementation.
-    kernels: Kernels,
+    sine_layers: SineLayers,
 }
 
 impl Decoder {
@@ -167,13 +167,13 @@ impl Decoder {
             synthesis,
             output,
             mask,
-            kernels: Kernels::default(),
+            sine_layers: SineLayers::default(),
         })
     }
 
-    /// Chooses the sine layers' implementation ([`Kernels::Fused`] by default).
-    pub fn set_kernels(&mut self, kernels: Kernels) {
-        self.kernels = kernels;
+    /// Chooses the sine layers' implementation ([`SineLayers::Fast`] by default).
+    pub fn set_sine_layers(&mut self, sine_layers: SineLayers) {
+        self.sine_layers = sine_layers;
     }
 
     /// The configuration this decoder was built from.
@@ -238,11 +238,11 @@ impl Decoder {
         match &self.synthesis {
             Synthesis::Film(layers) => {
                 let film = Film::split(&conditioning)?;
-                let use_fused = self.kernels == Kernels::Fused && fused::supports(&h.value);
-                let network_op = match self.kernels {
-                    Kernels::Fused if use_fused => Some(NetworkOp::Fused),
-                    Kernels::Fused if !h.value.device().is_cpu() => Some(NetworkOp::Composed),
-                    Kernels::Composed => Some(NetworkOp::Composed),
+                let use_fused = self.sine_layers == SineLayers::Fast && fused::supports(&h.value);
+                let network_op = match self.sine_layers {
+                    SineLayers::Fast if use_fused => Some(NetworkOp::Fused),
+                    SineLayers::Fast if !h.value.device().is_cpu() => Some(NetworkOp::Composed),
+                    SineLayers::Composed => Some(NetworkOp::Composed),
                     _ => None,
                 };
                 let all_sine = layers.iter().all(|l| l.activation == Activation::Sine);

@@ -23,22 +23,22 @@ mod dual;
 mod fused;
 pub mod init;
 pub mod init_rules;
-mod kernels;
 pub mod layers;
 mod linear;
 mod mapping;
 mod packing;
 mod progressive;
+mod sine_layers;
 
 #[cfg(test)]
 mod tests;
 
 pub use decoder::{Decoder, NamedVar, ParamGroup};
 pub use dual::Dual;
-pub use kernels::Kernels;
 pub use linear::Linear;
 pub use mapping::MappingNetwork;
 pub use progressive::ProgressiveSchedule;
+pub use sine_layers::SineLayers;
 
 use sirenade_common::model_config::ConfigError;
 use thiserror::Error;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::batches::Grid;
-use crate::model::Kernels;
+use crate::model::SineLayers;
 use crate::optim::OptimizerKind;
 
 /// An impossible setting, found before any work starts.
@@ -168,8 +168,9 @@ pub struct TrainSettings {
     pub checkpoint_every: usize,
     /// `cpu` or `cuda` (needs the `cuda` build).
     pub device: String,
-    /// Fused (default) or plain candle sine layers.
-    pub kernels: Kernels,
+    /// Which implementation runs the sine layers (`kernels` in runs written before the name).
+    #[serde(alias = "kernels")]
+    pub sine_layers: SineLayers,
 }
 
 impl Default for TrainSettings {
@@ -202,7 +203,7 @@ impl Default for TrainSettings {
             seed: 0,
             checkpoint_every: 25,
             device: "cpu".into(),
-            kernels: Kernels::Fused,
+            sine_layers: SineLayers::Fast,
         }
     }
 }
@@ -320,6 +321,17 @@ impl TrainSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run.json written before the sine layers had their name (`"kernels": "fused"`) still
+    /// resumes, as the default implementation.
+    #[test]
+    fn settings_written_under_the_old_name_still_read() {
+        let old: TrainSettings = serde_json::from_str(r#"{"kernels": "fused"}"#).unwrap();
+        assert_eq!(old.sine_layers, SineLayers::Fast);
+        let written = serde_json::to_value(TrainSettings::default()).unwrap();
+        assert_eq!(written["sine_layers"], "fast");
+        assert!(written.get("kernels").is_none());
+    }
 
     #[test]
     fn decay_schedules() {

@@ -100,7 +100,7 @@ impl Trainer {
         settings.validate(clips.len())?;
         let device = device_for(&settings.device)?;
         let mut decoder = Decoder::new(config, settings.seed, DType::F32, &device)?;
-        decoder.set_kernels(settings.kernels);
+        decoder.set_sine_layers(settings.sine_layers);
         let n = clips.len();
         let latent = config.latent_size;
         let mut rng = epoch_rng(settings.seed, usize::MAX - 1);

@@ -11,7 +11,7 @@ use sirenade_common::preset::{
 };
 use sirenade_common::SAMPLE_RATE;
 use sirenade_trainer::export_cmd::folded_layers;
-use sirenade_trainer::model::{Decoder, Kernels};
+use sirenade_trainer::model::{Decoder, SineLayers};
 
 /// The models of the benchmark: the bench's name and the trainer's model name.
 pub const MODELS: [(&str, &str); 3] = [
@@ -37,7 +37,7 @@ impl BenchModel {
     pub fn new(model: &str, seed: u64, precision: Precision) -> Result<BenchModel> {
         let config = ModelConfig::named(model)?;
         let mut decoder = Decoder::new(&config, seed, DType::F32, &Device::Cpu)?;
-        decoder.set_kernels(Kernels::Plain);
+        decoder.set_sine_layers(SineLayers::Plain);
         let dim = config.latent_size;
         let preset = Preset {
             info: PresetInfo {

@@ -3,7 +3,7 @@
 //! in coordinate-samples per second (items × points / step time), and each form's peak memory.
 //!
 //! Two baselines are measured in the same run: the same steps with the plain candle layers
-//! (`Kernels::Plain`), and the same model and step in PyTorch 2.15 on the same cores
+//! (`SineLayers::Plain`), and the same model and step in PyTorch 2.15 on the same cores
 //! (`xtask/python/train_step_pytorch.py`, run by the bench virtualenv's interpreter; see
 //! [`super::python`]). The training-speed goal is stated against PyTorch, so the speed-up over
 //! the PyTorch run is the figure that counts; where no interpreter is installed, the speed-up
@@ -14,7 +14,7 @@
 //! drifts by 10–30% over minutes, one measurement of each side taken one after the other can
 //! land on different sides of a drift.
 //!
-//! "Ours" is `--kernels` (default `fused`; `composed` measures the CUDA path's op on the CPU).
+//! "Ours" is `--sine-layers` (default `fast`; `composed` measures the CUDA path's op on the CPU).
 //! Each child also counts its allocations of a MiB or more per timed step
 //! ([`crate::large_allocs`]): on the plain and composed paths, the tensor op outputs, that is
 //! the writes the same step makes on a GPU.
@@ -36,7 +36,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use sirenade_common::model_config::ModelConfig;
-use sirenade_trainer::model::Kernels;
+use sirenade_trainer::model::SineLayers;
 use sirenade_trainer::train::settings::{DerivativeForm, TrainSettings};
 use sirenade_trainer::train::trainer::{EpochOutcome, Trainer};
 
@@ -92,11 +92,11 @@ pub struct TrainBenchArgs {
     /// Epochs timed per form at thesis scale (after one warm-up epoch); the median counts.
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
-    /// The sine layers measured against the baselines: `fused` (this project's default: the
-    /// CPU kernels, on CUDA the composed network op), or `composed` (the CUDA path, to measure
+    /// The sine layers measured against the baselines: `fast` (this project's default: the
+    /// fused CPU op, on CUDA the composed network op), or `composed` (the CUDA path, to measure
     /// it on the CPU); `plain` measures the baseline against itself.
-    #[arg(long, value_enum, default_value = "fused")]
-    pub kernels: Kernels,
+    #[arg(long, value_enum, default_value = "fast", alias = "kernels")]
+    pub sine_layers: SineLayers,
     /// At thesis scale, also measure the plain candle layers in the same run and print the
     /// speed-up over them.
     #[arg(long, requires = "thesis_scale")]
@@ -150,7 +150,7 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
             Form::Fd => DerivativeForm::Fd,
             Form::Analytic => DerivativeForm::Analytic,
         },
-        kernels: args.kernels,
+        sine_layers: args.sine_layers,
         stft_weight: if args.stft { 1.0 } else { 0.0 },
         ..TrainSettings::default()
     };
@@ -185,8 +185,12 @@ fn measure(form: Form, args: &TrainBenchArgs) -> Result<serde_json::Value> {
 }
 
 /// One measurement in a child process: `form` with the given sine layers.
-fn run_child(args: &TrainBenchArgs, form: &str, kernels: Kernels) -> Result<serde_json::Value> {
-    run_child_with(args, form, kernels, false)
+fn run_child(
+    args: &TrainBenchArgs,
+    form: &str,
+    sine_layers: SineLayers,
+) -> Result<serde_json::Value> {
+    run_child_with(args, form, sine_layers, false)
 }
 
 /// One measurement in a child process: `form` with the given sine layers, with or without the
@@ -194,14 +198,21 @@ fn run_child(args: &TrainBenchArgs, form: &str, kernels: Kernels) -> Result<serd
 fn run_child_with(
     args: &TrainBenchArgs,
     form: &str,
-    kernels: Kernels,
+    sine_layers: SineLayers,
     stft: bool,
 ) -> Result<serde_json::Value> {
     let exe = std::env::current_exe().context("cannot locate the xtask binary")?;
-    let label = kernels.name();
+    let label = sine_layers.name();
     let out = Command::new(&exe)
         .args(["bench", "train", "--steps", &args.steps.to_string()])
-        .args(["--model", &args.model, "--child", form, "--kernels", label])
+        .args([
+            "--model",
+            &args.model,
+            "--child",
+            form,
+            "--sine-layers",
+            label,
+        ])
         .args(stft.then_some("--stft"))
         .output()
         .context("cannot run the benchmark child")?;
@@ -221,8 +232,18 @@ fn bench_stft(args: &TrainBenchArgs) -> Result<()> {
     let seconds = |v: &serde_json::Value| v["seconds_per_step"].as_f64().unwrap_or(f64::NAN);
     let (mut without, mut with) = (Vec::new(), Vec::new());
     for _ in 0..args.rounds {
-        without.push(seconds(&run_child_with(args, "fd", args.kernels, false)?));
-        with.push(seconds(&run_child_with(args, "fd", args.kernels, true)?));
+        without.push(seconds(&run_child_with(
+            args,
+            "fd",
+            args.sine_layers,
+            false,
+        )?));
+        with.push(seconds(&run_child_with(
+            args,
+            "fd",
+            args.sine_layers,
+            true,
+        )?));
     }
     let (a, b) = (median(&without), median(&with));
     if args.json {
@@ -230,7 +251,7 @@ fn bench_stft(args: &TrainBenchArgs) -> Result<()> {
             "{}",
             json!({
                 "model": args.model,
-                "kernels": args.kernels.name(),
+                "sine_layers": args.sine_layers.name(),
                 "seconds_per_step": a,
                 "stft_seconds_per_step": b,
                 "stft_cost_ratio": b / a,
@@ -245,7 +266,7 @@ fn bench_stft(args: &TrainBenchArgs) -> Result<()> {
              term, {:.4} s with it (one 512-sample window per item, FFT 512/256/128/64): {:.3}× \
              (median of {} alternating round(s); bound 1.3×)",
             args.model,
-            args.kernels.name(),
+            args.sine_layers.name(),
             a,
             b,
             b / a,
@@ -353,7 +374,7 @@ const THESIS_BATCH: usize = 128;
 /// given sine layers.
 fn thesis_epoch_seconds(
     form: DerivativeForm,
-    kernels: Kernels,
+    sine_layers: SineLayers,
     args: &TrainBenchArgs,
     data: &[Vec<f32>],
 ) -> Result<f64> {
@@ -364,7 +385,7 @@ fn thesis_epoch_seconds(
         epochs: args.epochs + 1,
         derivative: form,
         device: args.device.clone(),
-        kernels,
+        sine_layers,
         ..TrainSettings::default()
     };
     let model = ModelConfig::named(&args.model)?;
@@ -398,9 +419,9 @@ fn bench_thesis_scale(args: &TrainBenchArgs) -> Result<()> {
     let mut ours = Vec::with_capacity(2);
     let mut plain = Vec::with_capacity(2);
     for (_, form) in forms {
-        ours.push(thesis_epoch_seconds(form, args.kernels, args, &data)?);
+        ours.push(thesis_epoch_seconds(form, args.sine_layers, args, &data)?);
         if args.compare_plain {
-            plain.push(thesis_epoch_seconds(form, Kernels::Plain, args, &data)?);
+            plain.push(thesis_epoch_seconds(form, SineLayers::Plain, args, &data)?);
         }
     }
     let rate = |s: f64| (THESIS_ITEMS * 2000) as f64 / s;
@@ -408,7 +429,7 @@ fn bench_thesis_scale(args: &TrainBenchArgs) -> Result<()> {
         let mut out = json!({
             "model": args.model,
             "device": args.device,
-            "kernels": args.kernels.name(),
+            "sine_layers": args.sine_layers.name(),
             "items": THESIS_ITEMS,
             "batch": THESIS_BATCH,
             "points": 2000,
@@ -428,7 +449,7 @@ fn bench_thesis_scale(args: &TrainBenchArgs) -> Result<()> {
              2000 points, median of {} epoch(s)",
             args.model,
             args.device,
-            args.kernels.name(),
+            args.sine_layers.name(),
             args.epochs
         );
         for (i, (name, _)) in forms.iter().enumerate() {
@@ -485,8 +506,8 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     ] {
         let mut rounds = Rounds::default();
         for _ in 0..args.rounds {
-            let ours = run_child(args, name, args.kernels)?;
-            let plain = run_child(args, name, Kernels::Plain)?;
+            let ours = run_child(args, name, args.sine_layers)?;
+            let plain = run_child(args, name, SineLayers::Plain)?;
             rounds.ours.push(rate(&ours));
             rounds.plain.push(rate(&plain));
             rounds.ours_rss = rounds.ours_rss.max(rss(&ours));
@@ -516,7 +537,7 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             "{}",
             json!({
                 "model": args.model,
-                "kernels": args.kernels.name(),
+                "sine_layers": args.sine_layers.name(),
                 "batch": 8,
                 "points": 2000,
                 "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -556,7 +577,7 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
          alternating round(s)",
         args.model, args.steps, args.rounds
     );
-    println!("ours: the {} sine layers", args.kernels.name());
+    println!("ours: the {} sine layers", args.sine_layers.name());
     println!(
         "{:<10} {:>12} {:>12} {:>14} {:>10} {:>11} {:>15} {:>9}",
         "form",

@@ -19,8 +19,8 @@
 
 mod blocked;
 mod dims;
-mod dual_kernels;
-mod kernels;
+mod layer;
+mod layer_tangent;
 mod matmul;
 mod network_op;
 mod op;

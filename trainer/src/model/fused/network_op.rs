@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use candle_core::{CpuStorage, CustomOp3, Error, Layout, Result, Shape, Storage, Tensor};
 
-use super::dual_kernels;
-use super::kernels::{self, Dims};
+use super::layer::{self, Dims};
+use super::layer_tangent;
 use super::op::f32_slice;
 use super::pool;
 use super::readout;
@@ -151,10 +151,10 @@ impl CustomOp3 for FilmSineNetwork {
             };
             let (d, w, f) = (plan.dims(l), plan.weight(l, weights), plan.film(l, film));
             let (output, cos, product) = if self.tangent {
-                let r = dual_kernels::forward(d, input, w, &f);
+                let r = layer_tangent::forward(d, input, w, &f);
                 (r.output, r.cos, r.product)
             } else {
-                let r = kernels::forward(d, input, w, &f);
+                let r = layer::forward(d, input, w, &f);
                 (r.sin, r.cos, r.product)
             };
             saved.outputs.push(output);
@@ -234,7 +234,7 @@ impl CustomOp3 for FilmSineNetwork {
             let want_x = l > 0 || x.track_op();
             let (d, w, f) = (plan.dims(l), plan.weight(l, w_data), plan.film(l, f_data));
             let (gx, gw, gf) = if self.tangent {
-                let b = dual_kernels::backward(
+                let b = layer_tangent::backward(
                     d,
                     &mut grad,
                     &saved.outputs[l],
@@ -247,7 +247,7 @@ impl CustomOp3 for FilmSineNetwork {
                 );
                 (b.x, b.weight, b.film)
             } else {
-                let b = kernels::backward(
+                let b = layer::backward(
                     d,
                     &mut grad,
                     &saved.cos[l],

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use candle_core::{CpuStorage, CustomOp3, Error, Layout, Result, Shape, Storage, Tensor};
 
-use super::kernels::{self, Dims};
+use super::layer::{self, Dims};
 use super::pool;
 
 /// What the forward keeps for the backward.
@@ -87,7 +87,7 @@ impl CustomOp3 for FilmSine {
         let x = f32_slice(s1, l1)?;
         let w = f32_slice(s2, l2)?;
         let film = f32_slice(s3, l3)?;
-        let f = kernels::forward(dims, x, w, film);
+        let f = layer::forward(dims, x, w, film);
         if self.keep {
             let saved = Saved {
                 dims,
@@ -122,7 +122,7 @@ impl CustomOp3 for FilmSine {
         let (Storage::Cpu(xs), Storage::Cpu(ws), Storage::Cpu(fs)) = (&*xs, &*ws, &*fs) else {
             return Err(Error::Msg("fused FiLM-sine layer: CPU tensors only".into()));
         };
-        let b = kernels::backward(
+        let b = layer::backward(
             d,
             &mut grad,
             &saved.cos,

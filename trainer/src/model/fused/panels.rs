@@ -231,7 +231,7 @@ pub fn multiply_activate(
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::super::kernels::activate_rows;
+    use super::super::layer::activate_rows;
     use super::{PackedB, LANES, PANEL, REDUCTION_BLOCK, TILE_ROWS};
 
     /// `c = a b` for whole rows of `a` `[rows, k]` into `c` `[rows, n]`, panel by panel.
@@ -455,7 +455,7 @@ mod tests {
     use super::{
         add_transposed_product, available, multiply, multiply_activate, multiply_here, PackedB,
     };
-    use crate::model::fused::kernels::activate_rows;
+    use crate::model::fused::layer::activate_rows;
     use crate::model::fused::tests::values;
 
     /// The fused product-and-sines gives bit for bit what the product followed by a separate

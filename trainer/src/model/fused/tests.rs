@@ -11,7 +11,7 @@ use crate::model::composed;
 use crate::model::init::{Dist, InitRng};
 use crate::model::layers::{Film, FilmLayer};
 use crate::model::linear::matmul_last;
-use crate::model::{Decoder, Dual, Kernels, Linear};
+use crate::model::{Decoder, Dual, Linear, SineLayers};
 
 /// Relative tolerance of f32 values and gradients against plain candle in f32.
 const REL_TOL: f64 = 1e-4;
@@ -374,21 +374,28 @@ fn f32_decoder_matches_the_f64_reference() {
     // Per-layer FiLM: every layer reads (and sends gradients to) its own mapping outputs.
     let layered = ModelConfig::named("layered-96").unwrap();
     let cases = [
-        (&layered, Kernels::Fused, true),
-        (&layered, Kernels::Composed, false),
-        (&config, Kernels::Fused, false),
-        (&config, Kernels::Fused, true),
-        (&config, Kernels::Plain, true),
-        (&progressive, Kernels::Fused, false),
-        (&progressive, Kernels::Fused, true),
-        (&config, Kernels::Composed, false),
-        (&config, Kernels::Composed, true),
-        (&progressive, Kernels::Composed, true),
+        (&layered, SineLayers::Fast, true),
+        (&layered, SineLayers::Composed, false),
+        (&config, SineLayers::Fast, false),
+        (&config, SineLayers::Fast, true),
+        (&config, SineLayers::Plain, true),
+        (&progressive, SineLayers::Fast, false),
+        (&progressive, SineLayers::Fast, true),
+        (&config, SineLayers::Composed, false),
+        (&config, SineLayers::Composed, true),
+        (&progressive, SineLayers::Composed, true),
     ];
-    for (config, kernels, derivative) in cases {
-        let f32 = decoder_outputs_and_gradients(config, DType::F32, kernels, &z, &t, derivative);
-        let f64 =
-            decoder_outputs_and_gradients(config, DType::F64, Kernels::Plain, &z, &t, derivative);
+    for (config, sine_layers, derivative) in cases {
+        let f32 =
+            decoder_outputs_and_gradients(config, DType::F32, sine_layers, &z, &t, derivative);
+        let f64 = decoder_outputs_and_gradients(
+            config,
+            DType::F64,
+            SineLayers::Plain,
+            &z,
+            &t,
+            derivative,
+        );
         for ((name, a), (_, b)) in f32.iter().zip(&f64) {
             let diff: f64 = (a - b)
                 .unwrap()
@@ -401,7 +408,7 @@ fn f32_decoder_matches_the_f64_reference() {
             let scale: f64 = b.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
             assert!(
                 diff <= DECODER_TOL * scale.max(1e-12),
-                "{name} ({kernels:?}, derivative {derivative}, progressive {}): {diff} vs {scale}",
+                "{name} ({sine_layers:?}, derivative {derivative}, progressive {}): {diff} vs {scale}",
                 config.progressive.is_some()
             );
         }
@@ -414,14 +421,14 @@ fn f32_decoder_matches_the_f64_reference() {
 fn decoder_outputs_and_gradients(
     config: &ModelConfig,
     dtype: DType,
-    kernels: Kernels,
+    sine_layers: SineLayers,
     z: &[f64],
     t: &[f64],
     derivative: bool,
 ) -> Vec<(String, Tensor)> {
     let (items, points) = (2, t.len() / 2);
     let mut decoder = Decoder::new(config, 4, dtype, &Device::Cpu).unwrap();
-    decoder.set_kernels(kernels);
+    decoder.set_sine_layers(sine_layers);
     if config.progressive.is_some() {
         // Some units off, some fading in, some on.
         let width = config.layers[0].width;

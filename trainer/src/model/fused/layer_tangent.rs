@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use super::blocked;
-use super::kernels::{product, product_grads, vectorised, Backward, Dims};
+use super::layer::{product, product_grads, vectorised, Backward, Dims};
 use super::pool;
 use super::sincos::sin_cos;
 
