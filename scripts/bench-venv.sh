@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the benchmarks' Python baselines into target/bench-venv: PyTorch for `cargo xtask
-# bench train` and ONNX Runtime for `cargo xtask bench engine`, pinned to the versions the
+# bench train` and ONNX Runtime for `cargo xtask bench evaluator`, pinned to the versions the
 # goals' reference figures in BENCHMARKS.md name. Not part of the main job or the tests (PyPI's torch wheel
 # brings its CUDA libraries: about 4 GB). Idempotent: rebuilt only when the pins change.
 set -euo pipefail

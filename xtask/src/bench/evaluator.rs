@@ -1,7 +1,7 @@
-//! `cargo xtask bench engine`: the real-time evaluator's single-thread throughput per model and
+//! `cargo xtask bench evaluator`: the real-time evaluator's single-thread throughput per model and
 //! block size, against this core's measured FP32 peak, candle's CPU forward and ONNX Runtime.
 //!
-//! The ONNX Runtime baseline (`xtask/python/engine_onnxruntime.py`, one thread) runs the same
+//! The ONNX Runtime baseline (`xtask/python/evaluator_onnxruntime.py`, one thread) runs the same
 //! folded weights and latents, which this benchmark hands it in a safetensors file; its
 //! output on a check block must match the evaluator's (within [`ORT_CHECK_TOLERANCE`]) or the
 //! benchmark fails, so both sides are known to compute the same function.
@@ -37,9 +37,9 @@ const DT: f64 = 2.0 / 16_000.0;
 /// first layer's arguments reach thousands, so a few 1e-5 of difference are expected.
 pub const ORT_CHECK_TOLERANCE: f64 = 2e-3;
 
-/// Arguments of `cargo xtask bench engine`.
+/// Arguments of `cargo xtask bench evaluator`.
 #[derive(Debug, Clone, Args)]
-pub struct EngineArgs {
+pub struct EvaluatorBenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -60,7 +60,7 @@ pub struct EngineArgs {
 
 /// One model at one block size.
 #[derive(Debug, Clone, Serialize)]
-pub struct EngineResult {
+pub struct EvaluatorBenchResult {
     /// `pigan`, `wide` or `small`.
     pub model: &'static str,
     /// Samples per `render` call.
@@ -86,7 +86,7 @@ pub struct EngineResult {
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
-pub struct EngineReport {
+pub struct EvaluatorBenchReport {
     /// The single-thread FP32 peak: the higher of the two measurements below.
     pub peak_gflops: f64,
     /// Single-thread SGEMM through `gemm`.
@@ -102,11 +102,11 @@ pub struct EngineReport {
     /// Largest difference between ONNX Runtime's and the evaluator's check block, over models.
     pub ort_check_max_abs: Option<f64>,
     /// Per model and block.
-    pub results: Vec<EngineResult>,
+    pub results: Vec<EvaluatorBenchResult>,
 }
 
 /// Runs the benchmark and returns what it prints.
-pub fn bench_engine(args: &EngineArgs) -> Result<String> {
+pub fn bench_evaluator(args: &EvaluatorBenchArgs) -> Result<String> {
     // candle's CPU kernels read this for their thread count: one thread, like the evaluator.
     std::env::set_var("RAYON_NUM_THREADS", "1");
     let interpreter = python::interpreter(args.python.as_deref())?;
@@ -124,7 +124,7 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
             let samples_per_s = evaluator_rate(&mut ev, block, args.seconds);
             let candle_samples_per_s = candle_rate(&m, &z, block, args.seconds)?;
             let gflops = samples_per_s * m.flops_per_sample() / 1e9;
-            results.push(EngineResult {
+            results.push(EvaluatorBenchResult {
                 model: name,
                 block,
                 samples_per_s,
@@ -139,7 +139,7 @@ pub fn bench_engine(args: &EngineArgs) -> Result<String> {
         }
         models.push((name, m, ev));
     }
-    let mut report = EngineReport {
+    let mut report = EvaluatorBenchReport {
         peak_gflops: peak.best(),
         sgemm_gflops: peak.sgemm,
         fma_gflops: peak.fma,
@@ -172,15 +172,15 @@ fn onnxruntime_baseline(
     py: &Path,
     seconds: f64,
     models: &mut [(&'static str, BenchModel, Evaluator)],
-    report: &mut EngineReport,
+    report: &mut EvaluatorBenchReport,
 ) -> Result<()> {
     let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let file = dir.path().join("engine-models.safetensors");
+    let file = dir.path().join("evaluator-models.safetensors");
     write_models(&file, models)?;
     let blocks: Vec<String> = BLOCKS.iter().map(|b| b.to_string()).collect();
     let out = python::run_script(
         py,
-        "engine_onnxruntime.py",
+        "evaluator_onnxruntime.py",
         &[
             file.display().to_string(),
             "--blocks".into(),
@@ -368,7 +368,7 @@ fn candle_rate(m: &BenchModel, z: &Tensor, block: usize, seconds: f64) -> Result
     }
 }
 
-fn table(r: &EngineReport) -> String {
+fn table(r: &EvaluatorBenchReport) -> String {
     let mut s = format!(
         "single-thread FP32 peak {:.1} GFLOP/s (SGEMM {:.1}, FMA loop {:.1}); evaluator kernel {}; {} presets\n",
         r.peak_gflops, r.sgemm_gflops, r.fma_gflops, r.isa, r.precision

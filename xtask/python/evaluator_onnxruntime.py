@@ -1,4 +1,4 @@
-"""ONNX Runtime baseline of `cargo xtask bench engine`: the synthesis network of each benchmarked
+"""ONNX Runtime baseline of `cargo xtask bench evaluator`: the synthesis network of each benchmarked
 model as an ONNX graph, run by ONNX Runtime on one thread, block by block.
 
 Input: a safetensors file written by the benchmark (the models' folded weights, one latent per
