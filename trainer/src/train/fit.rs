@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::log::{self, EpochLine, EventKind, EventLine, LogLine};
 use super::recovery::{Checkpoints, Saved};
 use super::run_dir::{checkpoint_path, ensure_writable, log_path, RunInfo};
-use super::trainer::{EpochOutcome, Trainer};
+use super::trainer::{EpochOutcome, EpochReport, Trainer};
 
 /// Rollbacks in a row (before the run gets past the epoch that failed) allowed before it gives
 /// up.
@@ -141,8 +141,55 @@ pub fn fit(
     info: &RunInfo,
     opts: FitOptions,
 ) -> Result<FitSummary> {
+    let checkpoints = open_checkpoints(trainer, run, info, opts.resume)?;
+    info.write(run)?;
+    // A second registration (tests run several fits in one process) fails harmlessly: the
+    // first handler sets the same flag.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    INTERRUPTED.store(false, Ordering::SeqCst);
+
+    let mut session = Session::new(trainer, run, checkpoints, opts.progress);
+    let mut nan_to_inject = opts.inject_nan_at;
+    while session.trainer.epoch() < session.trainer.settings().epochs {
+        if nan_to_inject == Some(session.trainer.epoch()) {
+            session.trainer.inject_nan()?;
+            nan_to_inject = None;
+        }
+        let started = Instant::now();
+        let divergence = match session.trainer.run_epoch()? {
+            EpochOutcome::Done(report) => match session.finish_epoch(&report, started)? {
+                EpochEnd::Continue => None,
+                EpochEnd::Interrupted => break,
+                EpochEnd::NonFiniteState(d) => Some(d),
+            },
+            EpochOutcome::NonFinite { epoch, step } => Some(Divergence {
+                epoch,
+                step: Some(step),
+                what: "loss".into(),
+            }),
+        };
+        let Some(d) = divergence else { continue };
+        session.roll_back(d)?;
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            // Ctrl-C came during the failed epoch: stop at the good state now.
+            session.summary.interrupted = true;
+            break;
+        }
+    }
+    session.bar.finish_and_clear();
+    Ok(session.summary)
+}
+
+/// The run's checkpoints, with `trainer` restored from them on a resume; a fresh run starts
+/// its log and its first checkpoint (the initial state, which must be finite).
+fn open_checkpoints<'a>(
+    trainer: &mut Trainer,
+    run: &'a Path,
+    info: &RunInfo,
+    resume: bool,
+) -> Result<Checkpoints<'a>> {
     let mut checkpoints = Checkpoints::new(run, info.fingerprint());
-    if opts.resume {
+    if resume {
         checkpoints.restore(trainer)?;
         log::truncate(run, trainer.epoch())?;
     } else {
@@ -152,152 +199,173 @@ pub fn fit(
             bail!("the initial state is not finite ({tensor}): check the model's settings");
         }
     }
-    info.write(run)?;
-    // A second registration (tests run several fits in one process) fails harmlessly: the
-    // first handler sets the same flag.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    INTERRUPTED.store(false, Ordering::SeqCst);
+    Ok(checkpoints)
+}
 
-    let epochs = trainer.settings().epochs;
-    let every = trainer.settings().checkpoint_every;
-    let bar = epoch_bar(epochs, opts.progress);
-    bar.set_position(trainer.epoch() as u64);
-    let mut summary = FitSummary {
-        epochs: trainer.epoch(),
-        final_loss: None,
-        rollbacks: 0,
-        interrupted: false,
-    };
-    let mut nan_to_inject = opts.inject_nan_at;
-    // Rollbacks since the run last got past the epoch that failed.
-    let mut retries = 0usize;
-    let mut failed_at = 0usize;
-    while trainer.epoch() < epochs {
-        if nan_to_inject == Some(trainer.epoch()) {
-            trainer.inject_nan()?;
-            nan_to_inject = None;
-        }
-        let started = Instant::now();
-        let divergence = match trainer.run_epoch()? {
-            EpochOutcome::Done(report) => {
-                checkpoints.confirm();
-                trainer.synchronize()?;
-                let seconds = started.elapsed().as_secs_f64();
-                let rate = report.coordinate_samples as f64 / seconds.max(1e-9);
-                log::append(
-                    run,
-                    &LogLine::Epoch(EpochLine {
-                        epoch: report.epoch,
-                        loss: report.loss,
-                        amplitude: report.amplitude,
-                        derivative: report.derivative,
-                        spectral: report.spectral,
-                        lr: report.lr,
-                        seconds,
-                        coord_samples_per_s: rate,
-                    }),
-                )?;
-                bar.set_message(format!(
-                    "loss {:.4e} | {:.0} coord-samples/s",
-                    report.loss, rate
-                ));
-                bar.set_position(trainer.epoch() as u64);
-                summary.final_loss = Some(report.loss);
-                summary.epochs = trainer.epoch();
-                if retries > 0 && report.epoch >= failed_at {
-                    // Past the epoch that failed: a later divergence is a new incident.
-                    retries = 0;
-                }
-                let interrupted = INTERRUPTED.load(Ordering::SeqCst);
-                let due = trainer.epoch().is_multiple_of(every)
-                    || trainer.epoch() == epochs
-                    || interrupted;
-                match due.then(|| checkpoints.save(trainer)).transpose()? {
-                    Some(Saved::NonFinite(tensor)) => Some(Divergence {
-                        epoch: report.epoch,
-                        step: None,
-                        what: format!("tensor {tensor}"),
-                    }),
-                    Some(Saved::Written) if interrupted => {
-                        summary.interrupted = true;
-                        break;
-                    }
-                    Some(Saved::Written) | None => None,
-                }
-            }
-            EpochOutcome::NonFinite { epoch, step } => Some(Divergence {
-                epoch,
-                step: Some(step),
-                what: "loss".into(),
-            }),
+/// How an epoch that finished its steps ends.
+enum EpochEnd {
+    /// Go on to the next epoch.
+    Continue,
+    /// Ctrl-C: the state is checkpointed, stop.
+    Interrupted,
+    /// The checkpoint found a tensor that is not finite.
+    NonFiniteState(Divergence),
+}
+
+/// One `fit` call's state around the trainer: where it logs and checkpoints, its progress bar,
+/// what it will report, and the rollbacks of the current incident.
+struct Session<'a> {
+    trainer: &'a mut Trainer,
+    run: &'a Path,
+    checkpoints: Checkpoints<'a>,
+    bar: ProgressBar,
+    summary: FitSummary,
+    /// Rollbacks since the run last got past the epoch that failed.
+    retries: usize,
+    /// The latest epoch that failed.
+    failed_at: usize,
+}
+
+impl<'a> Session<'a> {
+    /// A session continuing from the trainer's current epoch.
+    fn new(
+        trainer: &'a mut Trainer,
+        run: &'a Path,
+        checkpoints: Checkpoints<'a>,
+        progress: bool,
+    ) -> Self {
+        let bar = epoch_bar(trainer.settings().epochs, progress);
+        bar.set_position(trainer.epoch() as u64);
+        let summary = FitSummary {
+            epochs: trainer.epoch(),
+            final_loss: None,
+            rollbacks: 0,
+            interrupted: false,
         };
-        let Some(d) = divergence else { continue };
-        summary.rollbacks += 1;
-        retries += 1;
-        failed_at = failed_at.max(d.epoch);
-        let failing = trainer.learning_rates();
-        checkpoints.roll_back(trainer, d.step == Some(0))?;
+        Session {
+            trainer,
+            run,
+            checkpoints,
+            bar,
+            summary,
+            retries: 0,
+            failed_at: 0,
+        }
+    }
+
+    /// Accepts an epoch whose steps were all finite: logs it, moves the bar, and checkpoints
+    /// when one is due (every K epochs, at the end, on Ctrl-C).
+    fn finish_epoch(&mut self, report: &EpochReport, started: Instant) -> Result<EpochEnd> {
+        self.checkpoints.confirm();
+        self.trainer.synchronize()?;
+        let seconds = started.elapsed().as_secs_f64();
+        let rate = report.coordinate_samples as f64 / seconds.max(1e-9);
+        log::append(
+            self.run,
+            &LogLine::Epoch(EpochLine {
+                epoch: report.epoch,
+                loss: report.loss,
+                amplitude: report.amplitude,
+                derivative: report.derivative,
+                spectral: report.spectral,
+                lr: report.lr,
+                seconds,
+                coord_samples_per_s: rate,
+            }),
+        )?;
+        self.bar.set_message(format!(
+            "loss {:.4e} | {:.0} coord-samples/s",
+            report.loss, rate
+        ));
+        self.bar.set_position(self.trainer.epoch() as u64);
+        self.summary.final_loss = Some(report.loss);
+        self.summary.epochs = self.trainer.epoch();
+        if self.retries > 0 && report.epoch >= self.failed_at {
+            // Past the epoch that failed: a later divergence is a new incident.
+            self.retries = 0;
+        }
+        let interrupted = INTERRUPTED.load(Ordering::SeqCst);
+        let settings = self.trainer.settings();
+        let epoch = self.trainer.epoch();
+        let due = epoch.is_multiple_of(settings.checkpoint_every)
+            || epoch == settings.epochs
+            || interrupted;
+        if !due {
+            return Ok(EpochEnd::Continue);
+        }
+        Ok(match self.checkpoints.save(self.trainer)? {
+            Saved::NonFinite(tensor) => EpochEnd::NonFiniteState(Divergence {
+                epoch: report.epoch,
+                step: None,
+                what: format!("tensor {tensor}"),
+            }),
+            Saved::Written if interrupted => {
+                self.summary.interrupted = true;
+                EpochEnd::Interrupted
+            }
+            Saved::Written => EpochEnd::Continue,
+        })
+    }
+
+    /// Goes back to the last good checkpoint with the learning rates halved, or gives up after
+    /// [`MAX_RETRIES`] rollbacks in a row.
+    fn roll_back(&mut self, d: Divergence) -> Result<()> {
+        self.summary.rollbacks += 1;
+        self.retries += 1;
+        self.failed_at = self.failed_at.max(d.epoch);
+        let failing = self.trainer.learning_rates();
+        self.checkpoints
+            .roll_back(self.trainer, d.step == Some(0))?;
         let at = match d.step {
             Some(step) => format!("epoch {} step {step}", d.epoch),
             None => format!("the end of epoch {}", d.epoch),
         };
-        if retries > MAX_RETRIES {
-            bar.abandon();
-            log::append(
-                run,
-                &LogLine::Event(EventLine {
-                    event: EventKind::Diverged,
-                    epoch: d.epoch,
-                    step: d.step,
-                    cause: d.what.clone(),
-                    resumed_at_epoch: trainer.epoch(),
-                    lr: None,
-                }),
-            )?;
+        if self.retries > MAX_RETRIES {
+            self.bar.abandon();
+            self.log_event(EventKind::Diverged, &d, None)?;
             bail!(
                 "training diverged: non-finite {} at {at} after {MAX_RETRIES} rollbacks with halved learning rates; the last good state (the start of epoch {}) is in {}",
                 d.what,
-                trainer.epoch(),
-                checkpoint_path(run).display()
+                self.trainer.epoch(),
+                checkpoint_path(self.run).display()
             );
         }
         // Half the lower of the rates at the failure and in the state returned to: an older
         // checkpoint holds a rate from before earlier halvings, and a plateau cut since the
         // checkpoint is in the failing rate.
-        let restored = trainer.learning_rates();
-        trainer.set_learning_rates((
+        let restored = self.trainer.learning_rates();
+        self.trainer.set_learning_rates((
             0.5 * failing.0.min(restored.0),
             0.5 * failing.1.min(restored.1),
         ));
         notify(
-            &bar,
+            &self.bar,
             format!(
                 "non-finite {} at {at}: rolled back to the start of epoch {}, learning rate halved to {:.3e}",
                 d.what,
-                trainer.epoch(),
-                trainer.learning_rate()
+                self.trainer.epoch(),
+                self.trainer.learning_rate()
             ),
         );
-        log::truncate(run, trainer.epoch())?;
+        log::truncate(self.run, self.trainer.epoch())?;
+        self.log_event(EventKind::Rollback, &d, Some(self.trainer.learning_rate()))?;
+        self.bar.set_position(self.trainer.epoch() as u64);
+        self.summary.epochs = self.trainer.epoch();
+        Ok(())
+    }
+
+    /// Appends a rollback or divergence record for `d` to the run's log.
+    fn log_event(&self, event: EventKind, d: &Divergence, lr: Option<f64>) -> Result<()> {
         log::append(
-            run,
+            self.run,
             &LogLine::Event(EventLine {
-                event: EventKind::Rollback,
+                event,
                 epoch: d.epoch,
                 step: d.step,
-                cause: d.what,
-                resumed_at_epoch: trainer.epoch(),
-                lr: Some(trainer.learning_rate()),
+                cause: d.what.clone(),
+                resumed_at_epoch: self.trainer.epoch(),
+                lr,
             }),
-        )?;
-        bar.set_position(trainer.epoch() as u64);
-        summary.epochs = trainer.epoch();
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            // Ctrl-C came during the failed epoch: stop at the good state now.
-            summary.interrupted = true;
-            break;
-        }
+        )
     }
-    bar.finish_and_clear();
-    Ok(summary)
 }

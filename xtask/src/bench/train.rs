@@ -485,12 +485,38 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
     if args.stft {
         return bench_stft(args);
     }
-    let pigan = args.model == "pigan";
-    let python = if pigan {
+    let python = if args.model == "pigan" {
         python::interpreter(args.python.as_deref())?
     } else {
         None
     };
+    let results = [
+        measure_form(args, python.as_deref(), "fd", PYTORCH_FD, PLAIN_CANDLE_FD)?,
+        measure_form(
+            args,
+            python.as_deref(),
+            "analytic",
+            PYTORCH_ANALYTIC,
+            PLAIN_CANDLE_ANALYTIC,
+        )?,
+    ];
+    if args.json {
+        print_json(args, &results);
+    } else {
+        print_table(args, &results, python.is_some());
+    }
+    Ok(())
+}
+
+/// Measures one derivative form in alternating rounds: ours, plain candle, and PyTorch when
+/// `python` is given, each in its own process.
+fn measure_form(
+    args: &TrainBenchArgs,
+    python: Option<&std::path::Path>,
+    name: &'static str,
+    pytorch_ref: f64,
+    plain_ref: f64,
+) -> Result<FormResult> {
     let rate = |v: &serde_json::Value| v["coord_samples_per_s"].as_f64().unwrap_or(0.0);
     let rss = |v: &serde_json::Value| v["peak_rss_mib"].as_f64().unwrap_or(0.0);
     let allocs = |v: &serde_json::Value| {
@@ -499,79 +525,78 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             v["large_alloc_mb_per_step"].as_f64().unwrap_or(0.0),
         )
     };
-    let mut results = Vec::new();
-    for (name, pytorch_ref, plain_ref) in [
-        ("fd", PYTORCH_FD, PLAIN_CANDLE_FD),
-        ("analytic", PYTORCH_ANALYTIC, PLAIN_CANDLE_ANALYTIC),
-    ] {
-        let mut rounds = Rounds::default();
-        for _ in 0..args.rounds {
-            let ours = run_child(args, name, args.sine_layers)?;
-            let plain = run_child(args, name, SineLayers::Plain)?;
-            rounds.ours.push(rate(&ours));
-            rounds.plain.push(rate(&plain));
-            rounds.ours_rss = rounds.ours_rss.max(rss(&ours));
-            rounds.ours_allocs = allocs(&ours);
-            rounds.plain_allocs = allocs(&plain);
-            if let Some(p) = &python {
-                let pytorch = run_pytorch(p, args, name)?;
-                rounds.pytorch.push(rate(&pytorch));
-                rounds.pytorch_rss = rounds.pytorch_rss.max(rss(&pytorch));
-            }
+    let mut rounds = Rounds::default();
+    for _ in 0..args.rounds {
+        let ours = run_child(args, name, args.sine_layers)?;
+        let plain = run_child(args, name, SineLayers::Plain)?;
+        rounds.ours.push(rate(&ours));
+        rounds.plain.push(rate(&plain));
+        rounds.ours_rss = rounds.ours_rss.max(rss(&ours));
+        rounds.ours_allocs = allocs(&ours);
+        rounds.plain_allocs = allocs(&plain);
+        if let Some(p) = python {
+            let pytorch = run_pytorch(p, args, name)?;
+            rounds.pytorch.push(rate(&pytorch));
+            rounds.pytorch_rss = rounds.pytorch_rss.max(rss(&pytorch));
         }
-        results.push(FormResult {
-            name,
-            ours: median(&rounds.ours),
-            plain: median(&rounds.plain),
-            ours_rss: rounds.ours_rss,
-            pytorch: (!rounds.pytorch.is_empty()).then(|| median(&rounds.pytorch)),
-            pytorch_rss: (!rounds.pytorch.is_empty()).then_some(rounds.pytorch_rss),
-            pytorch_ref,
-            plain_ref,
-            rounds,
-        });
     }
-    let (fd, analytic) = (&results[0], &results[1]);
-    if args.json {
-        println!(
-            "{}",
-            json!({
-                "model": args.model,
-                "sine_layers": args.sine_layers.name(),
-                "batch": 8,
-                "points": 2000,
-                "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
-                "fd_coord_samples_per_s": fd.ours,
-                "analytic_coord_samples_per_s": analytic.ours,
-                "fd_plain_coord_samples_per_s": fd.plain,
-                "analytic_plain_coord_samples_per_s": analytic.plain,
-                "fd_pytorch_coord_samples_per_s": fd.pytorch,
-                "analytic_pytorch_coord_samples_per_s": analytic.pytorch,
-                "fd_speedup_over_plain": fd.speedup(),
-                "analytic_speedup_over_plain": analytic.speedup(),
-                "fd_vs_pytorch": fd.vs_pytorch(),
-                "analytic_vs_pytorch": analytic.vs_pytorch(),
-                "fd_peak_rss_mib": fd.ours_rss,
-                "analytic_peak_rss_mib": analytic.ours_rss,
-                "fd_pytorch_peak_rss_mib": fd.pytorch_rss,
-                "analytic_pytorch_peak_rss_mib": analytic.pytorch_rss,
-                "fd_large_allocs_per_step": fd.rounds.ours_allocs.0,
-                "fd_large_alloc_mb_per_step": fd.rounds.ours_allocs.1,
-                "fd_plain_large_allocs_per_step": fd.rounds.plain_allocs.0,
-                "fd_plain_large_alloc_mb_per_step": fd.rounds.plain_allocs.1,
-                "analytic_large_allocs_per_step": analytic.rounds.ours_allocs.0,
-                "analytic_large_alloc_mb_per_step": analytic.rounds.ours_allocs.1,
-                "analytic_plain_large_allocs_per_step": analytic.rounds.plain_allocs.0,
-                "analytic_plain_large_alloc_mb_per_step": analytic.rounds.plain_allocs.1,
-                "fd_vs_pytorch_estimate": fd.vs_pytorch_estimate(),
-                "analytic_vs_pytorch_estimate": analytic.vs_pytorch_estimate(),
-                "rounds": args.rounds,
-                "fd_rounds": fd.rounds.json(),
-                "analytic_rounds": analytic.rounds.json(),
-            })
-        );
-        return Ok(());
-    }
+    Ok(FormResult {
+        name,
+        ours: median(&rounds.ours),
+        plain: median(&rounds.plain),
+        ours_rss: rounds.ours_rss,
+        pytorch: (!rounds.pytorch.is_empty()).then(|| median(&rounds.pytorch)),
+        pytorch_rss: (!rounds.pytorch.is_empty()).then_some(rounds.pytorch_rss),
+        pytorch_ref,
+        plain_ref,
+        rounds,
+    })
+}
+
+/// The results as one JSON object on stdout (`--json`).
+fn print_json(args: &TrainBenchArgs, results: &[FormResult; 2]) {
+    let [fd, analytic] = results;
+    println!(
+        "{}",
+        json!({
+            "model": args.model,
+            "sine_layers": args.sine_layers.name(),
+            "batch": 8,
+            "points": 2000,
+            "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "fd_coord_samples_per_s": fd.ours,
+            "analytic_coord_samples_per_s": analytic.ours,
+            "fd_plain_coord_samples_per_s": fd.plain,
+            "analytic_plain_coord_samples_per_s": analytic.plain,
+            "fd_pytorch_coord_samples_per_s": fd.pytorch,
+            "analytic_pytorch_coord_samples_per_s": analytic.pytorch,
+            "fd_speedup_over_plain": fd.speedup(),
+            "analytic_speedup_over_plain": analytic.speedup(),
+            "fd_vs_pytorch": fd.vs_pytorch(),
+            "analytic_vs_pytorch": analytic.vs_pytorch(),
+            "fd_peak_rss_mib": fd.ours_rss,
+            "analytic_peak_rss_mib": analytic.ours_rss,
+            "fd_pytorch_peak_rss_mib": fd.pytorch_rss,
+            "analytic_pytorch_peak_rss_mib": analytic.pytorch_rss,
+            "fd_large_allocs_per_step": fd.rounds.ours_allocs.0,
+            "fd_large_alloc_mb_per_step": fd.rounds.ours_allocs.1,
+            "fd_plain_large_allocs_per_step": fd.rounds.plain_allocs.0,
+            "fd_plain_large_alloc_mb_per_step": fd.rounds.plain_allocs.1,
+            "analytic_large_allocs_per_step": analytic.rounds.ours_allocs.0,
+            "analytic_large_alloc_mb_per_step": analytic.rounds.ours_allocs.1,
+            "analytic_plain_large_allocs_per_step": analytic.rounds.plain_allocs.0,
+            "analytic_plain_large_alloc_mb_per_step": analytic.rounds.plain_allocs.1,
+            "fd_vs_pytorch_estimate": fd.vs_pytorch_estimate(),
+            "analytic_vs_pytorch_estimate": analytic.vs_pytorch_estimate(),
+            "rounds": args.rounds,
+            "fd_rounds": fd.rounds.json(),
+            "analytic_rounds": analytic.rounds.json(),
+        })
+    );
+}
+
+/// The results as a table with the rounds, allocations and notes on stdout.
+fn print_table(args: &TrainBenchArgs, results: &[FormResult; 2], found_python: bool) {
     println!(
         "model {} at batch 8 × 2000 points, {} step(s) per measurement (median), median of {} \
          alternating round(s)",
@@ -590,7 +615,7 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         "est."
     );
     let dash = || "–".to_string();
-    for r in &results {
+    for r in results {
         println!(
             "{:<10} {:>12.0} {:>12.0} {:>14} {:>9.2}× {:>11} {:>15} {:>8.2}×",
             r.name,
@@ -606,7 +631,7 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             r.vs_pytorch_estimate()
         );
     }
-    for r in &results {
+    for r in results {
         let list = |v: &[f64]| {
             v.iter()
                 .map(|x| format!("{x:.0}"))
@@ -625,7 +650,7 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
             }
         );
     }
-    for r in &results {
+    for r in results {
         let ((oc, om), (pc, pm)) = (r.rounds.ours_allocs, r.rounds.plain_allocs);
         println!(
             "{} allocations of 1 MiB or more per step: ours {oc:.0} ({om:.0} MB), plain {pc:.0} \
@@ -646,12 +671,11 @@ pub fn bench_train(args: &TrainBenchArgs) -> Result<()> {
         PLAIN_CANDLE_FD / PYTORCH_FD,
         PLAIN_CANDLE_ANALYTIC / PYTORCH_ANALYTIC
     );
-    if !pigan {
+    if args.model != "pigan" {
         println!("(the PyTorch baseline implements the pigan model only)");
-    } else if python.is_none() {
+    } else if !found_python {
         println!("{}", python::missing_note("PyTorch"));
     }
-    Ok(())
 }
 
 #[cfg(test)]
