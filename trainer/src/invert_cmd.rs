@@ -4,16 +4,18 @@
 //! DIR is a run folder like any other, so `trainer eval DIR` and `trainer render DIR` work on
 //! it unchanged.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Result};
 use candle_core::{DType, Tensor, Var};
 use clap::Args;
+use indicatif::ProgressBar;
+use sirenade_common::dataset::Clip;
 
 use crate::data_cmd::DataArgs;
 use crate::inference::LoadedRun;
 use crate::optim::{OptimizerKind, VarGroup};
-use crate::train::batches::{epoch_rng, gather, random_starts, Batch};
+use crate::train::batches::{epoch_rng, gather, random_starts, Batch, Grid};
 use crate::train::checkpoint;
 use crate::train::fit::progress_bar;
 use crate::train::objective::Objective;
@@ -71,43 +73,22 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         n.div_ceil(group) * args.steps,
         !args.quiet,
     );
+    let inverter = Inverter {
+        loaded: &loaded,
+        objective: &objective,
+        grid,
+        seed,
+        mean: &mean,
+        steps: args.steps,
+        lr: args.lr,
+        bar: &bar,
+    };
     let mut latents = Vec::with_capacity(n);
     let mut final_loss = 0.0;
     for (g, chunk) in ds.clips.chunks(group).enumerate() {
-        let flat: Vec<f32> = chunk
-            .iter()
-            .flat_map(|c| c.samples.iter().copied())
-            .collect();
-        let targets = Tensor::from_vec(flat, (chunk.len(), sirenade_common::CLIP_LEN), &device)?;
-        let z = Var::from_tensor(&mean.repeat((chunk.len(), 1))?)?;
-        let mut opt = OptimizerKind::Adam.build(
-            vec![VarGroup {
-                vars: vec![z.clone()],
-                weight_decay: 0.0,
-            }],
-            args.lr,
-        )?;
-        let mut rng = epoch_rng(seed, g);
-        for _ in 0..args.steps {
-            let batch = Batch {
-                items: (0..chunk.len() as u32).collect(),
-                starts: random_starts(&mut rng, grid, chunk.len()),
-            };
-            let (_, t, target) = gather(&targets, &batch, grid)?;
-            let (pred, dpred) = objective.predict(&loaded.decoder, z.as_tensor(), &t)?;
-            let terms = objective.loss(&pred, dpred.as_ref(), &target)?;
-            let loss = terms.value;
-            ensure!(
-                loss.is_finite(),
-                "inversion diverged (non-finite loss); try a smaller --lr"
-            );
-            let grads = terms.total.backward()?;
-            opt.step(&grads)?;
-            final_loss = loss;
-            bar.set_message(format!("loss {loss:.4e}"));
-            bar.inc(1);
-        }
-        latents.push(z.as_tensor().clone());
+        let (z, loss) = inverter.fit_group(g, chunk)?;
+        latents.push(z);
+        final_loss = loss;
     }
     bar.finish_and_clear();
     let latents = Tensor::cat(&latents, 0)?;
@@ -122,6 +103,85 @@ pub fn run(args: &InvertArgs) -> Result<String> {
         }),
         ..loaded.info.clone()
     };
+    // The checkpoint first: a folder with a run.json always has its checkpoint.
+    save_checkpoint(&args.out, &loaded, &info, latents, args.lr)?;
+    info.write(&args.out)?;
+    Ok(format!(
+        "inverted {n} item(s) with the decoder of {} ({} steps each) into {}; last loss {final_loss:.6e}\n",
+        args.run.display(),
+        args.steps,
+        args.out.display()
+    ))
+}
+
+/// What inverting one group of clips needs: the trained decoder and objective, the sampling
+/// grid and seed, the starting latent, and the optimiser's schedule.
+struct Inverter<'a> {
+    loaded: &'a LoadedRun,
+    objective: &'a Objective,
+    grid: Grid,
+    seed: u64,
+    /// The training latents' mean, where every inversion starts.
+    mean: &'a Tensor,
+    steps: usize,
+    lr: f64,
+    bar: &'a ProgressBar,
+}
+
+impl Inverter<'_> {
+    /// Fits latents to the clips of group `g` (the decoder fixed) with Adam: the group's
+    /// latents `[len, latent]` and the last step's loss.
+    fn fit_group(&self, g: usize, chunk: &[Clip]) -> Result<(Tensor, f64)> {
+        let device = self.mean.device();
+        let flat: Vec<f32> = chunk
+            .iter()
+            .flat_map(|c| c.samples.iter().copied())
+            .collect();
+        let targets = Tensor::from_vec(flat, (chunk.len(), sirenade_common::CLIP_LEN), device)?;
+        let z = Var::from_tensor(&self.mean.repeat((chunk.len(), 1))?)?;
+        let mut opt = OptimizerKind::Adam.build(
+            vec![VarGroup {
+                vars: vec![z.clone()],
+                weight_decay: 0.0,
+            }],
+            self.lr,
+        )?;
+        let mut rng = epoch_rng(self.seed, g);
+        let mut last = 0.0;
+        for _ in 0..self.steps {
+            let batch = Batch {
+                items: (0..chunk.len() as u32).collect(),
+                starts: random_starts(&mut rng, self.grid, chunk.len()),
+            };
+            let (_, t, target) = gather(&targets, &batch, self.grid)?;
+            let (pred, dpred) = self
+                .objective
+                .predict(&self.loaded.decoder, z.as_tensor(), &t)?;
+            let terms = self.objective.loss(&pred, dpred.as_ref(), &target)?;
+            let loss = terms.value;
+            ensure!(
+                loss.is_finite(),
+                "inversion diverged (non-finite loss); try a smaller --lr"
+            );
+            let grads = terms.total.backward()?;
+            opt.step(&grads)?;
+            last = loss;
+            self.bar.set_message(format!("loss {loss:.4e}"));
+            self.bar.inc(1);
+        }
+        Ok((z.as_tensor().clone(), last))
+    }
+}
+
+/// Writes the inverted run's checkpoint: the training run's decoder with the new `latents`,
+/// its epoch count kept. A non-finite latent is reported as a divergence.
+fn save_checkpoint(
+    out: &Path,
+    loaded: &LoadedRun,
+    info: &RunInfo,
+    latents: Tensor,
+    lr: f64,
+) -> Result<()> {
     let mut tensors: Vec<(String, Tensor)> = loaded
         .decoder
         .state_tensors()
@@ -131,14 +191,13 @@ pub fn run(args: &InvertArgs) -> Result<String> {
     tensors.push(("latents".into(), latents));
     let counters = Counters {
         epoch: loaded.epochs_trained,
-        lr: args.lr,
+        lr,
         mapping_lr: 0.0,
         plateau: None,
         slot_steps: Vec::new(),
     };
-    // The checkpoint first: a folder with a run.json always has its checkpoint.
     checkpoint::save(
-        &checkpoint_path(&args.out),
+        &checkpoint_path(out),
         &tensors,
         &counters,
         &info.fingerprint(),
@@ -148,12 +207,5 @@ pub fn run(args: &InvertArgs) -> Result<String> {
             "inversion diverged (the latents' last update is not finite); try a smaller --lr"
         ),
         Err(e) => e,
-    })?;
-    info.write(&args.out)?;
-    Ok(format!(
-        "inverted {n} item(s) with the decoder of {} ({} steps each) into {}; last loss {final_loss:.6e}\n",
-        args.run.display(),
-        args.steps,
-        args.out.display()
-    ))
+    })
 }
