@@ -231,6 +231,11 @@ pub struct HostCallbackCounts {
     pub state_dirty: u32,
     /// `latency.changed` calls.
     pub latency_changes: u32,
+    /// `latency.changed` calls made outside `activate`, which CLAP forbids: a plugin whose
+    /// latency changes while active asks for a restart and reports it in the next `activate`.
+    pub latency_changes_outside_activation: u32,
+    /// Restarts the host made because the plugin asked ([`ClapHost::restart_if_requested`]).
+    pub restarts: u32,
 }
 
 /// The host's thread-safe callback handler.
@@ -268,6 +273,9 @@ pub struct HostMainThread {
     param_rescans: AtomicU32,
     state_dirty: AtomicU32,
     latency_changes: AtomicU32,
+    latency_changes_outside_activation: AtomicU32,
+    /// Whether the plugin's `activate` is running (set by the host around the call).
+    activating: AtomicBool,
     voice_info_changes: AtomicU32,
 }
 
@@ -290,6 +298,10 @@ impl HostStateImpl for HostMainThread {
 impl HostLatencyImpl for HostMainThread {
     fn changed(&self) {
         self.latency_changes.fetch_add(1, Ordering::SeqCst);
+        if !self.activating.load(Ordering::SeqCst) {
+            self.latency_changes_outside_activation
+                .fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -367,6 +379,12 @@ pub struct ClapHost {
     remote_controls_ext: Option<PluginRemoteControls>,
     steady_time: u64,
     main_thread_callbacks: u32,
+    /// Restart requests the host has served (or found the plugin inactive for).
+    restarts_served: u32,
+    /// Restarts made for the plugin.
+    restarts: u32,
+    /// Whether `process` leaves the plugin's main-thread callbacks for later.
+    callbacks_deferred: bool,
     note_ends: u64,
 }
 
@@ -505,6 +523,9 @@ impl ClapHost {
             remote_controls_ext,
             steady_time: 0,
             main_thread_callbacks: 0,
+            restarts_served: 0,
+            restarts: 0,
+            callbacks_deferred: false,
             note_ends: 0,
         };
         host.pump_main_thread();
@@ -563,6 +584,18 @@ impl ClapHost {
         let handle = self.instance.plugin_handle();
         ext.get_value(&handle, ClapId::new(param_id))
             .ok_or_else(|| anyhow!("get_value failed for parameter id {param_id}"))
+    }
+
+    /// The value the plugin reads from `text` for the parameter (`text_to_value`); `None` when it
+    /// cannot parse it.
+    pub fn param_from_text(&mut self, param_id: u32, text: &str) -> Result<Option<f64>> {
+        let ext = self
+            .params_ext
+            .ok_or_else(|| anyhow!("plugin has no params extension"))?;
+        let handle = self.instance.plugin_handle();
+        let text = std::ffi::CString::new(text)
+            .map_err(|_| anyhow!("parameter text {text:?} holds a NUL"))?;
+        Ok(ext.text_to_value(&handle, ClapId::new(param_id), &text))
     }
 
     /// The parameter's value as the plugin formats it (`value_to_text`).
@@ -695,19 +728,23 @@ impl ClapHost {
         let restart_requests = self
             .instance
             .access_shared_handler(|s| s.restart_requests.load(Ordering::SeqCst));
-        let (param_rescans, state_dirty, latency_changes) = self.instance.access_handler(|m| {
-            (
-                m.param_rescans.load(Ordering::SeqCst),
-                m.state_dirty.load(Ordering::SeqCst),
-                m.latency_changes.load(Ordering::SeqCst),
-            )
-        });
+        let (param_rescans, state_dirty, latency_changes, latency_changes_outside_activation) =
+            self.instance.access_handler(|m| {
+                (
+                    m.param_rescans.load(Ordering::SeqCst),
+                    m.state_dirty.load(Ordering::SeqCst),
+                    m.latency_changes.load(Ordering::SeqCst),
+                    m.latency_changes_outside_activation.load(Ordering::SeqCst),
+                )
+            });
         HostCallbackCounts {
             main_thread_callbacks: self.main_thread_callbacks,
             restart_requests,
             param_rescans,
             state_dirty,
             latency_changes,
+            latency_changes_outside_activation,
+            restarts: self.restarts,
         }
     }
 
@@ -734,10 +771,13 @@ impl ClapHost {
             min_frames_count: 1,
             max_frames_count: max_block,
         };
-        let stopped = self
-            .instance
-            .activate(|_, _| (), config)
-            .map_err(|e| anyhow!("activate({sample_rate}, {max_block}) failed: {e:?}"))?;
+        self.instance
+            .access_handler(|m| m.activating.store(true, Ordering::SeqCst));
+        let activated = self.instance.activate(|_, _| (), config);
+        self.instance
+            .access_handler(|m| m.activating.store(false, Ordering::SeqCst));
+        let stopped =
+            activated.map_err(|e| anyhow!("activate({sample_rate}, {max_block}) failed: {e:?}"))?;
         self.pump_main_thread();
 
         let input_channels: Vec<u32> = self.input_ports.iter().map(|p| p.channel_count).collect();
@@ -768,6 +808,32 @@ impl ClapHost {
         });
         self.steady_time = 0;
         Ok(())
+    }
+
+    /// Makes `process` leave the plugin's `request_callback` unserved (until
+    /// [`ClapHost::pump_main_thread`] or a deactivation serves it), as a busy host may: the
+    /// plugin must not depend on when its main-thread callbacks run.
+    pub fn defer_callbacks(&mut self, deferred: bool) {
+        self.callbacks_deferred = deferred;
+    }
+
+    /// Does what a host does when the plugin has asked for a restart since the last one:
+    /// deactivates it and activates it again with the same configuration. Returns whether it
+    /// restarted (never while inactive: the next activation serves the request).
+    pub fn restart_if_requested(&mut self) -> Result<bool> {
+        let requests = self
+            .instance
+            .access_shared_handler(|s| s.restart_requests.load(Ordering::SeqCst));
+        if requests == self.restarts_served {
+            return Ok(false);
+        }
+        self.restarts_served = requests;
+        let Some((sample_rate, max_block)) = self.activation() else {
+            return Ok(false);
+        };
+        self.activate(sample_rate, max_block)?;
+        self.restarts += 1;
+        Ok(true)
     }
 
     /// Stops processing and deactivates the plugin (a no-op when inactive).
@@ -822,7 +888,9 @@ impl ClapHost {
             .recv()
             .map_err(|_| anyhow!("audio thread is gone (did the plugin panic?)"))?;
         self.steady_time += u64::from(frames);
-        self.pump_main_thread();
+        if !self.callbacks_deferred {
+            self.pump_main_thread();
+        }
         let output = reply.map_err(|e| anyhow!("process failed: {e}"))?;
         self.note_ends += u64::from(output.note_ends);
         Ok(output)

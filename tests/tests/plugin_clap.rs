@@ -4,7 +4,9 @@
 //!
 //! Covers the descriptor, ports and parameter list; equality with the offline renderer at several
 //! rates and host block sizes; automation of every parameter; state (parameters and the `preset`
-//! field) round trips; and a corrupt preset leaving the old sound in place.
+//! field) round trips; a corrupt preset leaving the old sound in place; and two of
+//! clap-validator's rules: every parameter's text round-trips, and the latency changes only in
+//! `activate`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -188,6 +190,7 @@ fn idle(host: &mut ClapHost, duration: Duration) {
     while Instant::now() < deadline {
         host.process(block, &[]).expect("process an idle block");
         host.pump_main_thread();
+        host.restart_if_requested().expect("restart as asked");
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -315,10 +318,14 @@ fn native_render_rate_reports_its_latency_and_voices_report_their_end() {
     idle(&mut host, Duration::from_millis(200));
     // ⌈33 · 48000 / 16000⌉: the interpolator's 32-tap look-ahead plus one 16 kHz sample.
     assert_eq!(host.latency(), Some(99), "Native latency at 48 kHz");
+    let counts = host.callback_counts();
     assert!(
-        host.callback_counts().latency_changes + host.callback_counts().restart_requests > 0,
-        "the host was told the latency changed: {:?}",
-        host.callback_counts()
+        counts.latency_changes > 0 && counts.restarts > 0,
+        "the plugin asked for a restart and reported the latency in activate: {counts:?}"
+    );
+    assert_eq!(
+        counts.latency_changes_outside_activation, 0,
+        "latency.changed outside activate: {counts:?}"
     );
     let ends = host.note_ends();
     let note = Event::NoteOn {
@@ -1108,5 +1115,113 @@ fn a_note_struck_with_a_sound_change_plays_the_new_sound() {
     assert!(
         max_abs_diff(&got[0], &old[0]).0 > 1e-3,
         "item 9 sounds like item 0"
+    );
+}
+
+/// clap-validator's `param-conversions`: every parameter's text reads back as the value it was
+/// written for (stepped parameters: every step, within f32 rounding; continuous ones: 101
+/// points), and the text of what it reads back is the same text.
+#[test]
+fn every_parameter_text_round_trips_over_its_range() {
+    let (_dir, mut host) = load();
+    let params: Vec<ParamDesc> = host.params().to_vec();
+    let mut failures = Vec::new();
+    let mut conversions = 0usize;
+    for p in &params {
+        let values: Vec<f64> = if p.is_stepped() {
+            (p.min as i64..=p.max as i64).map(|v| v as f64).collect()
+        } else {
+            (0..=100)
+                .map(|i| p.min + (p.max - p.min) * f64::from(i) / 100.0)
+                .collect()
+        };
+        for value in values {
+            conversions += 1;
+            let text = host.param_text(p.id, value).unwrap();
+            let Some(back) = host.param_from_text(p.id, &text).unwrap() else {
+                failures.push(format!("{}: {value} -> {text:?} does not parse", p.name));
+                continue;
+            };
+            let again = host.param_text(p.id, back).unwrap();
+            // The wrapper passes plain values through f32 normalised ones: a step reads back
+            // within f32 rounding of itself.
+            if again != text || (p.is_stepped() && (back - value).abs() > 1e-3) {
+                failures.push(format!(
+                    "{}: {value} -> {text:?} -> {back} -> {again:?}",
+                    p.name
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {conversions} conversions do not round-trip:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
+
+/// clap-validator's `param-fuzz-sample-accurate`, and the CLAP rule behind its failure: random
+/// values for every parameter at random offsets inside blocks (`Render rate` among them) keep
+/// the output finite, and the plugin reports a latency change only from `activate`, however the
+/// host orders its main-thread callbacks, restarts and deactivation.
+#[test]
+fn fuzzed_parameters_change_the_latency_only_in_activate() {
+    let (_dir, mut host) = load();
+    let params: Vec<ParamDesc> = host.params().to_vec();
+    let preset = host.param("Preset").unwrap().id;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..6 {
+        host.activate(48_000.0, 256).unwrap();
+        // Hosts differ in when they serve callbacks and restarts: some rounds serve them
+        // after every block, the others only after deactivating.
+        host.defer_callbacks(round % 2 == 1);
+        for _ in 0..20 {
+            let mut events: Vec<Event> = params
+                .iter()
+                // A preset slot without a file is refused by the loader; it is fuzzed elsewhere.
+                .filter(|p| p.id != preset)
+                .map(|p| {
+                    let u = (next() % 10_001) as f64 / 10_000.0;
+                    let mut value = p.min + (p.max - p.min) * u;
+                    if p.is_stepped() {
+                        value = value.round();
+                    }
+                    Event::ParamValue {
+                        time: (next() % 256) as u32,
+                        param_id: p.id,
+                        value,
+                    }
+                })
+                .collect();
+            events.push(Event::NoteOn {
+                time: 0,
+                key: 48 + (next() % 24) as u8,
+                velocity: 0.8,
+                note_id: -1,
+            });
+            events.sort_by_key(Event::time);
+            let out = host.process(256, &events).unwrap();
+            assert!(
+                out.iter().flatten().all(|x| x.is_finite()),
+                "round {round}: a non-finite sample"
+            );
+            if round % 2 == 0 {
+                host.restart_if_requested().unwrap();
+            }
+        }
+        host.deactivate().unwrap();
+        host.pump_main_thread();
+    }
+    let counts = host.callback_counts();
+    assert_eq!(
+        counts.latency_changes_outside_activation, 0,
+        "latency.changed outside activate: {counts:?}"
     );
 }

@@ -171,6 +171,11 @@ impl Engine {
         }
     }
 
+    /// The render rate the voices run at now.
+    pub fn render_rate(&self) -> RenderRate {
+        self.mode
+    }
+
     /// The current latency in host samples.
     pub fn latency(&self) -> u32 {
         Engine::latency_for(self.mode, self.sample_rate as f32)

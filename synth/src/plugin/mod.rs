@@ -17,7 +17,7 @@ use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
 use crate::engine::controls::db_to_gain;
-use crate::engine::{Bank, Engine, NoteSelector, Sound, MAX_VOICES};
+use crate::engine::{Bank, Controls, Engine, NoteSelector, RenderRate, Sound, MAX_VOICES};
 use loader::{AudioEnds, Loader, Task};
 use params::{ItemNames, SirenadeParams};
 use preset_folder::PresetFolder;
@@ -42,6 +42,8 @@ pub struct Sirenade {
     seen_slot: i32,
     /// The latency last reported to the host.
     latency: u32,
+    /// Whether a CLAP restart was asked for a `Render rate` change not yet applied.
+    restart_requested: bool,
     /// Per-sample gain of the block being rendered.
     gain: [f32; MAX_BLOCK],
 }
@@ -66,6 +68,7 @@ impl Default for Sirenade {
             seen_generation: 0,
             seen_slot: 0,
             latency: 0,
+            restart_requested: false,
             gain: [0.0; MAX_BLOCK],
         }
     }
@@ -198,6 +201,24 @@ impl Sirenade {
             }
         }
     }
+
+    /// The render rate the voices play at in this block (`None` while inactive). CLAP allows a
+    /// latency change only in `activate`, so there a `Render rate` change asks the host for a
+    /// restart and takes effect in the next activation, which reports the new latency. VST3
+    /// hosts take a latency change at any time (a `restartComponent` from the GUI thread), so
+    /// there the change is immediate and reported after the block.
+    fn render_rate_for(&mut self, context: &mut impl ProcessContext<Self>) -> Option<RenderRate> {
+        let current = self.engine.as_ref()?.render_rate();
+        let wanted = self.params.render_rate.value();
+        if wanted == current || context.plugin_api() != PluginApi::Clap {
+            return Some(wanted);
+        }
+        if !self.restart_requested {
+            self.restart_requested = true;
+            context.request_restart();
+        }
+        Some(current)
+    }
 }
 
 impl Plugin for Sirenade {
@@ -254,6 +275,7 @@ impl Plugin for Sirenade {
             controls,
         );
         self.latency = engine.latency();
+        self.restart_requested = false;
         context.set_latency_samples(self.latency);
         context.set_current_voice_capacity(MAX_VOICES as u32);
         self.engine = Some(engine);
@@ -291,6 +313,9 @@ impl Plugin for Sirenade {
             context.execute_background(Task::LoadSlot(slot));
         }
         self.exchange_banks(context);
+        let Some(render_rate) = self.render_rate_for(context) else {
+            return ProcessStatus::Normal;
+        };
         let Some(engine) = self.engine.as_mut() else {
             return ProcessStatus::Normal;
         };
@@ -304,7 +329,10 @@ impl Plugin for Sirenade {
         while start < samples {
             // Events due now see the parameters as they are now (a host may move `Sound` and
             // strike a note at the same sample); the block then runs to the next event.
-            engine.set_controls(&self.params.controls_now());
+            engine.set_controls(&Controls {
+                render_rate,
+                ..self.params.controls_now()
+            });
             while let Some(event) = next_event {
                 if event.timing() as usize > start {
                     break;
@@ -317,7 +345,10 @@ impl Plugin for Sirenade {
                 end = end.min((event.timing() as usize).max(start + 1));
             }
             let len = end - start;
-            let controls = self.params.controls_after(len as u32);
+            let controls = Controls {
+                render_rate,
+                ..self.params.controls_after(len as u32)
+            };
             engine.set_controls(&controls);
             let gain = &mut self.gain[..len];
             self.params.gain.smoothed.next_block(gain, len);

@@ -194,9 +194,17 @@ fn item_param(name: &str, names: &ItemNames) -> IntParam {
             None => i.to_string(),
         }
     }))
-    .with_string_to_value(Arc::new(|s| {
-        s.split(':').next().and_then(|n| n.trim().parse().ok())
-    }))
+    .with_string_to_value(Arc::new(leading_index))
+}
+
+/// The index a `Sound`, `Morph to` or `Preset` display starts with ("41 (= 31: …)", "3: name",
+/// "7"): every text those displays write reads back as its own value.
+fn leading_index(text: &str) -> Option<i32> {
+    let text = text.trim_start();
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    text[..end].parse().ok()
 }
 
 impl SirenadeParams {
@@ -215,9 +223,7 @@ impl SirenadeParams {
                 },
             )
             .with_value_to_string(Arc::new(move |v| describe.describe(v)))
-            .with_string_to_value(Arc::new(|s| {
-                s.split(':').next().and_then(|n| n.trim().parse().ok())
-            })),
+            .with_string_to_value(Arc::new(leading_index)),
             sound: item_param("Sound", names),
             morph_to: item_param("Morph to", names),
             morph: FloatParam::new(
@@ -292,5 +298,25 @@ impl SirenadeParams {
             slide_to: usize::try_from(self.slide_to.value()).unwrap_or(0),
             expression_depth: self.expression_depth.value(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_index;
+
+    /// Every form the item and preset displays write reads back as its index; text without a
+    /// leading number reads as nothing.
+    #[test]
+    fn displays_read_back_as_their_index() {
+        assert_eq!(
+            leading_index("41 (= 31: keyboard_electronic_004 E4)"),
+            Some(41)
+        );
+        assert_eq!(leading_index("3: keyboard_acoustic_000 C4"), Some(3));
+        assert_eq!(leading_index(" 7"), Some(7));
+        assert_eq!(leading_index("0: embedded"), Some(0));
+        assert_eq!(leading_index("keyboard"), None);
+        assert_eq!(leading_index(""), None);
     }
 }
