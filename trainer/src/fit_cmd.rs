@@ -15,7 +15,7 @@ use crate::train::data_aware;
 use crate::train::fit::{epoch_bar, fit, prepare_run_dir, FitOptions};
 use crate::train::lr_probe;
 use crate::train::run_dir::{DataInfo, RunInfo, RUN_VERSION};
-use crate::train::settings::{DecaySchedule, DerivativeForm, Reduction, TrainSettings};
+use crate::train::settings::{DecaySchedule, DerivativeForm, LrSchedule, Reduction, TrainSettings};
 use crate::train::trainer::Trainer;
 
 /// Arguments of `trainer fit`.
@@ -61,6 +61,10 @@ pub struct FitArgs {
     /// The optimiser of the synthesis and mapping networks.
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
+    /// How the learning rates evolve over the run: constant (the reference) or cosine (from
+    /// the rate down to 1% of it at the last epoch).
+    #[arg(long, value_enum)]
+    pub lr_schedule: Option<LrSchedule>,
     /// Step size of the latents' SGD.
     #[arg(long)]
     pub latent_lr: Option<f64>,
@@ -206,6 +210,9 @@ impl FitArgs {
         }
         if let Some(d) = self.derivative {
             s.derivative = d;
+        }
+        if let Some(l) = self.lr_schedule {
+            s.lr_schedule = l;
         }
         if let Some(k) = self.sine_layers {
             s.sine_layers = k;

@@ -87,6 +87,50 @@ fn resume_continues_the_loss_curve_exactly() {
     assert_ne!(losses(&other)[..2], a[..2]);
 }
 
+/// A cosine schedule scales each step's rates by its closed form (the log records the rate of
+/// each epoch's last step), changes the trajectory from the constant run's, and is recorded in
+/// run.json.
+#[test]
+fn cosine_schedule_lowers_the_rate_to_its_floor_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let constant = dir.path().join("constant");
+    let cosine = dir.path().join("cosine");
+    let lr = ["--lr", "1e-4", "--optimizer", "adam"];
+    ok(&small_fit(&constant, "6", &lr));
+    let with_schedule: Vec<&str> = lr
+        .iter()
+        .copied()
+        .chain(["--lr-schedule", "cosine"])
+        .collect();
+    ok(&small_fit(&cosine, "6", &with_schedule));
+    let rates = |run: &Path| -> Vec<f64> {
+        std::fs::read_to_string(run.join("log.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["lr"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert!(rates(&constant).iter().all(|&r| r == 1e-4));
+    // 4 items in batches of 2: 2 steps per epoch, 12 in the run; epoch e ends at step 2e + 1.
+    let floor = 0.01;
+    for (e, r) in rates(&cosine).iter().enumerate() {
+        let p = (2 * e + 1) as f64 / 12.0;
+        let want = 1e-4 * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()));
+        assert!((r - want).abs() <= 1e-12, "epoch {e}: {r} vs {want}");
+    }
+    assert_ne!(losses(&constant)[1..], losses(&cosine)[1..]);
+    let settings = |run: &Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(run.join("run.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["settings"].clone()
+    };
+    assert_eq!(settings(&cosine)["lr_schedule"], "cosine");
+    assert_eq!(settings(&constant)["lr_schedule"], "constant");
+}
+
 /// The STFT term's windows come from the epoch's RNG stream like the phases: a resumed run
 /// continues exactly, the term lowers over training, and run.json records its settings.
 #[test]
@@ -541,6 +585,15 @@ fn bad_input_fails_before_training() {
         assert_eq!(err.lines().count(), 1, "{extra:?}: {err}");
         assert!(!run.join("checkpoint.safetensors").exists());
     }
+    // A choice outside an enum flag's list is a usage error (exit 2) that lists the choices.
+    let out = small_fit(&run, "1", &["--lr-schedule", "sometimes"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--lr-schedule") && err.contains("constant, cosine"),
+        "{err}"
+    );
+    assert!(!run.join("checkpoint.safetensors").exists());
     let out = small_fit(Path::new("/proc/forbidden/run"), "1", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/proc/forbidden/run"));

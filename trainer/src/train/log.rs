@@ -26,7 +26,7 @@ pub struct EpochLine {
     /// Mean spectral (STFT) term; 0 when it is off.
     #[serde(default)]
     pub spectral: f64,
-    /// Synthesis learning rate at the end of the epoch.
+    /// Synthesis learning rate of the epoch's last step (the schedule's factor applied).
     #[serde(default)]
     pub lr: f64,
     /// Wall time of the epoch, seconds.

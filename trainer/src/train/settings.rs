@@ -47,6 +47,37 @@ pub enum Reduction {
     Mean,
 }
 
+/// How the networks' learning rates evolve over the run, on top of their current values (which
+/// the plateau schedule and a divergence rollback change). The factor is a function of the
+/// step's position in the run alone, so a resumed run continues exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The rates as they are (the reference code).
+    #[default]
+    Constant,
+    /// Half a cosine from the full rate at the first step to [`COSINE_FLOOR`] of it at the
+    /// last: large steps while the network finds the sounds, small ones to settle them.
+    Cosine,
+}
+
+/// The fraction of the rate a cosine schedule ends at.
+pub const COSINE_FLOOR: f64 = 0.01;
+
+impl LrSchedule {
+    /// The factor on the learning rates at `progress` ∈ [0, 1], the fraction of the run's
+    /// steps taken before this one.
+    pub fn factor(self, progress: f64) -> f64 {
+        match self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Cosine => {
+                let p = progress.clamp(0.0, 1.0);
+                COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 * (1.0 + (std::f64::consts::PI * p).cos())
+            }
+        }
+    }
+}
+
 /// How the coupled-L2 coefficient λ of the synthesis network evolves over epochs
 /// (thesis §5.4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -130,6 +161,8 @@ pub struct TrainSettings {
     pub mapping_lr: Option<f64>,
     /// `adabelief` (the reference) or `adam`.
     pub optimizer: OptimizerKind,
+    /// How the learning rates evolve over the run's epochs.
+    pub lr_schedule: LrSchedule,
     /// Step size of the latents' plain SGD (the reference: 0.3).
     pub latent_lr: f64,
     /// Standard deviation of the latents' initialisation (the reference: 0.001).
@@ -185,6 +218,7 @@ impl Default for TrainSettings {
             lr: 1e-5,
             mapping_lr: None,
             optimizer: OptimizerKind::AdaBelief,
+            lr_schedule: LrSchedule::Constant,
             latent_lr: 0.3,
             latent_init_std: 1e-3,
             points: 2000,
@@ -321,6 +355,28 @@ impl TrainSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cosine schedule against its closed form: full rate at the start, half-way between
+    /// full and floor at the middle, the floor at the end, never rising; constant is 1.
+    #[test]
+    fn cosine_schedule_falls_from_the_rate_to_its_floor() {
+        let c = LrSchedule::Cosine;
+        assert_eq!(c.factor(0.0), 1.0);
+        assert!((c.factor(0.5) - (1.0 + COSINE_FLOOR) / 2.0).abs() < 1e-12);
+        assert!((c.factor(1.0) - COSINE_FLOOR).abs() < 1e-12);
+        assert!(
+            (c.factor(0.25) - (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * (0.5 + 0.5 * 0.5f64.sqrt())))
+                .abs()
+                < 1e-12
+        );
+        let mut last = f64::INFINITY;
+        for i in 0..=100 {
+            let f = c.factor(f64::from(i) / 100.0);
+            assert!(f <= last);
+            last = f;
+        }
+        assert_eq!(LrSchedule::Constant.factor(0.7), 1.0);
+    }
 
     /// A run.json written before the sine layers had their name (`"kernels": "fused"`) still
     /// resumes, as the default implementation.

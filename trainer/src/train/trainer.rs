@@ -32,7 +32,7 @@ pub struct EpochReport {
     pub derivative: f64,
     /// Mean spectral (STFT) term; 0 when it is off.
     pub spectral: f64,
-    /// Synthesis learning rate at the end of the epoch.
+    /// Synthesis learning rate of the epoch's last step (the schedule's factor applied).
     pub lr: f64,
     /// Coordinate samples (items × points) processed.
     pub coordinate_samples: usize,
@@ -208,8 +208,10 @@ impl Trainer {
         }
         let grid = s.grid();
         let batches = epoch_batches(s.seed, epoch, self.targets.dim(0)?, s.batch, grid);
+        let (schedule, run_steps) = (s.lr_schedule, (s.epochs * batches.len()).max(1));
         let (mut loss_sum, mut amp_sum, mut der_sum, mut spec_sum) = (0.0, 0.0, 0.0, 0.0);
         let mut coords = 0;
+        let mut factor = 1.0;
         for (step, b) in batches.iter().enumerate() {
             let (rows, t, target) = gather(&self.targets, b, grid)?;
             let z = self.latents.as_tensor().index_select(&rows, 0)?;
@@ -231,8 +233,17 @@ impl Trainer {
             if let Some(max_norm) = self.settings.grad_clip {
                 clip_gradients(&mut grads, &self.decoder, max_norm)?;
             }
-            self.synthesis_opt.step(&grads)?;
-            self.mapping_opt.step(&grads)?;
+            // The schedule scales the rates for this step only: the rates themselves stay the
+            // state the plateau schedule and a rollback act on.
+            factor = schedule.factor((epoch * batches.len() + step) as f64 / run_steps as f64);
+            let rates = self.learning_rates();
+            self.set_learning_rates((rates.0 * factor, rates.1 * factor));
+            let stepped = self
+                .synthesis_opt
+                .step(&grads)
+                .and_then(|()| self.mapping_opt.step(&grads));
+            self.set_learning_rates(rates);
+            stepped?;
             loss_sum += loss;
             amp_sum += terms.amplitude;
             der_sum += terms.derivative;
@@ -247,7 +258,7 @@ impl Trainer {
             amplitude: amp_sum / steps,
             derivative: der_sum / steps,
             spectral: spec_sum / steps,
-            lr: self.synthesis_opt.learning_rate(),
+            lr: self.synthesis_opt.learning_rate() * factor,
             coordinate_samples: coords,
         }))
     }
