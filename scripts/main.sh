@@ -30,8 +30,16 @@ if [ -f "$run/run.json" ]; then
     rm -rf "$run"
   fi
 fi
+# A run trained with another version of the recipe cannot be continued with this one (the
+# trainer refuses other settings): start it over. The recipe's digest is kept beside the run.
+recipe=$(sha256sum trainer/configs/notes.toml | cut -d' ' -f1)
+if [ -f "$run/run.json" ] && [ "$(cat "$run.recipe" 2>/dev/null)" != "$recipe" ]; then
+  echo "$run: trained with another version of trainer/configs/notes.toml; training it again"
+  rm -rf "$run"
+fi
 resume=()
 [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
+echo "$recipe" > "$run.recipe"
 echo "== training (32 items; 8 are held out) =="
 start=$(date +%s)
 "$trainer" fit --data bundled:keyboard --ids trainer/data/keyboard-train.json \
