@@ -167,6 +167,48 @@ mod tests {
         ));
     }
 
+    /// A cosine-scheduled run stopped after 2 of its 4 epochs and restored from its
+    /// checkpoint into a fresh trainer continues with exactly the whole run's losses.
+    #[test]
+    fn a_scheduled_run_resumes_exactly() {
+        let scheduled = || {
+            let settings = TrainSettings {
+                model: "demo".into(),
+                batch: 2,
+                points: 250,
+                epochs: 4,
+                optimizer: crate::optim::OptimizerKind::Adam,
+                lr: 1e-4,
+                lr_schedule: crate::train::settings::LrSchedule::Cosine,
+                ..TrainSettings::default()
+            };
+            let clips: Vec<Vec<f32>> = (0..2)
+                .map(|k| {
+                    (0..sirenade_common::CLIP_LEN)
+                        .map(|j| 0.3 * (0.01 * (j * (k + 1)) as f32).sin())
+                        .collect()
+                })
+                .collect();
+            Trainer::new(&settings, &ModelConfig::named("demo").unwrap(), &clips).unwrap()
+        };
+        let loss = |t: &mut Trainer| match t.run_epoch().unwrap() {
+            EpochOutcome::Done(r) => r.loss,
+            EpochOutcome::NonFinite { .. } => panic!("a non-finite loss"),
+        };
+        let mut whole = scheduled();
+        let all: Vec<f64> = (0..4).map(|_| loss(&mut whole)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = scheduled();
+        let mut split: Vec<f64> = (0..2).map(|_| loss(&mut first)).collect();
+        let mut c = Checkpoints::new(dir.path(), "f".into());
+        assert!(matches!(c.save(&first).unwrap(), Saved::Written));
+        let mut second = scheduled();
+        c.restore(&mut second).unwrap();
+        assert_eq!(second.epoch(), 2);
+        split.extend((0..2).map(|_| loss(&mut second)));
+        assert_eq!(split, all);
+    }
+
     #[test]
     fn a_first_step_failure_returns_to_the_previous_checkpoint_and_only_a_readable_one() {
         let dir = tempfile::tempdir().unwrap();
