@@ -25,11 +25,11 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// How a fit ended.
 #[derive(Debug, Clone)]
 pub struct FitSummary {
-    /// Epochs completed in the run (including earlier sessions when resumed).
+    /// Epochs completed in the run (including the epochs trained before a resume).
     pub epochs: usize,
-    /// Mean loss of the last epoch run in this session (`None` if none ran).
+    /// Mean loss of the last epoch this call ran (`None` if none ran).
     pub final_loss: Option<f64>,
-    /// Rollbacks performed in this session.
+    /// Rollbacks this call performed.
     pub rollbacks: usize,
     /// Whether Ctrl-C stopped the run early.
     pub interrupted: bool,
@@ -148,16 +148,16 @@ pub fn fit(
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     INTERRUPTED.store(false, Ordering::SeqCst);
 
-    let mut session = Session::new(trainer, run, checkpoints, opts.progress);
+    let mut fit_loop = FitLoop::new(trainer, run, checkpoints, opts.progress);
     let mut nan_to_inject = opts.inject_nan_at;
-    while session.trainer.epoch() < session.trainer.settings().epochs {
-        if nan_to_inject == Some(session.trainer.epoch()) {
-            session.trainer.inject_nan()?;
+    while fit_loop.trainer.epoch() < fit_loop.trainer.settings().epochs {
+        if nan_to_inject == Some(fit_loop.trainer.epoch()) {
+            fit_loop.trainer.inject_nan()?;
             nan_to_inject = None;
         }
         let started = Instant::now();
-        let divergence = match session.trainer.run_epoch()? {
-            EpochOutcome::Done(report) => match session.finish_epoch(&report, started)? {
+        let divergence = match fit_loop.trainer.run_epoch()? {
+            EpochOutcome::Done(report) => match fit_loop.finish_epoch(&report, started)? {
                 EpochEnd::Continue => None,
                 EpochEnd::Interrupted => break,
                 EpochEnd::NonFiniteState(d) => Some(d),
@@ -169,15 +169,15 @@ pub fn fit(
             }),
         };
         let Some(d) = divergence else { continue };
-        session.roll_back(d)?;
+        fit_loop.roll_back(d)?;
         if INTERRUPTED.load(Ordering::SeqCst) {
             // Ctrl-C came during the failed epoch: stop at the good state now.
-            session.summary.interrupted = true;
+            fit_loop.summary.interrupted = true;
             break;
         }
     }
-    session.bar.finish_and_clear();
-    Ok(session.summary)
+    fit_loop.bar.finish_and_clear();
+    Ok(fit_loop.summary)
 }
 
 /// The run's checkpoints, with `trainer` restored from them on a resume; a fresh run starts
@@ -214,7 +214,7 @@ enum EpochEnd {
 
 /// One `fit` call's state around the trainer: where it logs and checkpoints, its progress bar,
 /// what it will report, and the rollbacks of the current incident.
-struct Session<'a> {
+struct FitLoop<'a> {
     trainer: &'a mut Trainer,
     run: &'a Path,
     checkpoints: Checkpoints<'a>,
@@ -226,8 +226,8 @@ struct Session<'a> {
     failed_at: usize,
 }
 
-impl<'a> Session<'a> {
-    /// A session continuing from the trainer's current epoch.
+impl<'a> FitLoop<'a> {
+    /// The loop, continuing from the trainer's current epoch.
     fn new(
         trainer: &'a mut Trainer,
         run: &'a Path,
@@ -242,7 +242,7 @@ impl<'a> Session<'a> {
             rollbacks: 0,
             interrupted: false,
         };
-        Session {
+        FitLoop {
             trainer,
             run,
             checkpoints,

@@ -143,12 +143,18 @@ mod tests {
     use crate::train::trainer::{EpochOutcome, Trainer};
 
     fn trainer() -> Trainer {
+        trainer_with(TrainSettings::default())
+    }
+
+    /// A small `demo` trainer on two sine clips; `settings` gives everything but the model,
+    /// batch, points and epochs.
+    fn trainer_with(settings: TrainSettings) -> Trainer {
         let settings = TrainSettings {
             model: "demo".into(),
             batch: 2,
             points: 250,
             epochs: 4,
-            ..TrainSettings::default()
+            ..settings
         };
         let clips: Vec<Vec<f32>> = (0..2)
             .map(|k| {
@@ -172,24 +178,12 @@ mod tests {
     #[test]
     fn a_scheduled_run_resumes_exactly() {
         let scheduled = || {
-            let settings = TrainSettings {
-                model: "demo".into(),
-                batch: 2,
-                points: 250,
-                epochs: 4,
+            trainer_with(TrainSettings {
                 optimizer: crate::optim::OptimizerKind::Adam,
                 lr: 1e-4,
                 lr_schedule: crate::train::settings::LrSchedule::Cosine,
                 ..TrainSettings::default()
-            };
-            let clips: Vec<Vec<f32>> = (0..2)
-                .map(|k| {
-                    (0..sirenade_common::CLIP_LEN)
-                        .map(|j| 0.3 * (0.01 * (j * (k + 1)) as f32).sin())
-                        .collect()
-                })
-                .collect();
-            Trainer::new(&settings, &ModelConfig::named("demo").unwrap(), &clips).unwrap()
+            })
         };
         let loss = |t: &mut Trainer| match t.run_epoch().unwrap() {
             EpochOutcome::Done(r) => r.loss,
