@@ -59,8 +59,8 @@ struct Item {
     id: String,
     pitch: Option<u8>,
     velocity: Option<u8>,
-    /// Index of the item's instrument (items without an instrument share their family's, or
-    /// one group for the whole set).
+    /// Index of the item's group in `Sound::groups`: its instrument, else its family, else
+    /// its word (items with none of these share one group).
     group: usize,
 }
 
@@ -70,6 +70,8 @@ pub struct Sound {
     prototype: Evaluator,
     items: Vec<Item>,
     names: Vec<String>,
+    /// Names of the item groups (instrument, family or word), in order of first appearance.
+    groups: Vec<String>,
     dim: usize,
     table: Vec<f32>,
     /// `LATENT_CONTROLS × dim`: principal directions scaled by their standard deviations
@@ -136,6 +138,7 @@ impl Sound {
                     .instrument
                     .clone()
                     .or_else(|| item.label.family.clone())
+                    .or_else(|| item.label.word.clone())
                     .unwrap_or_default();
                 let group = groups.iter().position(|g| *g == key).unwrap_or_else(|| {
                     groups.push(key);
@@ -179,6 +182,7 @@ impl Sound {
             prototype,
             items,
             names,
+            groups,
             dim,
             table,
             scaled_directions,
@@ -210,6 +214,7 @@ impl Sound {
                 group: 0,
             }],
             names: vec!["custom latent".to_string()],
+            groups: vec![String::new()],
             table: latent.to_vec(),
             ..self.clone()
         })
@@ -238,6 +243,39 @@ impl Sound {
     /// A readable name of item `i` (instrument and note, or word), for parameter displays.
     pub fn item_name(&self, i: usize) -> Option<&str> {
         self.names.get(i).map(String::as_str)
+    }
+
+    /// The group item `i` belongs to: its instrument, else its family, else its word (empty
+    /// when the preset labels none of these).
+    pub fn item_group(&self, i: usize) -> Option<&str> {
+        let item = self.items.get(i)?;
+        self.groups.get(item.group).map(String::as_str)
+    }
+
+    /// The latent of item `i` (`latent_dim` values).
+    pub fn item_latent(&self, i: usize) -> Option<&[f32]> {
+        self.table.get(i * self.dim..(i + 1) * self.dim)
+    }
+
+    /// How far `latent` lies from `origin` along each `Latent k` direction, in that control's
+    /// units (standard deviations of the training latents): the inverse of the offsets
+    /// [`latent_into`](Self::latent_into) adds, exact for a latent within the directions'
+    /// span. Directions the preset lacks read 0.
+    pub fn control_offsets(&self, origin: &[f32], latent: &[f32]) -> [f32; LATENT_CONTROLS] {
+        let dim = self.dim;
+        std::array::from_fn(|k| {
+            let std = self.direction_stds.get(k).copied().unwrap_or(0.0);
+            if std <= 0.0 || !std.is_finite() {
+                return 0.0;
+            }
+            let dir = &self.scaled_directions[k * dim..(k + 1) * dim];
+            let along: f32 = dir
+                .iter()
+                .zip(latent.iter().zip(origin))
+                .map(|(&d, (&z, &o))| d * (z - o))
+                .sum();
+            along / (std * std)
+        })
     }
 
     /// Where the preset came from (a path, or `embedded preset`).
@@ -337,6 +375,7 @@ impl Clone for Sound {
             prototype: self.prototype.new_voice(),
             items: self.items.clone(),
             names: self.names.clone(),
+            groups: self.groups.clone(),
             dim: self.dim,
             table: self.table.clone(),
             scaled_directions: self.scaled_directions.clone(),

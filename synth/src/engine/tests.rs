@@ -835,3 +835,30 @@ fn pressure_and_slide_move_the_latents_they_are_routed_to() {
     });
     assert_eq!(plain, reset);
 }
+
+/// `control_offsets` inverts the offsets `latent_into` adds (to 1e-4 σ, f32 sums over the
+/// latent), reads 0 from a latent to itself, and groups the keyboard items by instrument.
+#[test]
+fn control_offsets_invert_the_latent_controls() {
+    let s = sound();
+    let offsets = [0.7, -1.2, 0.0, 2.5, -0.3, 0.0, 1.0, -2.0];
+    let mut origin = vec![0.0; s.latent_dim()];
+    let mut moved = vec![0.0; s.latent_dim()];
+    s.latent_into(4, 9, 0.25, &[0.0; LATENT_CONTROLS], &mut origin);
+    s.latent_into(4, 9, 0.25, &offsets, &mut moved);
+    let back = s.control_offsets(&origin, &moved);
+    let stored = s.direction_stds().len().min(LATENT_CONTROLS);
+    for k in 0..LATENT_CONTROLS {
+        let expected = if k < stored { offsets[k] } else { 0.0 };
+        assert!(
+            (back[k] - expected).abs() < 1e-4,
+            "direction {k}: {} vs {expected}",
+            back[k]
+        );
+    }
+    assert_eq!(s.control_offsets(&origin, &origin), [0.0; LATENT_CONTROLS]);
+    assert_eq!(s.item_latent(0).map(<[f32]>::len), Some(s.latent_dim()));
+    assert_eq!(s.item_latent(s.items()), None);
+    let first = s.item_group(0).unwrap();
+    assert!(first.starts_with("keyboard"), "{first}");
+}

@@ -3,22 +3,27 @@
 //! - [`params`]: what the host shows and automates; [`preset_slot`]: the persisted preset.
 //! - [`loader`]: preset loading on the background thread and the lock-free hand-over;
 //!   [`preset_folder`]: the files the `Preset` parameter chooses from.
+//! - [`meters`]: the voice count and load the audio thread shows the editor.
 
 pub mod loader;
+pub mod meters;
 pub mod params;
 pub mod preset_folder;
 pub mod preset_slot;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
+use crate::editor::{EditorShared, SirenadeEditor};
 use crate::engine::controls::db_to_gain;
 use crate::engine::{Bank, Controls, Engine, NoteSelector, RenderRate, Sound, MAX_VOICES};
 use loader::{AudioEnds, Loader, Task};
+use meters::Meters;
 use params::{ItemNames, SirenadeParams};
 use preset_folder::PresetFolder;
 
@@ -34,6 +39,10 @@ pub struct Sirenade {
     loader: Arc<Loader>,
     /// The audio thread's ends of the hand-over queues.
     ends: AudioEnds,
+    /// The user's preset folder (the editor's browser lists it).
+    folder: Arc<PresetFolder>,
+    /// Voices and load, written per block for the editor.
+    meters: Arc<Meters>,
     /// Voices and their preset; built in `activate`, used only in `process`.
     engine: Option<Engine>,
     /// The preset-choice generation last acted on.
@@ -57,13 +66,15 @@ impl Default for Sirenade {
         let (loader, ends) = Loader::new(
             Arc::clone(&params),
             names,
-            folder,
+            Arc::clone(&folder),
             Arc::new(Sound::embedded()),
         );
         Sirenade {
             params,
             loader,
             ends,
+            folder,
+            meters: Arc::new(Meters::default()),
             engine: None,
             seen_generation: 0,
             seen_slot: 0,
@@ -239,12 +250,21 @@ impl Plugin for Sirenade {
     const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<SirenadeEditor>;
     type SysExMessage = ();
     type BackgroundTask = Task;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        crate::editor::create(EditorShared {
+            params: Arc::clone(&self.params),
+            loader: Arc::clone(&self.loader),
+            meters: Arc::clone(&self.meters),
+            folder: Arc::clone(&self.folder),
+        })
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {
@@ -290,6 +310,7 @@ impl Plugin for Sirenade {
 
     fn deactivate(&mut self) {
         self.engine = None;
+        self.meters.clear();
         self.loader.run(Task::Collect);
     }
 
@@ -299,6 +320,7 @@ impl Plugin for Sirenade {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        let started = Instant::now();
         let generation = self.params.preset.generation();
         let slot = self.params.preset_slot.value();
         if generation != self.seen_generation {
@@ -372,6 +394,11 @@ impl Plugin for Sirenade {
             self.latency = latency;
             context.set_latency_samples(latency);
         }
+        self.meters.record(
+            engine.active_voices(),
+            started.elapsed().as_secs_f64(),
+            samples as f64 / f64::from(engine.sample_rate()),
+        );
         ProcessStatus::Normal
     }
 }

@@ -35,6 +35,14 @@ impl PresetFolder {
         }
     }
 
+    /// The folder `dir` (nothing is read yet).
+    pub fn at(dir: &Path) -> PresetFolder {
+        PresetFolder {
+            dir: Some(dir.to_path_buf()),
+            files: ArcSwap::from_pointee(Vec::new()),
+        }
+    }
+
     /// The folder, if the environment gives one.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
@@ -99,10 +107,7 @@ mod tests {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
         std::fs::create_dir(dir.path().join("c.sirenade")).unwrap();
-        let folder = PresetFolder {
-            dir: Some(dir.path().to_path_buf()),
-            files: ArcSwap::from_pointee(Vec::new()),
-        };
+        let folder = PresetFolder::at(dir.path());
         assert!(folder.is_empty());
         folder.rescan();
         assert_eq!(folder.len(), 2);
