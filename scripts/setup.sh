@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for Sirenade: espeak-ng (speech data rendering),
 # fluid-soundfont-gm (FluidR3_GM, MIT, the project's soundfont) and fonts-dejavu-core (plot
-# labels); for the third-party plugin host tests, qtractor (its CLAP scanner) and a virtualenv
-# at target/host-venv with pinned pedalboard and mido (from PyPI). Idempotent.
+# labels); for the editor tests, Xvfb and Mesa's OpenGL (the editor draws with OpenGL, in
+# software there); for the third-party plugin host tests, qtractor (its CLAP scanner) and a
+# virtualenv at target/host-venv with pinned pedalboard and mido (from PyPI). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,11 @@ need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need+=(fluid-soundfont-gm)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+# The libraries the editor opens at run time: Xlib with its XCB bridge, GLX and Mesa's drivers.
+for lib in libX11.so.6 libX11-xcb.so.1 libGL.so.1 libxcb-dri2.so.0; do
+  ldconfig -p 2>/dev/null | grep -q "$lib" || { need+=(libgl1-mesa-dri libglx-mesa0 libx11-xcb1 libxcb-dri2-0); break; }
+done
 # Installed without recommends (qtractor recommends a desktop's worth of packages).
 need_norec=()
 [ -x "$QTRACTOR_SCANNER" ] || need_norec+=(qtractor)

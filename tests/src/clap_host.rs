@@ -18,6 +18,9 @@ use std::thread::JoinHandle;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::gui::{
+    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
+};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::note_ports::{NoteDialects, NotePortInfoBuffer, PluginNotePorts};
 use clack_extensions::params::{
@@ -245,6 +248,8 @@ pub struct HostShared {
     restart_requests: AtomicU32,
     process_requested: AtomicBool,
     flush_requested: AtomicBool,
+    gui_resize_requests: AtomicU32,
+    gui_closed: AtomicBool,
 }
 
 impl SharedHandler<'_> for HostShared {
@@ -258,6 +263,27 @@ impl SharedHandler<'_> for HostShared {
 
     fn request_callback(&self) {
         self.callback_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+impl HostGuiImpl for HostShared {
+    fn resize_hints_changed(&self) {}
+
+    fn request_resize(&self, _new_size: GuiSize) -> std::result::Result<(), HostError> {
+        self.gui_resize_requests.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn request_show(&self) -> std::result::Result<(), HostError> {
+        Ok(())
+    }
+
+    fn request_hide(&self) -> std::result::Result<(), HostError> {
+        Ok(())
+    }
+
+    fn closed(&self, _was_destroyed: bool) {
+        self.gui_closed.store(true, Ordering::SeqCst);
     }
 }
 
@@ -324,7 +350,8 @@ impl HostHandlers for TestHost {
             .register::<HostParams>()
             .register::<HostState>()
             .register::<HostLatency>()
-            .register::<HostVoiceInfo>();
+            .register::<HostVoiceInfo>()
+            .register::<HostGui>();
     }
 }
 
@@ -377,6 +404,9 @@ pub struct ClapHost {
     latency_ext: Option<PluginLatency>,
     voice_info_ext: Option<PluginVoiceInfo>,
     remote_controls_ext: Option<PluginRemoteControls>,
+    gui_ext: Option<PluginGui>,
+    /// Whether the plugin's GUI is created.
+    gui_open: bool,
     steady_time: u64,
     main_thread_callbacks: u32,
     /// Restart requests the host has served (or found the plugin inactive for).
@@ -451,6 +481,7 @@ impl ClapHost {
         let latency_ext = handle.get_extension::<PluginLatency>();
         let voice_info_ext = handle.get_extension::<PluginVoiceInfo>();
         let remote_controls_ext = handle.get_extension::<PluginRemoteControls>();
+        let gui_ext = handle.get_extension::<PluginGui>();
         let audio_ports_ext = handle.get_extension::<PluginAudioPorts>();
         let note_ports_ext = handle.get_extension::<PluginNotePorts>();
 
@@ -521,6 +552,8 @@ impl ClapHost {
             latency_ext,
             voice_info_ext,
             remote_controls_ext,
+            gui_ext,
+            gui_open: false,
             steady_time: 0,
             main_thread_callbacks: 0,
             restarts_served: 0,
@@ -708,6 +741,99 @@ impl ClapHost {
             .map_err(|e| anyhow!("state load failed: {e:?}"))?;
         self.pump_main_thread();
         Ok(())
+    }
+
+    /// Creates the plugin's GUI embedded in the X11 window `parent` (CLAP's `x11` API, not
+    /// floating), gives it its parent and shows it. Returns the size the plugin asks for.
+    ///
+    /// The window must stay open until [`ClapHost::close_editor`] (or the host is dropped).
+    pub fn open_editor_x11(&mut self, parent: u32) -> Result<(u32, u32)> {
+        let gui = self
+            .gui_ext
+            .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
+        let config = GuiConfiguration {
+            api_type: GuiApiType::X11,
+            is_floating: false,
+        };
+        let mut handle = self.instance.plugin_handle();
+        if !gui.is_api_supported(&mut handle, config) {
+            bail!("the plugin does not support an embedded X11 GUI");
+        }
+        gui.create(&mut handle, config)
+            .map_err(|e| anyhow!("gui.create: {e:?}"))?;
+        self.gui_open = true;
+        let size = gui
+            .get_size(&mut handle)
+            .ok_or_else(|| anyhow!("gui.get_size failed"))?;
+        // SAFETY: the caller keeps the window open while the GUI exists.
+        unsafe { gui.set_parent(&mut handle, Window::from_x11_handle(parent.into())) }
+            .map_err(|e| anyhow!("gui.set_parent: {e:?}"))?;
+        gui.show(&mut handle)
+            .map_err(|e| anyhow!("gui.show: {e:?}"))?;
+        self.pump_main_thread();
+        Ok((size.width, size.height))
+    }
+
+    /// The size of the open GUI.
+    pub fn editor_size(&mut self) -> Result<(u32, u32)> {
+        let gui = self
+            .gui_ext
+            .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
+        let size = gui
+            .get_size(&mut self.instance.plugin_handle())
+            .ok_or_else(|| anyhow!("gui.get_size failed"))?;
+        Ok((size.width, size.height))
+    }
+
+    /// Whether the GUI may be resized, and the size the plugin accepts closest to `wanted`.
+    pub fn editor_adjusted_size(&mut self, wanted: (u32, u32)) -> Result<(bool, (u32, u32))> {
+        let gui = self
+            .gui_ext
+            .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
+        let mut handle = self.instance.plugin_handle();
+        let can = gui.can_resize(&mut handle);
+        let adjusted = gui
+            .adjust_size(
+                &mut handle,
+                GuiSize {
+                    width: wanted.0,
+                    height: wanted.1,
+                },
+            )
+            .ok_or_else(|| anyhow!("gui.adjust_size failed"))?;
+        Ok((can, (adjusted.width, adjusted.height)))
+    }
+
+    /// Resizes the open GUI (the host's window already has the new size).
+    pub fn set_editor_size(&mut self, size: (u32, u32)) -> Result<()> {
+        let gui = self
+            .gui_ext
+            .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
+        gui.set_size(
+            &mut self.instance.plugin_handle(),
+            GuiSize {
+                width: size.0,
+                height: size.1,
+            },
+        )
+        .map_err(|e| anyhow!("gui.set_size: {e:?}"))
+    }
+
+    /// Hides and destroys the GUI, if open.
+    pub fn close_editor(&mut self) {
+        if let (Some(gui), true) = (self.gui_ext, self.gui_open) {
+            let mut handle = self.instance.plugin_handle();
+            let _ = gui.hide(&mut handle);
+            gui.destroy(&mut handle);
+            self.gui_open = false;
+            self.pump_main_thread();
+        }
+    }
+
+    /// How many times the GUI asked the host for another size.
+    pub fn editor_resize_requests(&self) -> u32 {
+        self.instance
+            .access_shared_handler(|s| s.gui_resize_requests.load(Ordering::SeqCst))
     }
 
     /// Services the plugin's pending `request_callback` by calling its `on_main_thread` (from this,
@@ -944,6 +1070,7 @@ impl Drop for ClapHost {
     fn drop(&mut self) {
         // Errors here cannot be reported; the instance is destroyed right after.
         let _ = self.deactivate();
+        self.close_editor();
     }
 }
 

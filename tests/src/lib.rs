@@ -5,6 +5,7 @@
 pub mod clap_host;
 pub mod plugin_bundle;
 pub mod vst3_host;
+pub mod x11_display;
 
 /// The plugin's parameter names, in the order hosts list them.
 pub const PARAMETER_NAMES: [&str; 22] = [

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use egui::{Color32, Pos2, Rect, RichText, ScrollArea, Sense, Shape, Stroke, Ui, Vec2};
+use egui::{Pos2, Rect, RichText, ScrollArea, Sense, Shape, Stroke, Ui, Vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::{Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
@@ -16,6 +16,7 @@ use nice_plug_egui::{NiceEguiApp, RepaintNotifier};
 use sirenade_common::SAMPLE_RATE;
 
 use super::latent_pad::{latent_pad, Axes, PadAction};
+use super::palette;
 use super::preview::{band_edge_hz, PreviewWorker, Request, FLOOR_DB, SPECTRUM_BANDS};
 use super::sound_list::grouped;
 use super::widgets::{knob, meter};
@@ -30,7 +31,14 @@ use crate::plugin::preset_folder::PresetFolder;
 const LEFT_WIDTH: f32 = 270.0;
 
 /// Height of each of the two preview plots, points.
-const PLOT_HEIGHT: f32 = 96.0;
+const PLOT_HEIGHT: f32 = 84.0;
+
+/// Width the six knobs beside the pad take, points.
+const KNOBS_WIDTH: f32 = 190.0;
+
+/// Width of a slider in the settings, points: three settings to a row fit the smallest
+/// window.
+const SETTING_SLIDER_WIDTH: f32 = 120.0;
 
 /// How often the open editor repaints while nothing else asks it to (meters): ten times a
 /// second keeps them readable at little cost.
@@ -162,12 +170,14 @@ impl SirenadeEditor {
         self.hits = HitRegions::default();
         self.ask_preview(&sound);
 
+        // Top and bottom first: they span the whole width, the list and the centre share
+        // what is left between them.
         egui::Panel::top("meters").show(ui, |ui| self.header(ui, &sound));
+        egui::Panel::bottom("settings").show(ui, |ui| settings(ui, &setter, &self.shared.params));
         egui::Panel::left("sounds")
             .resizable(false)
             .exact_size(LEFT_WIDTH)
             .show(ui, |ui| self.left_column(ui, &setter, &sound));
-        egui::Panel::bottom("settings").show(ui, |ui| settings(ui, &setter, &self.shared.params));
         egui::CentralPanel::default().show(ui, |ui| {
             self.latent_section(ui, &setter, &sound);
             ui.separator();
@@ -233,17 +243,21 @@ impl SirenadeEditor {
             ui.label("morph to");
             ui.label(RichText::new(sound.item_name(target).unwrap_or("—")).italics());
         });
-        ui.add(ParamSlider::for_param(&p.morph, setter).with_width(LEFT_WIDTH - 20.0));
+        ui.horizontal(|ui| {
+            ui.label("Morph");
+            ui.add(ParamSlider::for_param(&p.morph, setter).with_width(LEFT_WIDTH - 130.0));
+        });
         ui.separator();
         ui.horizontal(|ui| {
+            ui.label("the list sets");
             ui.selectable_value(&mut self.list_target, ListTarget::Sound, "Sound");
             ui.selectable_value(&mut self.list_target, ListTarget::MorphTo, "Morph to");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.query)
-                    .hint_text("search")
-                    .desired_width(f32::INFINITY),
-            );
         });
+        ui.add(
+            egui::TextEdit::singleline(&mut self.query)
+                .hint_text("search: instrument, note, word")
+                .desired_width(LEFT_WIDTH - 16.0),
+        );
         let chosen = match self.list_target {
             ListTarget::Sound => current,
             ListTarget::MorphTo => target,
@@ -335,8 +349,8 @@ impl SirenadeEditor {
         });
         let points = self.plane_points(sound).to_vec();
         let (x, y) = (&p.latents[self.axes.x].value, &p.latents[self.axes.y].value);
-        let side = (ui.available_height() - 2.0 * PLOT_HEIGHT - 70.0)
-            .min(ui.available_width() - 250.0)
+        let side = (ui.available_height() - 2.0 * PLOT_HEIGHT - 60.0)
+            .min(ui.available_width() - KNOBS_WIDTH)
             .clamp(140.0, 420.0)
             .floor();
         ui.horizontal(|ui| {
@@ -488,49 +502,51 @@ fn axis_choice(ui: &mut Ui, label: &str, axis: &mut usize, other: usize) {
         });
 }
 
-/// The playing settings: gain and envelope, polyphony and rate, the expression routing.
+/// The playing settings, three to a row: gain and envelope, polyphony and rate, the bend and
+/// the expression routing.
 fn settings(ui: &mut Ui, setter: &ParamSetter, p: &SirenadeParams) {
     ui.add_space(4.0);
     egui::Grid::new("settings")
         .num_columns(6)
-        .spacing([10.0, 4.0])
+        .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            let row = |ui: &mut Ui, name: &str, add: &mut dyn FnMut(&mut Ui)| {
+            let slider = |ui: &mut Ui, name: &str, add: &dyn Fn(&mut Ui)| {
                 ui.label(name);
                 add(ui);
             };
-            row(ui, "Gain", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.gain, setter));
+            let w = SETTING_SLIDER_WIDTH;
+            slider(ui, "Gain", &|ui| {
+                ui.add(ParamSlider::for_param(&p.gain, setter).with_width(w));
             });
-            row(ui, "Attack", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.attack, setter));
+            slider(ui, "Attack", &|ui| {
+                ui.add(ParamSlider::for_param(&p.attack, setter).with_width(w));
             });
-            row(ui, "Release", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.release, setter));
-            });
-            ui.end_row();
-            row(ui, "Voices", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.voices, setter));
-            });
-            row(ui, "Render rate", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.render_rate, setter));
-            });
-            row(ui, "Key tracking", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.key_tracking, setter));
+            slider(ui, "Release", &|ui| {
+                ui.add(ParamSlider::for_param(&p.release, setter).with_width(w));
             });
             ui.end_row();
-            row(ui, "Bend range", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.bend_range, setter));
+            slider(ui, "Voices", &|ui| {
+                ui.add(ParamSlider::for_param(&p.voices, setter).with_width(w));
             });
-            row(ui, "Pressure to", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.pressure_to, setter));
+            slider(ui, "Render rate", &|ui| {
+                ui.add(ParamSlider::for_param(&p.render_rate, setter).with_width(w));
             });
-            row(ui, "Slide to", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.slide_to, setter));
+            slider(ui, "Key tracking", &|ui| {
+                ui.add(ParamSlider::for_param(&p.key_tracking, setter).with_width(w));
             });
             ui.end_row();
-            row(ui, "Expression", &mut |ui| {
-                ui.add(ParamSlider::for_param(&p.expression_depth, setter));
+            slider(ui, "Bend range", &|ui| {
+                ui.add(ParamSlider::for_param(&p.bend_range, setter).with_width(w));
+            });
+            slider(ui, "Pressure to", &|ui| {
+                ui.add(ParamSlider::for_param(&p.pressure_to, setter).with_width(w));
+            });
+            slider(ui, "Slide to", &|ui| {
+                ui.add(ParamSlider::for_param(&p.slide_to, setter).with_width(w));
+            });
+            ui.end_row();
+            slider(ui, "Expression depth", &|ui| {
+                ui.add(ParamSlider::for_param(&p.expression_depth, setter).with_width(w));
             });
             ui.end_row();
         });
@@ -548,7 +564,7 @@ fn waveform_plot(ui: &mut Ui, samples: &[f32], width: f32) {
         Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
     );
     let columns = rect.width().max(1.0) as usize;
-    let colour = Color32::from_rgb(90, 170, 255);
+    let colour = palette::WAVEFORM;
     let half = rect.height() / 2.0 - 2.0;
     for c in 0..columns {
         let from = c * samples.len() / columns;
@@ -613,10 +629,7 @@ fn spectrum_plot(ui: &mut Ui, spectrum_db: &[f32], width: f32) {
             Pos2::new(x_of(centre), y_of(db))
         })
         .collect();
-    painter.add(Shape::line(
-        points,
-        Stroke::new(1.5, Color32::from_rgb(255, 170, 80)),
-    ));
+    painter.add(Shape::line(points, Stroke::new(1.5, palette::SPECTRUM)));
     painter.text(
         rect.left_top() + Vec2::new(4.0, 2.0),
         egui::Align2::LEFT_TOP,

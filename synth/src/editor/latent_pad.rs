@@ -5,6 +5,7 @@
 
 use egui::{Color32, Pos2, Rect, Response, Sense, Stroke, Ui, Vec2};
 
+use super::palette;
 use crate::engine::controls::{LATENT, LATENT_CONTROLS};
 
 /// Radius within which a double-click picks an item's point, pixels.
@@ -119,7 +120,7 @@ pub fn latent_pad(
         painter.circle_filled(rect.clamp(p), 2.5, faint);
     }
     let dot = geometry.to_screen(at.0, at.1);
-    painter.circle_filled(dot, 7.0, visuals.selection.bg_fill);
+    painter.circle_filled(dot, 7.0, palette::PAD_DOT);
     painter.circle_stroke(dot, 7.0, Stroke::new(1.5, Color32::WHITE));
 
     let action = if response.double_clicked() {

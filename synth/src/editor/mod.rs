@@ -4,12 +4,14 @@
 //! the playing settings and the audio thread's meters.
 //!
 //! - [`app`]: the window's layout and its connection to the parameters.
-//! - [`latent_pad`], [`widgets`]: the pad, the knobs and the meters.
+//! - [`latent_pad`], [`widgets`]: the pad, the knobs and the meters; [`palette`]: the
+//!   colours of the data they draw.
 //! - [`preview`]: the worker that renders the current latent off the GUI thread.
 //! - [`sound_list`]: grouping and search of the preset's items.
 
 pub mod app;
 pub mod latent_pad;
+pub mod palette;
 pub mod preview;
 pub mod sound_list;
 pub mod widgets;
@@ -23,10 +25,10 @@ use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSe
 pub use app::{EditorShared, SirenadeEditor};
 
 /// The window's size when it first opens, logical points.
-pub const DEFAULT_SIZE: (f32, f32) = (920.0, 640.0);
+pub const DEFAULT_SIZE: (f32, f32) = (1000.0, 720.0);
 
 /// The smallest size the host may make it: the pad, two plots and the list still fit.
-pub const MIN_SIZE: (f32, f32) = (760.0, 560.0);
+pub const MIN_SIZE: (f32, f32) = (880.0, 620.0);
 
 /// The plugin's editor over `shared`.
 pub fn create(shared: EditorShared) -> Option<EguiEditor<SirenadeEditor>> {

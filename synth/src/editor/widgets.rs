@@ -1,8 +1,10 @@
 //! The editor's own controls: a knob for a continuous parameter, and the gesture rule every
 //! control here follows (a host records one automation gesture per drag).
 
-use egui::{Color32, Pos2, Response, Sense, Shape, Stroke, Ui, Vec2};
+use egui::{Pos2, Response, Sense, Shape, Stroke, Ui, Vec2};
 use nice_plug::prelude::{Param, ParamSetter};
+
+use super::palette;
 
 /// Vertical pixels a drag needs to sweep a knob over its whole range; with Shift held the
 /// same travel covers a tenth of it, for fine settings.
@@ -110,7 +112,7 @@ pub fn meter(ui: &mut Ui, value: f32, full: f32, warn: f32, width: f32) -> Respo
     let mut lit = rect;
     lit.set_width(rect.width() * fraction);
     let colour = if value > warn {
-        Color32::from_rgb(220, 80, 60)
+        palette::OVERLOAD
     } else {
         ui.visuals().selection.bg_fill
     };

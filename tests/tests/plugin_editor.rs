@@ -1,0 +1,168 @@
+//! The editor in a real embedding: an Xvfb of the test's own, a host window on it, and the
+//! plugin's CLAP GUI (`clap.gui`, X11 API, embedded) created inside that window by the
+//! `clack-host` harness, with the plugin active and playing. A screenshot of the window is
+//! saved as a test artefact (`target/test-artifacts/editor-clap.png`) and checked: the size
+//! the plugin asked for, not blank, the latent pad's dot, the waveform and the spectrum drawn
+//! where the layout puts them.
+//!
+//! The plugin is the debug build with `assert_process_allocs`: rendering blocks while the
+//! editor draws proves the audio thread stays allocation-free with the editor open.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sirenade_synth::editor::palette::{self, rgb};
+use sirenade_synth::editor::{DEFAULT_SIZE, MIN_SIZE};
+use sirenade_tests::clap_host::{ClapHost, Event};
+use sirenade_tests::plugin_bundle::{clap_bundle, workspace_root};
+use sirenade_tests::x11_display::{HostWindow, Screenshot, Xvfb};
+
+/// Per-channel slack when looking for a drawn colour (anti-aliased edges, sRGB rounding).
+const COLOUR_TOLERANCE: u8 = 8;
+
+/// How long the editor gets to draw its first frames and its first preview.
+const DRAW_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where the screenshots go (kept after the run, for a person to look at).
+fn artefact(name: &str) -> PathBuf {
+    workspace_root()
+        .join("target")
+        .join("test-artifacts")
+        .join(name)
+}
+
+/// Renders a few blocks with notes (the allocation check runs inside `process`).
+fn play(host: &mut ClapHost, key: u8) {
+    let on = Event::NoteOn {
+        time: 0,
+        key,
+        velocity: 0.8,
+        note_id: -1,
+    };
+    host.process(256, &[on]).expect("process with a note on");
+    for _ in 0..8 {
+        let out = host.process(256, &[]).expect("process");
+        assert!(out.iter().flatten().all(|s| s.is_finite()));
+    }
+    host.process(
+        256,
+        &[Event::NoteOff {
+            time: 0,
+            key,
+            note_id: -1,
+        }],
+    )
+    .expect("process with a note off");
+}
+
+/// Pumps the host's main thread and plays until the screenshot shows the waveform and the
+/// spectrum (the preview worker has answered), or the timeout passes.
+fn settle(host: &mut ClapHost, window: &HostWindow) -> Screenshot {
+    let deadline = Instant::now() + DRAW_TIMEOUT;
+    loop {
+        for _ in 0..20 {
+            host.pump_main_thread();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        play(host, 62);
+        let shot = window.screenshot().expect("screenshot");
+        let drawn = |c| shot.find(rgb(c), COLOUR_TOLERANCE).0 > 200;
+        if (drawn(palette::WAVEFORM) && drawn(palette::SPECTRUM)) || Instant::now() > deadline {
+            eprintln!(
+                "editor drawn after {:.1} s",
+                (Instant::now() + DRAW_TIMEOUT - deadline).as_secs_f64()
+            );
+            return shot;
+        }
+    }
+}
+
+#[test]
+fn the_editor_opens_in_an_x11_window_and_draws_its_regions() {
+    let server = Xvfb::start(1600, 1200).expect("start Xvfb");
+    // The plugin's window system connects to the display named here.
+    std::env::set_var("DISPLAY", server.display());
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = ClapHost::load(&clap_bundle(dir.path())).expect("load Sirenade.clap");
+    host.activate(48_000.0, 512).expect("activate");
+
+    let (w, h) = (DEFAULT_SIZE.0 as u16, DEFAULT_SIZE.1 as u16);
+    let mut window = HostWindow::open(server.display(), w, h).expect("host window");
+    let size = host.open_editor_x11(window.id()).expect("open the editor");
+    assert_eq!(
+        size,
+        (DEFAULT_SIZE.0 as u32, DEFAULT_SIZE.1 as u32),
+        "the editor's size at scale 1"
+    );
+    let shot = settle(&mut host, &window);
+    let saved = shot
+        .save_png(&artefact("editor-clap.png"))
+        .expect("save the screenshot");
+    assert_eq!(
+        window.children().unwrap().len(),
+        1,
+        "the editor embeds one window in the host's"
+    );
+    assert_eq!((shot.width, shot.height), (usize::from(w), usize::from(h)));
+    assert!(
+        shot.distinct_colours() > 100,
+        "the editor drew something ({} colours; {})",
+        shot.distinct_colours(),
+        saved.display()
+    );
+
+    let (dot, dot_box) = shot.find(rgb(palette::PAD_DOT), COLOUR_TOLERANCE);
+    let (wave, wave_box) = shot.find(rgb(palette::WAVEFORM), COLOUR_TOLERANCE);
+    let (spectrum, spectrum_box) = shot.find(rgb(palette::SPECTRUM), COLOUR_TOLERANCE);
+    let (dot_box, wave_box, spectrum_box) = (
+        dot_box.unwrap_or_else(|| panic!("no pad dot in {}", saved.display())),
+        wave_box.unwrap_or_else(|| panic!("no waveform in {}", saved.display())),
+        spectrum_box.unwrap_or_else(|| panic!("no spectrum in {}", saved.display())),
+    );
+    // The dot: a disc of radius 7 with a white ring.
+    assert!(
+        (60..=200).contains(&dot),
+        "pad dot of {dot} pixels at {dot_box:?}"
+    );
+    // The waveform spans most of the centre panel's width; the spectrum sits below it.
+    let centre_width = shot.width as f32 * 0.5;
+    assert!(
+        wave > 500 && (wave_box[2] - wave_box[0]) as f32 > centre_width,
+        "waveform {wave} pixels in {wave_box:?}"
+    );
+    assert!(
+        spectrum > 200 && spectrum_box[1] > wave_box[1],
+        "spectrum {spectrum} pixels in {spectrum_box:?}, waveform in {wave_box:?}"
+    );
+    // Pad above the plots, plots right of the left column.
+    assert!(dot_box[3] < wave_box[1], "the pad is above the waveform");
+    assert!(wave_box[0] as f32 > shot.width as f32 * 0.25);
+
+    // The host may resize the editor down to its minimum, and the editor follows.
+    let (resizable, adjusted) = host
+        .editor_adjusted_size((MIN_SIZE.0 as u32 - 100, MIN_SIZE.1 as u32 - 100))
+        .unwrap();
+    assert!(resizable);
+    assert_eq!(adjusted, (MIN_SIZE.0 as u32, MIN_SIZE.1 as u32));
+    let bigger = (1100u16, 760u16);
+    window.resize(bigger.0, bigger.1).unwrap();
+    host.set_editor_size((u32::from(bigger.0), u32::from(bigger.1)))
+        .expect("set_size");
+    let shot = settle(&mut host, &window);
+    shot.save_png(&artefact("editor-clap-resized.png")).unwrap();
+    assert_eq!(
+        host.editor_size().unwrap(),
+        (u32::from(bigger.0), u32::from(bigger.1))
+    );
+    let (_, wave_box) = shot.find(rgb(palette::WAVEFORM), COLOUR_TOLERANCE);
+    let wave_box = wave_box.expect("the waveform after the resize");
+    assert!(
+        wave_box[2] > usize::from(w),
+        "the layout follows the new width: {wave_box:?}"
+    );
+
+    host.close_editor();
+    // Playing on after the editor closed (its worker stopped) is unaffected.
+    play(&mut host, 60);
+    host.deactivate().unwrap();
+}
