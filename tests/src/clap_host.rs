@@ -755,21 +755,20 @@ impl ClapHost {
             api_type: GuiApiType::X11,
             is_floating: false,
         };
-        let mut handle = self.instance.plugin_handle();
-        if !gui.is_api_supported(&mut handle, config) {
+        let handle = self.instance.plugin_handle();
+        if !gui.is_api_supported(&handle, config) {
             bail!("the plugin does not support an embedded X11 GUI");
         }
-        gui.create(&mut handle, config)
+        gui.create(&handle, config)
             .map_err(|e| anyhow!("gui.create: {e:?}"))?;
         self.gui_open = true;
         let size = gui
-            .get_size(&mut handle)
+            .get_size(&handle)
             .ok_or_else(|| anyhow!("gui.get_size failed"))?;
         // SAFETY: the caller keeps the window open while the GUI exists.
-        unsafe { gui.set_parent(&mut handle, Window::from_x11_handle(parent.into())) }
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent.into())) }
             .map_err(|e| anyhow!("gui.set_parent: {e:?}"))?;
-        gui.show(&mut handle)
-            .map_err(|e| anyhow!("gui.show: {e:?}"))?;
+        gui.show(&handle).map_err(|e| anyhow!("gui.show: {e:?}"))?;
         self.pump_main_thread();
         Ok((size.width, size.height))
     }
@@ -780,7 +779,7 @@ impl ClapHost {
             .gui_ext
             .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
         let size = gui
-            .get_size(&mut self.instance.plugin_handle())
+            .get_size(&self.instance.plugin_handle())
             .ok_or_else(|| anyhow!("gui.get_size failed"))?;
         Ok((size.width, size.height))
     }
@@ -790,11 +789,11 @@ impl ClapHost {
         let gui = self
             .gui_ext
             .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
-        let mut handle = self.instance.plugin_handle();
-        let can = gui.can_resize(&mut handle);
+        let handle = self.instance.plugin_handle();
+        let can = gui.can_resize(&handle);
         let adjusted = gui
             .adjust_size(
-                &mut handle,
+                &handle,
                 GuiSize {
                     width: wanted.0,
                     height: wanted.1,
@@ -810,7 +809,7 @@ impl ClapHost {
             .gui_ext
             .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
         gui.set_size(
-            &mut self.instance.plugin_handle(),
+            &self.instance.plugin_handle(),
             GuiSize {
                 width: size.0,
                 height: size.1,
@@ -822,9 +821,9 @@ impl ClapHost {
     /// Hides and destroys the GUI, if open.
     pub fn close_editor(&mut self) {
         if let (Some(gui), true) = (self.gui_ext, self.gui_open) {
-            let mut handle = self.instance.plugin_handle();
-            let _ = gui.hide(&mut handle);
-            gui.destroy(&mut handle);
+            let handle = self.instance.plugin_handle();
+            let _ = gui.hide(&handle);
+            gui.destroy(&handle);
             self.gui_open = false;
             self.pump_main_thread();
         }

@@ -29,6 +29,7 @@ use vst3::Steinberg::{
     IBStreamTrait, IBStream_::IStreamSeekMode_, IPluginBaseTrait, IPluginFactory, IPluginFactory2,
     IPluginFactory2Trait, IPluginFactoryTrait, PClassInfo, PClassInfo2, PFactoryInfo, TUID,
 };
+use vst3::Steinberg::{kPlatformTypeX11EmbedWindowID, IPlugView, IPlugViewTrait, ViewRect};
 use vst3::{Class, ComPtr, ComWrapper, Interface};
 
 /// The category string of VST3 audio processor classes (`kVstAudioEffectClass`).
@@ -747,6 +748,35 @@ impl Vst3Module {
 // Instance
 // ---------------------------------------------------------------------------------------------
 
+/// A plugin's editor attached to a host window; detached (`removed`) when dropped.
+pub struct Vst3Editor {
+    view: ComPtr<IPlugView>,
+}
+
+impl Vst3Editor {
+    /// The size the view asks for (`getSize`), width and height in pixels.
+    pub fn size(&self) -> Result<(i32, i32)> {
+        let mut rect = ViewRect {
+            left: 0,
+            top: 0,
+            right: 0,
+            bottom: 0,
+        };
+        check(
+            unsafe { self.view.getSize(&mut rect) },
+            "IPlugView::getSize",
+        )?;
+        Ok((rect.right - rect.left, rect.bottom - rect.top))
+    }
+}
+
+impl Drop for Vst3Editor {
+    fn drop(&mut self) {
+        // A failure cannot be reported here; the view is released right after.
+        let _ = unsafe { self.view.removed() };
+    }
+}
+
 /// One plugin instance: component, audio processor and edit controller, plus the host-side
 /// buffers and lists used by [`Vst3Instance::process`]. Dropping it tears down in order
 /// (setProcessing(false), setActive(false), disconnect, terminate, release).
@@ -777,6 +807,32 @@ impl Vst3Instance {
 
     fn processor(&self) -> &ComPtr<IAudioProcessor> {
         self.processor.as_ref().expect("processor lives until drop")
+    }
+
+    /// The controller's editor (`createView("editor")`) attached to the X11 window `parent`
+    /// (`X11EmbedWindowID`). The window must stay open while the returned view lives.
+    pub fn open_editor_x11(&self, parent: u32) -> Result<Vst3Editor> {
+        let raw = unsafe {
+            self.controller()?
+                .createView(vst3::Steinberg::Vst::ViewType::kEditor)
+        };
+        // SAFETY: createView returns an owned reference or null.
+        let view = unsafe { ComPtr::<IPlugView>::from_raw(raw) }
+            .context("createView(\"editor\") returned no view")?;
+        check(
+            unsafe { view.isPlatformTypeSupported(kPlatformTypeX11EmbedWindowID) },
+            "IPlugView::isPlatformTypeSupported(X11EmbedWindowID)",
+        )?;
+        check(
+            unsafe {
+                view.attached(
+                    parent as usize as *mut c_void,
+                    kPlatformTypeX11EmbedWindowID,
+                )
+            },
+            "IPlugView::attached",
+        )?;
+        Ok(Vst3Editor { view })
     }
 
     /// The edit controller (an error when the plugin has none).

@@ -5,16 +5,21 @@
 //! the plugin asked for, not blank, the latent pad's dot, the waveform and the spectrum drawn
 //! where the layout puts them.
 //!
+//! The VST3 editor (`IPlugView`, `X11EmbedWindowID`) is attached to a window the same way and
+//! checked on its screenshot (`editor-vst3.png`).
+//!
 //! The plugin is the debug build with `assert_process_allocs`: rendering blocks while the
 //! editor draws proves the audio thread stays allocation-free with the editor open.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sirenade_synth::editor::palette::{self, rgb};
 use sirenade_synth::editor::{DEFAULT_SIZE, MIN_SIZE};
 use sirenade_tests::clap_host::{ClapHost, Event};
-use sirenade_tests::plugin_bundle::{clap_bundle, workspace_root};
+use sirenade_tests::plugin_bundle::{clap_bundle, vst3_bundle, workspace_root};
+use sirenade_tests::vst3_host::{self, Vst3Module};
 use sirenade_tests::x11_display::{HostWindow, Screenshot, Xvfb};
 
 /// Per-channel slack when looking for a drawn colour (anti-aliased edges, sRGB rounding).
@@ -22,6 +27,59 @@ const COLOUR_TOLERANCE: u8 = 8;
 
 /// How long the editor gets to draw its first frames and its first preview.
 const DRAW_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The tests take turns: each starts its own X server and points `DISPLAY` at it.
+fn one_display_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts an X server and names it in `DISPLAY`, where the plugin's window system looks.
+fn display() -> Xvfb {
+    let server = Xvfb::start(1600, 1200).expect("start Xvfb");
+    std::env::set_var("DISPLAY", server.display());
+    server
+}
+
+/// Checks a screenshot of the editor at its default size: not blank, the pad's dot above
+/// the waveform, the waveform across the centre, the spectrum below it.
+fn check_regions(shot: &Screenshot, saved: &std::path::Path) {
+    assert_eq!(
+        (shot.width, shot.height),
+        (DEFAULT_SIZE.0 as usize, DEFAULT_SIZE.1 as usize)
+    );
+    assert!(
+        shot.distinct_colours() > 100,
+        "the editor drew something ({} colours; {})",
+        shot.distinct_colours(),
+        saved.display()
+    );
+    let (dot, dot_box) = shot.find(rgb(palette::PAD_DOT), COLOUR_TOLERANCE);
+    let (wave, wave_box) = shot.find(rgb(palette::WAVEFORM), COLOUR_TOLERANCE);
+    let (spectrum, spectrum_box) = shot.find(rgb(palette::SPECTRUM), COLOUR_TOLERANCE);
+    let (dot_box, wave_box, spectrum_box) = (
+        dot_box.unwrap_or_else(|| panic!("no pad dot in {}", saved.display())),
+        wave_box.unwrap_or_else(|| panic!("no waveform in {}", saved.display())),
+        spectrum_box.unwrap_or_else(|| panic!("no spectrum in {}", saved.display())),
+    );
+    // The dot: a disc of radius 7 with a white ring.
+    assert!(
+        (60..=200).contains(&dot),
+        "pad dot of {dot} pixels at {dot_box:?}"
+    );
+    // The waveform spans most of the centre panel's width; the spectrum sits below it.
+    assert!(
+        wave > 500 && (wave_box[2] - wave_box[0]) as f32 > shot.width as f32 * 0.5,
+        "waveform {wave} pixels in {wave_box:?}"
+    );
+    assert!(
+        spectrum > 200 && spectrum_box[1] > wave_box[1],
+        "spectrum {spectrum} pixels in {spectrum_box:?}, waveform in {wave_box:?}"
+    );
+    // The pad above the plots, the plots right of the list.
+    assert!(dot_box[3] < wave_box[1], "the pad is above the waveform");
+    assert!(wave_box[0] as f32 > shot.width as f32 * 0.25);
+}
 
 /// Where the screenshots go (kept after the run, for a person to look at).
 fn artefact(name: &str) -> PathBuf {
@@ -55,33 +113,33 @@ fn play(host: &mut ClapHost, key: u8) {
     .expect("process with a note off");
 }
 
-/// Pumps the host's main thread and plays until the screenshot shows the waveform and the
-/// spectrum (the preview worker has answered), or the timeout passes.
-fn settle(host: &mut ClapHost, window: &HostWindow) -> Screenshot {
+/// One turn of a CLAP host's loop: its main thread serviced for 0.2 s, then a note played.
+fn host_turn(host: &mut ClapHost) {
+    for _ in 0..20 {
+        host.pump_main_thread();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    play(host, 62);
+}
+
+/// Runs the host's `turn` until the screenshot shows the waveform and the spectrum (the
+/// preview worker has answered), or the timeout passes.
+fn settle(turn: &mut dyn FnMut(), window: &HostWindow) -> Screenshot {
     let deadline = Instant::now() + DRAW_TIMEOUT;
     loop {
-        for _ in 0..20 {
-            host.pump_main_thread();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        play(host, 62);
+        turn();
         let shot = window.screenshot().expect("screenshot");
         let drawn = |c| shot.find(rgb(c), COLOUR_TOLERANCE).0 > 200;
         if (drawn(palette::WAVEFORM) && drawn(palette::SPECTRUM)) || Instant::now() > deadline {
-            eprintln!(
-                "editor drawn after {:.1} s",
-                (Instant::now() + DRAW_TIMEOUT - deadline).as_secs_f64()
-            );
             return shot;
         }
     }
 }
 
 #[test]
-fn the_editor_opens_in_an_x11_window_and_draws_its_regions() {
-    let server = Xvfb::start(1600, 1200).expect("start Xvfb");
-    // The plugin's window system connects to the display named here.
-    std::env::set_var("DISPLAY", server.display());
+fn the_clap_editor_opens_in_an_x11_window_and_draws_its_regions() {
+    let _turn = one_display_at_a_time();
+    let server = display();
     let dir = tempfile::tempdir().unwrap();
     let mut host = ClapHost::load(&clap_bundle(dir.path())).expect("load Sirenade.clap");
     host.activate(48_000.0, 512).expect("activate");
@@ -94,7 +152,7 @@ fn the_editor_opens_in_an_x11_window_and_draws_its_regions() {
         (DEFAULT_SIZE.0 as u32, DEFAULT_SIZE.1 as u32),
         "the editor's size at scale 1"
     );
-    let shot = settle(&mut host, &window);
+    let shot = settle(&mut || host_turn(&mut host), &window);
     let saved = shot
         .save_png(&artefact("editor-clap.png"))
         .expect("save the screenshot");
@@ -103,40 +161,7 @@ fn the_editor_opens_in_an_x11_window_and_draws_its_regions() {
         1,
         "the editor embeds one window in the host's"
     );
-    assert_eq!((shot.width, shot.height), (usize::from(w), usize::from(h)));
-    assert!(
-        shot.distinct_colours() > 100,
-        "the editor drew something ({} colours; {})",
-        shot.distinct_colours(),
-        saved.display()
-    );
-
-    let (dot, dot_box) = shot.find(rgb(palette::PAD_DOT), COLOUR_TOLERANCE);
-    let (wave, wave_box) = shot.find(rgb(palette::WAVEFORM), COLOUR_TOLERANCE);
-    let (spectrum, spectrum_box) = shot.find(rgb(palette::SPECTRUM), COLOUR_TOLERANCE);
-    let (dot_box, wave_box, spectrum_box) = (
-        dot_box.unwrap_or_else(|| panic!("no pad dot in {}", saved.display())),
-        wave_box.unwrap_or_else(|| panic!("no waveform in {}", saved.display())),
-        spectrum_box.unwrap_or_else(|| panic!("no spectrum in {}", saved.display())),
-    );
-    // The dot: a disc of radius 7 with a white ring.
-    assert!(
-        (60..=200).contains(&dot),
-        "pad dot of {dot} pixels at {dot_box:?}"
-    );
-    // The waveform spans most of the centre panel's width; the spectrum sits below it.
-    let centre_width = shot.width as f32 * 0.5;
-    assert!(
-        wave > 500 && (wave_box[2] - wave_box[0]) as f32 > centre_width,
-        "waveform {wave} pixels in {wave_box:?}"
-    );
-    assert!(
-        spectrum > 200 && spectrum_box[1] > wave_box[1],
-        "spectrum {spectrum} pixels in {spectrum_box:?}, waveform in {wave_box:?}"
-    );
-    // Pad above the plots, plots right of the left column.
-    assert!(dot_box[3] < wave_box[1], "the pad is above the waveform");
-    assert!(wave_box[0] as f32 > shot.width as f32 * 0.25);
+    check_regions(&shot, &saved);
 
     // The host may resize the editor down to its minimum, and the editor follows.
     let (resizable, adjusted) = host
@@ -148,7 +173,7 @@ fn the_editor_opens_in_an_x11_window_and_draws_its_regions() {
     window.resize(bigger.0, bigger.1).unwrap();
     host.set_editor_size((u32::from(bigger.0), u32::from(bigger.1)))
         .expect("set_size");
-    let shot = settle(&mut host, &window);
+    let shot = settle(&mut || host_turn(&mut host), &window);
     shot.save_png(&artefact("editor-clap-resized.png")).unwrap();
     assert_eq!(
         host.editor_size().unwrap(),
@@ -162,7 +187,75 @@ fn the_editor_opens_in_an_x11_window_and_draws_its_regions() {
     );
 
     host.close_editor();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !window.children().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "destroying the GUI takes its window away"
+        );
+        host.pump_main_thread();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // Playing on after the editor closed (its worker stopped) is unaffected.
     play(&mut host, 60);
     host.deactivate().unwrap();
+}
+
+#[test]
+fn the_vst3_editor_attaches_to_an_x11_window_and_draws_its_regions() {
+    let _turn = one_display_at_a_time();
+    let server = display();
+    let dir = tempfile::tempdir().unwrap();
+    let module = Vst3Module::load(&vst3_bundle(dir.path())).expect("load Sirenade.vst3");
+    let mut instance = module.instantiate_first().expect("instantiate Sirenade");
+    instance.setup(48_000.0, 512, false).expect("setup");
+
+    let (w, h) = (DEFAULT_SIZE.0 as u16, DEFAULT_SIZE.1 as u16);
+    let window = HostWindow::open(server.display(), w, h).expect("host window");
+    let editor = instance
+        .open_editor_x11(window.id())
+        .expect("attach the editor");
+    assert_eq!(
+        editor.size().unwrap(),
+        (DEFAULT_SIZE.0 as i32, DEFAULT_SIZE.1 as i32)
+    );
+    let mut turn = || {
+        std::thread::sleep(Duration::from_millis(200));
+        let on = vst3_host::Event::NoteOn {
+            offset: 0,
+            key: 64,
+            velocity: 0.8,
+        };
+        instance
+            .process(256, &[on])
+            .expect("process with a note on");
+        for _ in 0..4 {
+            let out = instance.process(256, &[]).expect("process");
+            assert!(out.iter().flatten().all(|s| s.is_finite()));
+        }
+        instance
+            .process(
+                256,
+                &[vst3_host::Event::NoteOff {
+                    offset: 0,
+                    key: 64,
+                    velocity: 0.0,
+                }],
+            )
+            .expect("process with a note off");
+    };
+    let shot = settle(&mut turn, &window);
+    let saved = shot.save_png(&artefact("editor-vst3.png")).unwrap();
+    assert_eq!(window.children().unwrap().len(), 1);
+    check_regions(&shot, &saved);
+    drop(editor);
+    // The editor's thread closes its window on its own time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !window.children().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "removing the view takes its window away"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
