@@ -4,12 +4,14 @@
 //! - [`engine`]: the voice engine both share (notes, latents, envelopes, render rates).
 //! - [`plugin`]: the nice-plug instrument (parameters, events, preset loading).
 //! - [`editor`]: the instrument's window.
+//! - [`library`]: the preset library compiled into the instrument.
 //! - [`offline`]: rendering notes and MIDI files to WAV without a host.
 //! - [`midi`]: standard MIDI files read as performances for the offline renderer.
 //! - [`preset_report`]: what a preset holds, for `synth info`.
 
 pub mod editor;
 pub mod engine;
+pub mod library;
 pub mod midi;
 pub mod offline;
 pub mod plugin;

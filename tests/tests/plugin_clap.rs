@@ -17,10 +17,12 @@ use clack_host::events::event_types::NoteExpressionType;
 use serde_json::Value;
 use sirenade_synth::engine::channels::cc;
 use sirenade_synth::engine::{Controls, NoteSelector, Sound};
+use sirenade_synth::library::{self, LIBRARY};
 use sirenade_synth::offline::{
     render_notes, render_performance, ChannelChange, ControlChange, ExpressionValue, Note,
     NoteExpression, Performance,
 };
+use sirenade_synth::plugin::preset_folder::first_file_slot;
 use sirenade_tests::clap_host::{ClapHost, Event, ParamDesc};
 use sirenade_tests::plugin_bundle::clap_bundle;
 use sirenade_tests::PARAMETER_NAMES;
@@ -1032,12 +1034,20 @@ fn the_preset_parameter_loads_files_of_the_preset_folder() {
     std::env::set_var("SIRENADE_PRESET_DIR", folder.path());
     let (_dir, mut host) = load();
     let preset = host.param("Preset").unwrap().clone();
-    assert_eq!(host.param_text(preset.id, 1.0).unwrap(), "1: a-demo");
-    assert_eq!(host.param_text(preset.id, 3.0).unwrap(), "3: (no file)");
+    // The folder's files follow the built-in default and the library.
+    let first = f64::from(first_file_slot());
+    assert_eq!(
+        host.param_text(preset.id, first).unwrap(),
+        format!("{first}: a-demo")
+    );
+    assert_eq!(
+        host.param_text(preset.id, first + 2.0).unwrap(),
+        format!("{}: (no file)", first + 2.0)
+    );
     host.activate(48_000.0, 512).unwrap();
 
-    host.flush_params(&[(preset.id, 1.0)]).unwrap();
-    let field = wait_for_preset(&mut host, "slot 1 (a-demo)", |f| {
+    host.flush_params(&[(preset.id, first)]).unwrap();
+    let field = wait_for_preset(&mut host, "the folder's first slot (a-demo)", |f| {
         f["path"]
             .as_str()
             .is_some_and(|p| p.ends_with("a-demo.sirenade"))
@@ -1047,7 +1057,7 @@ fn the_preset_parameter_loads_files_of_the_preset_folder() {
     assert!(peak(&good[0]) > 1e-3, "the note with slot 1 is silent");
 
     // A broken file and an empty slot are reported; the sound and the saved path stay.
-    for slot in [2.0, 7.0] {
+    for slot in [first + 1.0, first + 6.0] {
         host.flush_params(&[(preset.id, slot)]).unwrap();
         idle(&mut host, Duration::from_millis(400));
         let now = preset_field(&state_json(&host.save_state().unwrap()));
@@ -1062,6 +1072,17 @@ fn the_preset_parameter_loads_files_of_the_preset_folder() {
             &after,
             1e-6,
         );
+    }
+
+    // A library preset is saved by its name, and plays.
+    for (k, library_preset) in LIBRARY.iter().enumerate() {
+        host.flush_params(&[(preset.id, k as f64 + 1.0)]).unwrap();
+        let path = library::path_of(library_preset);
+        wait_for_preset(&mut host, &path, |f| {
+            f["path"].as_str() == Some(path.as_str())
+        });
+        let note = reference_note(&mut host);
+        assert!(peak(&note[0]) > 1e-3, "{path}: the note is silent");
     }
 
     // Slot 0 goes back to the embedded preset (no path in the state).

@@ -7,6 +7,7 @@
 //! - [`bundle`]: builds the plugin's CLAP and VST3 bundles (nice-plug's bundler).
 //! - [`host_check`]: renders the VST3 in Ardour, headless, and measures the recording.
 //! - [`large_allocs`]: the binary's allocator wrapper that counts tensor-sized allocations.
+//! - [`presets`]: trains the shipped preset library from rendered data.
 
 pub mod bench;
 pub mod bundle;
@@ -14,6 +15,7 @@ pub mod check_cuda;
 pub mod dataset;
 pub mod host_check;
 pub mod large_allocs;
+pub mod presets;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,9 @@ enum Command {
     Bundle(bundle::BundleArgs),
     /// Render the bundled VST3 in Ardour's headless Lua session and check the recording.
     HostCheck(host_check::HostCheckArgs),
+    /// Train the shipped preset library (presets/library/) from rendered data: a long job,
+    /// resumable; `--list` says how long.
+    Presets(presets::PresetsArgs),
 }
 
 /// The workspace root (the parent of this crate's folder).
@@ -69,5 +74,6 @@ where
         Command::Bench { kind } => bench::run(kind),
         Command::Bundle(a) => bundle::bundle(&a),
         Command::HostCheck(a) => host_check::host_check(&a),
+        Command::Presets(a) => presets::presets(&a),
     }
 }

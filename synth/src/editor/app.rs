@@ -22,10 +22,11 @@ use super::sound_list::grouped;
 use super::widgets::{knob, meter};
 use crate::engine::controls::LATENT_CONTROLS;
 use crate::engine::{Sound, MAX_VOICES};
+use crate::library::{LIBRARY, LIBRARY_PREFIX};
 use crate::plugin::loader::Loader;
 use crate::plugin::meters::Meters;
 use crate::plugin::params::SirenadeParams;
-use crate::plugin::preset_folder::PresetFolder;
+use crate::plugin::preset_folder::{first_file_slot, PresetFolder};
 
 /// Width of the left column (sound list and presets), points.
 const LEFT_WIDTH: f32 = 270.0;
@@ -314,6 +315,14 @@ impl SirenadeEditor {
                 chosen = Some(0);
             }
             self.hits.presets.push((0, r.rect));
+            for (i, preset) in LIBRARY.iter().enumerate() {
+                let k = i as i32 + 1;
+                let r = ui.selectable_label(slot == k, preset.name);
+                if r.clicked() {
+                    chosen = Some(k);
+                }
+                self.hits.presets.push((k, r.rect));
+            }
             ui.label(RichText::new("your presets").small().weak());
             if folder.is_empty() {
                 let place = folder
@@ -321,7 +330,8 @@ impl SirenadeEditor {
                     .map_or_else(|| "(no folder)".into(), |d| d.display().to_string());
                 ui.label(RichText::new(format!("none in {place}")).small().weak());
             }
-            for k in 1..=folder.len() as i32 {
+            let first = first_file_slot();
+            for k in first..first + folder.len() as i32 {
                 let r = ui.selectable_label(slot == k, folder.describe(k));
                 if r.clicked() {
                     chosen = Some(k);
@@ -485,6 +495,9 @@ fn item_index(v: i32) -> usize {
 /// The preset's name for the header: its file stem, or the built-in one.
 fn preset_title(sound: &Sound) -> String {
     let origin = sound.origin();
+    if let Some(name) = origin.strip_prefix(LIBRARY_PREFIX) {
+        return format!("{name} · {} sounds", sound.items());
+    }
     let name = std::path::Path::new(origin)
         .file_stem()
         .map_or_else(|| origin.to_string(), |s| s.to_string_lossy().into_owned());

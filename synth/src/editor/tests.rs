@@ -318,4 +318,20 @@ fn the_browser_lists_the_library_and_loads_through_the_preset_slot() {
     h.click(rect.center());
     assert_eq!(h.params.preset_slot.value(), 0);
     assert!(h.host.take().contains(&Gesture::End("Preset".into())));
+    // Every preset of the library has its entry, at its slot.
+    for k in 1..=crate::library::LIBRARY.len() as i32 {
+        h.frame(Vec::new());
+        let rect = h
+            .editor
+            .hits
+            .presets
+            .iter()
+            .find(|(slot, _)| *slot == k)
+            .map(|(_, r)| *r)
+            .unwrap_or_else(|| panic!("library slot {k} is not listed"));
+        if h.ctx.content_rect().contains(rect.center()) {
+            h.click(rect.center());
+            assert_eq!(h.params.preset_slot.value(), k);
+        }
+    }
 }

@@ -39,6 +39,9 @@ pub enum SoundError {
     /// The preset has no items to play.
     #[error("{0}: the preset has no items")]
     Empty(String),
+    /// A saved project names a library preset this build does not have.
+    #[error("{0}: no such preset in this build's library")]
+    NotInLibrary(String),
 }
 
 /// MIDI key that sounds at the model's own speed when an item has no pitch label (speech).

@@ -9,9 +9,10 @@ use arc_swap::ArcSwap;
 use nice_plug::prelude::*;
 
 use super::params::{ItemNames, SirenadeParams};
-use super::preset_folder::PresetFolder;
+use super::preset_folder::{PresetFolder, SlotPreset};
 use super::preset_slot::PresetChoice;
-use crate::engine::{Bank, Sound};
+use crate::engine::{Bank, Sound, SoundError};
+use crate::library;
 
 /// Capacity of each hand-over queue: a few pending presets at most; when the audio thread
 /// has not taken the last ones yet, a newer load waits its turn.
@@ -95,22 +96,25 @@ impl Loader {
         }
     }
 
-    /// Loads slot `slot` of the preset folder (rescanned first); an empty slot is reported
+    /// Loads what slot `slot` holds (the folder rescanned first); an empty slot is reported
     /// and changes nothing.
     fn load_slot(&self, slot: i32) {
-        if slot <= 0 {
-            self.load(PresetChoice::default());
-            return;
-        }
         self.folder.rescan();
-        match self.folder.file(slot) {
-            Some(path) => self.load(PresetChoice {
+        match self.folder.preset_at(slot) {
+            Some(SlotPreset::Default) => self.load(PresetChoice::default()),
+            Some(SlotPreset::Library(preset)) => self.load(PresetChoice {
+                path: Some(library::path_of(preset)),
+                sha256: None,
+            }),
+            Some(SlotPreset::File(path)) => self.load(PresetChoice {
                 path: Some(path.display().to_string()),
                 sha256: None,
             }),
             None => {
                 let message = format!(
-                    "preset slot {slot} is empty: the preset folder {} has {} presets",
+                    "preset slot {slot} is empty: the library has {} presets and the preset \
+                     folder {} has {}",
+                    library::LIBRARY.len(),
                     self.folder
                         .dir()
                         .map_or_else(|| "(none: no HOME)".into(), |d| d.display().to_string()),
@@ -136,7 +140,13 @@ impl Loader {
         }
         let loaded = match &choice.path {
             None => Ok(Sound::embedded()),
-            Some(path) => Sound::load(Path::new(path)),
+            Some(path) => match library::find(path) {
+                Some(preset) => Sound::from_bytes(preset.bytes, path),
+                None if path.starts_with(library::LIBRARY_PREFIX) => {
+                    Err(SoundError::NotInLibrary(path.clone()))
+                }
+                None => Sound::load(Path::new(path)),
+            },
         };
         let sound = match loaded {
             Ok(sound) => Arc::new(sound),

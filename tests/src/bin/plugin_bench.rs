@@ -8,7 +8,7 @@
 //!
 //! A preset file reaches the plugin the way a musician's does: through the preset folder
 //! (`$SIRENADE_PRESET_DIR`, here a private copy holding only that file) and the `Preset`
-//! parameter's slot 1, loaded by the plugin's background loader before the timed render.
+//! parameter's first folder slot, loaded by the plugin's background loader before the timed render.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -95,12 +95,13 @@ fn direct(sound: &Arc<Sound>, mode: RenderRate) -> (f64, f64) {
     )
 }
 
-/// Makes the preset file of `sound` the plugin's sound through the `Preset` parameter (slot 1
-/// of the preset folder) and waits until the plugin's saved state names it by its hash.
+/// Makes the preset file of `sound` the plugin's sound through the `Preset` parameter (the
+/// preset folder's first slot) and waits until the plugin's saved state names it by its hash.
 fn choose_preset(host: &mut ClapHost, sound: &Sound) -> Result<()> {
     let preset = host.param("Preset")?.id;
     host.activate(RATE, BLOCK)?;
-    host.flush_params(&[(preset, 1.0)])?;
+    let first = sirenade_synth::plugin::preset_folder::first_file_slot();
+    host.flush_params(&[(preset, f64::from(first))])?;
     let deadline = Instant::now() + LOAD_DEADLINE;
     loop {
         host.process(BLOCK, &[])?;

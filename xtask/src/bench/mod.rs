@@ -11,7 +11,7 @@ mod clock;
 mod evaluator;
 mod models;
 mod peak;
-mod plugin;
+pub mod plugin;
 mod python;
 mod train;
 

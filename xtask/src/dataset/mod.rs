@@ -8,8 +8,9 @@ mod speech;
 use anyhow::Result;
 use clap::Subcommand;
 
-pub use nsynth::{render_nsynth, NsynthArgs};
-pub use speech::{render_speech, SpeechArgs};
+pub use gm::{family_of, FAMILIES};
+pub use nsynth::{render_nsynth, NsynthArgs, DEFAULT_SOUNDFONT};
+pub use speech::{render_speech, SpeechArgs, DIGITS};
 
 /// Which data set to render.
 #[derive(Debug, Subcommand)]
