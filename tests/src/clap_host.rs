@@ -744,10 +744,11 @@ impl ClapHost {
     }
 
     /// Creates the plugin's GUI embedded in the X11 window `parent` (CLAP's `x11` API, not
-    /// floating), gives it its parent and shows it. Returns the size the plugin asks for.
+    /// floating), tells it the display's `scale` (as a host on a HiDPI screen does), gives it
+    /// its parent and shows it. Returns the size the plugin asks for, in pixels.
     ///
     /// The window must stay open until [`ClapHost::close_editor`] (or the host is dropped).
-    pub fn open_editor_x11(&mut self, parent: u32) -> Result<(u32, u32)> {
+    pub fn open_editor_x11(&mut self, parent: u32, scale: f64) -> Result<(u32, u32)> {
         let gui = self
             .gui_ext
             .ok_or_else(|| anyhow!("plugin has no gui extension"))?;
@@ -762,6 +763,8 @@ impl ClapHost {
         gui.create(&handle, config)
             .map_err(|e| anyhow!("gui.create: {e:?}"))?;
         self.gui_open = true;
+        gui.set_scale(&handle, scale)
+            .map_err(|e| anyhow!("gui.set_scale({scale}): {e:?}"))?;
         let size = gui
             .get_size(&handle)
             .ok_or_else(|| anyhow!("gui.get_size failed"))?;

@@ -1,4 +1,4 @@
-//! An X server for the editor tests: an Xvfb of their own on a free display, a top-level
+//! An X server for the editor tests: an Xvfb of their own on a display it picks, a top-level
 //! window for a plugin's GUI to embed in (the host's side of CLAP's `x11` API and VST3's
 //! `X11EmbedWindowID`), and screenshots of that window as RGB pixels and PNG files.
 //!
@@ -6,7 +6,8 @@
 //! as on a desktop, without a GPU or a display.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -16,66 +17,74 @@ use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 use x11rb::COPY_DEPTH_FROM_PARENT;
 
-/// The first display number tried; numbers in use (a lock file exists) are skipped.
-const FIRST_DISPLAY: u32 = 87;
-
 /// How long Xvfb may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A running Xvfb, stopped when dropped.
+/// A running Xvfb, shared by every test of the process that asks for it, and stopped when
+/// the process ends.
+///
+/// Never stopped earlier: Xlib ends its process when a server it is connected to goes away,
+/// and a plugin's window system may keep a connection open after its window closed.
 pub struct Xvfb {
-    child: Child,
     display: String,
 }
 
 impl Xvfb {
-    /// Starts Xvfb on the first free display from [`FIRST_DISPLAY`], with one 24-bit screen of
-    /// `width` × `height`, and waits until it accepts connections.
-    pub fn start(width: u32, height: u32) -> Result<Xvfb> {
-        let number = (FIRST_DISPLAY..FIRST_DISPLAY + 40)
-            .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .ok_or_else(|| anyhow!("no free X display number from :{FIRST_DISPLAY}"))?;
-        let display = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .arg(&display)
-            .args(["-screen", "0", &format!("{width}x{height}x24")])
-            .args(["-nolisten", "tcp", "-noreset"])
+    /// The process's Xvfb, started on first use with one 24-bit screen of `width` ×
+    /// `height` (later calls get the same server, whatever size they ask).
+    pub fn shared(width: u32, height: u32) -> Result<&'static Xvfb> {
+        static SERVER: OnceLock<std::result::Result<Xvfb, String>> = OnceLock::new();
+        SERVER
+            .get_or_init(|| Xvfb::start(width, height).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    /// Starts Xvfb on a display it picks itself (`-displayfd`: no race with other servers
+    /// starting at the same time), under a shell that stops it once this process has ended,
+    /// and waits until it accepts connections.
+    fn start(width: u32, height: u32) -> Result<Xvfb> {
+        let number_file =
+            std::env::temp_dir().join(format!("sirenade-xvfb-{}", std::process::id()));
+        let script = format!(
+            "Xvfb -displayfd 3 -screen 0 {width}x{height}x24 -nolisten tcp 3>\"$1\" \
+             >/dev/null 2>&1 & server=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done; \
+             kill $server 2>/dev/null",
+            parent = std::process::id()
+        );
+        Command::new("sh")
+            .args(["-c", &script, "sirenade-xvfb"])
+            .arg(&number_file)
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .context("starting Xvfb (Debian package `xvfb`; scripts/setup.sh installs it)")?;
-        let mut server = Xvfb { child, display };
+            .context("starting Xvfb through sh")?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if RustConnection::connect(Some(&server.display)).is_ok() {
-                return Ok(server);
-            }
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "Xvfb {} exited with {status} before accepting connections",
-                    server.display
-                );
+            let number = std::fs::read_to_string(&number_file).unwrap_or_default();
+            if number.ends_with('\n') {
+                let display = format!(":{}", number.trim());
+                if RustConnection::connect(Some(&display)).is_ok() {
+                    let _ = std::fs::remove_file(&number_file);
+                    return Ok(Xvfb { display });
+                }
             }
             if Instant::now() > deadline {
+                let _ = std::fs::remove_file(&number_file);
                 bail!(
-                    "Xvfb {} did not accept connections within {START_TIMEOUT:?}",
-                    server.display
+                    "Xvfb did not start within {START_TIMEOUT:?} (Debian package `xvfb`; \
+                     scripts/setup.sh installs it)"
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    /// The display name (`:87`), for `DISPLAY`.
+    /// The display name (`:1`), for `DISPLAY`.
     pub fn display(&self) -> &str {
         &self.display
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -28,26 +28,36 @@ const COLOUR_TOLERANCE: u8 = 8;
 /// How long the editor gets to draw its first frames and its first preview.
 const DRAW_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The tests take turns: each starts its own X server and points `DISPLAY` at it.
+/// The tests take turns on the one X server: each embeds its editor in a window of its own,
+/// and a screenshot must not catch another test's window on top.
 fn one_display_at_a_time() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Starts an X server and names it in `DISPLAY`, where the plugin's window system looks.
-fn display() -> Xvfb {
-    let server = Xvfb::start(1600, 1200).expect("start Xvfb");
+/// The process's X server, named in `DISPLAY`, where the plugin's window system looks.
+fn display() -> &'static Xvfb {
+    // Room for the editor at twice its size.
+    let server = Xvfb::shared(
+        2 * DEFAULT_SIZE.0 as u32 + 100,
+        2 * DEFAULT_SIZE.1 as u32 + 100,
+    )
+    .expect("start Xvfb");
     std::env::set_var("DISPLAY", server.display());
     server
 }
 
 /// Checks a screenshot of the editor at its default size: not blank, the pad's dot above
 /// the waveform, the waveform across the centre, the spectrum below it.
-fn check_regions(shot: &Screenshot, saved: &std::path::Path) {
+fn check_regions(shot: &Screenshot, saved: &std::path::Path, scale: usize) {
     assert_eq!(
         (shot.width, shot.height),
-        (DEFAULT_SIZE.0 as usize, DEFAULT_SIZE.1 as usize)
+        (
+            DEFAULT_SIZE.0 as usize * scale,
+            DEFAULT_SIZE.1 as usize * scale
+        )
     );
+    let area = scale * scale;
     assert!(
         shot.distinct_colours() > 100,
         "the editor drew something ({} colours; {})",
@@ -62,18 +72,18 @@ fn check_regions(shot: &Screenshot, saved: &std::path::Path) {
         wave_box.unwrap_or_else(|| panic!("no waveform in {}", saved.display())),
         spectrum_box.unwrap_or_else(|| panic!("no spectrum in {}", saved.display())),
     );
-    // The dot: a disc of radius 7 with a white ring.
+    // The dot: a disc of radius 7 points with a white ring, drawn at the display's scale.
     assert!(
-        (60..=200).contains(&dot),
-        "pad dot of {dot} pixels at {dot_box:?}"
+        (60 * area..=200 * area).contains(&dot),
+        "pad dot of {dot} pixels at {dot_box:?} (scale {scale})"
     );
     // The waveform spans most of the centre panel's width; the spectrum sits below it.
     assert!(
-        wave > 500 && (wave_box[2] - wave_box[0]) as f32 > shot.width as f32 * 0.5,
+        wave > 500 * scale && (wave_box[2] - wave_box[0]) as f32 > shot.width as f32 * 0.5,
         "waveform {wave} pixels in {wave_box:?}"
     );
     assert!(
-        spectrum > 200 && spectrum_box[1] > wave_box[1],
+        spectrum > 200 * scale && spectrum_box[1] > wave_box[1],
         "spectrum {spectrum} pixels in {spectrum_box:?}, waveform in {wave_box:?}"
     );
     // The pad above the plots, the plots right of the list.
@@ -146,7 +156,9 @@ fn the_clap_editor_opens_in_an_x11_window_and_draws_its_regions() {
 
     let (w, h) = (DEFAULT_SIZE.0 as u16, DEFAULT_SIZE.1 as u16);
     let mut window = HostWindow::open(server.display(), w, h).expect("host window");
-    let size = host.open_editor_x11(window.id()).expect("open the editor");
+    let size = host
+        .open_editor_x11(window.id(), 1.0)
+        .expect("open the editor");
     assert_eq!(
         size,
         (DEFAULT_SIZE.0 as u32, DEFAULT_SIZE.1 as u32),
@@ -161,7 +173,7 @@ fn the_clap_editor_opens_in_an_x11_window_and_draws_its_regions() {
         1,
         "the editor embeds one window in the host's"
     );
-    check_regions(&shot, &saved);
+    check_regions(&shot, &saved, 1);
 
     // The host may resize the editor down to its minimum, and the editor follows.
     let (resizable, adjusted) = host
@@ -247,7 +259,7 @@ fn the_vst3_editor_attaches_to_an_x11_window_and_draws_its_regions() {
     let shot = settle(&mut turn, &window);
     let saved = shot.save_png(&artefact("editor-vst3.png")).unwrap();
     assert_eq!(window.children().unwrap().len(), 1);
-    check_regions(&shot, &saved);
+    check_regions(&shot, &saved, 1);
     drop(editor);
     // The editor's thread closes its window on its own time.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -258,4 +270,26 @@ fn the_vst3_editor_attaches_to_an_x11_window_and_draws_its_regions() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// At a scale of 2 (a HiDPI display) the editor asks for twice the pixels and draws everything
+/// at twice the size: the same layout, the dot four times the pixels.
+#[test]
+fn the_clap_editor_draws_at_twice_the_scale() {
+    let _turn = one_display_at_a_time();
+    let server = display();
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = ClapHost::load(&clap_bundle(dir.path())).expect("load Sirenade.clap");
+    host.activate(48_000.0, 512).expect("activate");
+    let (w, h) = (2 * DEFAULT_SIZE.0 as u16, 2 * DEFAULT_SIZE.1 as u16);
+    let window = HostWindow::open(server.display(), w, h).expect("host window");
+    let size = host
+        .open_editor_x11(window.id(), 2.0)
+        .expect("open the editor at scale 2");
+    assert_eq!(size, (u32::from(w), u32::from(h)));
+    let shot = settle(&mut || host_turn(&mut host), &window);
+    let saved = shot.save_png(&artefact("editor-clap-2x.png")).unwrap();
+    check_regions(&shot, &saved, 2);
+    host.close_editor();
+    host.deactivate().unwrap();
 }
