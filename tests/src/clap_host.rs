@@ -248,8 +248,6 @@ pub struct HostShared {
     restart_requests: AtomicU32,
     process_requested: AtomicBool,
     flush_requested: AtomicBool,
-    gui_resize_requests: AtomicU32,
-    gui_closed: AtomicBool,
 }
 
 impl SharedHandler<'_> for HostShared {
@@ -269,8 +267,8 @@ impl SharedHandler<'_> for HostShared {
 impl HostGuiImpl for HostShared {
     fn resize_hints_changed(&self) {}
 
+    /// The test host's windows take any size the editor asks for.
     fn request_resize(&self, _new_size: GuiSize) -> std::result::Result<(), HostError> {
-        self.gui_resize_requests.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -282,9 +280,7 @@ impl HostGuiImpl for HostShared {
         Ok(())
     }
 
-    fn closed(&self, _was_destroyed: bool) {
-        self.gui_closed.store(true, Ordering::SeqCst);
-    }
+    fn closed(&self, _was_destroyed: bool) {}
 }
 
 impl HostParamsImplShared for HostShared {
@@ -830,12 +826,6 @@ impl ClapHost {
             self.gui_open = false;
             self.pump_main_thread();
         }
-    }
-
-    /// How many times the GUI asked the host for another size.
-    pub fn editor_resize_requests(&self) -> u32 {
-        self.instance
-            .access_shared_handler(|s| s.gui_resize_requests.load(Ordering::SeqCst))
     }
 
     /// Services the plugin's pending `request_callback` by calling its `on_main_thread` (from this,

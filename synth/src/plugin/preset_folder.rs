@@ -106,15 +106,6 @@ impl PresetFolder {
             .map(SlotPreset::File)
     }
 
-    /// The file of slot `slot` at the last scan (none for the default, the library, or an
-    /// empty slot).
-    pub fn file(&self, slot: i32) -> Option<PathBuf> {
-        match self.preset_at(slot)? {
-            SlotPreset::File(path) => Some(path),
-            _ => None,
-        }
-    }
-
     /// Number of files at the last scan.
     pub fn len(&self) -> usize {
         self.files.load().len()
@@ -167,10 +158,11 @@ mod tests {
                 format!("{}: {}", k + 1, preset.name)
             );
         }
-        assert_eq!(folder.file(first), Some(dir.path().join("a.sirenade")));
-        assert_eq!(folder.file(first + 2), None);
+        assert_eq!(
+            folder.preset_at(first),
+            Some(SlotPreset::File(dir.path().join("a.sirenade")))
+        );
         assert_eq!(folder.preset_at(first + 2), None);
-        assert_eq!(folder.file(0), None);
         assert_eq!(folder.preset_at(-1), None);
         assert_eq!(folder.describe(first + 1), format!("{}: b", first + 1));
         assert_eq!(folder.describe(0), "0: built in");
