@@ -333,9 +333,11 @@ fn write_table(readme: &Path, dir: &Path) -> Result<()> {
     let mut table = String::from(
         "| preset | sounds | items | × silence | LSD ×10 | harmonic error dB | reach Hz | voices at 48 kHz (Host / Native) | size |\n|---|---|---|---|---|---|---|---|---|\n",
     );
+    let mut missing = Vec::new();
     for p in &LIBRARY {
         let path = dir.join(format!("{}.figures.json", p.name));
         let Ok(bytes) = std::fs::read(&path) else {
+            missing.push(p.name);
             continue;
         };
         let f: Value = serde_json::from_slice(&bytes)
@@ -359,7 +361,77 @@ fn write_table(readme: &Path, dir: &Path) -> Result<()> {
             f["bytes"].as_u64().unwrap_or(0) / 1024,
         ));
     }
+    if !missing.is_empty() {
+        table.push_str(&format!(
+            "\nNot trained yet (`cargo xtask presets --only {}`).\n",
+            missing.join(",")
+        ));
+    }
     let updated = format!("{}{TABLE_BEGIN}\n{table}{}", &text[..begin], &text[end..]);
     atomic_file::write(readme, updated.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table is rewritten between the markers only: a row per figures file, the presets
+    /// without one named; a README without the markers is an error that names it.
+    #[test]
+    fn the_library_table_is_written_between_its_markers() {
+        let dir = tempfile::tempdir().unwrap();
+        let readme = dir.path().join("README.md");
+        std::fs::write(
+            &readme,
+            format!("# Presets\n\n{TABLE_BEGIN}\nold table\n{TABLE_END}\n\nafter\n"),
+        )
+        .unwrap();
+        let figures = figures_of(
+            &LIBRARY[1],
+            396_100,
+            &json!({
+                "metrics": {
+                    "mse_x1e3": {"mean": 0.5}, "lsd_x10": {"mean": 6.8},
+                    "harmonic_error_db": {"median": 4.17}, "harmonic_reach_hz": {"median": 415.0}
+                },
+                "silence": {"mse_x1e3": {"mean": 10.0}}
+            }),
+            Some((18.4, 52.6)),
+        );
+        std::fs::write(
+            dir.path().join(format!("{}.figures.json", LIBRARY[1].name)),
+            serde_json::to_vec(&figures).unwrap(),
+        )
+        .unwrap();
+        write_table(&readme, dir.path()).unwrap();
+        let text = std::fs::read_to_string(&readme).unwrap();
+        assert!(text.starts_with("# Presets\n\n"));
+        assert!(text.ends_with(&format!("{TABLE_END}\n\nafter\n")));
+        assert!(!text.contains("old table"));
+        assert!(text.contains(&format!(
+            "| `{}.sirenade` | {} | 26 | 0.050 | 6.8 | 4.2 | 415 | 18.4 / 52.6 | 386 KB |",
+            LIBRARY[1].name, LIBRARY[1].description
+        )));
+        assert!(text.contains(&format!("--only {},{}", LIBRARY[0].name, LIBRARY[2].name)));
+        assert!(!text.contains(&format!("--only {}", LIBRARY[1].name)));
+
+        std::fs::write(&readme, "no markers\n").unwrap();
+        let err = write_table(&readme, dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("README.md") && err.contains("markers"),
+            "{err}"
+        );
+    }
+
+    /// `--only` keeps library order and refuses a name the library lacks, listing the names.
+    #[test]
+    fn only_chooses_by_name() {
+        let chosen = choose(Some("organ, keyboard")).unwrap();
+        let names: Vec<&str> = chosen.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["keyboard", "organ"]);
+        assert_eq!(choose(None).unwrap().len(), LIBRARY.len());
+        let err = choose(Some("kazoo")).unwrap_err().to_string();
+        assert!(err.contains("kazoo") && err.contains("mallet"), "{err}");
+    }
 }
