@@ -170,6 +170,11 @@ impl Harness {
     }
 }
 
+/// Where the last frame drew the entry for `key`.
+fn hit<K: PartialEq>(regions: &[(K, Rect)], key: K) -> Option<Rect> {
+    regions.iter().find(|(k, _)| *k == key).map(|(_, r)| *r)
+}
+
 /// Dragging the pad moves `Latent 1` across and `Latent 2` up, each in one gesture a host
 /// records (begin, values, end), ending where the pointer let go.
 #[test]
@@ -239,14 +244,7 @@ fn choosing_a_sound_in_the_list_sets_the_parameter() {
     let target = 5usize;
     h.editor.query = h.sound.item_name(target).unwrap().to_string();
     h.frame(Vec::new());
-    let rect = h
-        .editor
-        .hits
-        .items
-        .iter()
-        .find(|(i, _)| *i == target)
-        .map(|(_, r)| *r)
-        .expect("the searched item is listed");
+    let rect = hit(&h.editor.hits.items, target).expect("the searched item is listed");
     h.host.take();
     h.click(rect.center());
     assert_eq!(h.params.sound.value(), target as i32);
@@ -258,14 +256,7 @@ fn choosing_a_sound_in_the_list_sets_the_parameter() {
     let other = 2usize;
     h.editor.query = h.sound.item_name(other).unwrap().to_string();
     h.frame(Vec::new());
-    let rect = h
-        .editor
-        .hits
-        .items
-        .iter()
-        .find(|(i, _)| *i == other)
-        .map(|(_, r)| *r)
-        .unwrap();
+    let rect = hit(&h.editor.hits.items, other).unwrap();
     h.click(rect.center());
     assert_eq!(h.params.morph_to.value(), other as i32);
     assert_eq!(h.params.sound.value(), target as i32);
@@ -306,14 +297,7 @@ fn the_browser_lists_the_library_and_loads_through_the_preset_slot() {
     let gui = GuiContext::new(setter_host as Arc<dyn GuiContextInner>);
     gui.param_setter().set_parameter(&h.params.preset_slot, 3);
     h.frame(Vec::new());
-    let rect = h
-        .editor
-        .hits
-        .presets
-        .iter()
-        .find(|(slot, _)| *slot == 0)
-        .map(|(_, r)| *r)
-        .expect("the library is listed");
+    let rect = hit(&h.editor.hits.presets, 0).expect("the library is listed");
     h.host.take();
     h.click(rect.center());
     assert_eq!(h.params.preset_slot.value(), 0);
@@ -321,13 +305,7 @@ fn the_browser_lists_the_library_and_loads_through_the_preset_slot() {
     // Every preset of the library has its entry, at its slot.
     for k in 1..=crate::library::LIBRARY.len() as i32 {
         h.frame(Vec::new());
-        let rect = h
-            .editor
-            .hits
-            .presets
-            .iter()
-            .find(|(slot, _)| *slot == k)
-            .map(|(_, r)| *r)
+        let rect = hit(&h.editor.hits.presets, k)
             .unwrap_or_else(|| panic!("library slot {k} is not listed"));
         if h.ctx.content_rect().contains(rect.center()) {
             h.click(rect.center());
