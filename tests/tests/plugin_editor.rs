@@ -91,6 +91,17 @@ fn check_regions(shot: &Screenshot, saved: &std::path::Path, scale: usize) {
     assert!(wave_box[0] as f32 > shot.width as f32 * 0.25);
 }
 
+/// Runs the host's `turn` until `window` holds no embedded window (10 s at most): closing an
+/// editor takes its window away.
+fn wait_for_no_embedded_window(window: &HostWindow, what: &str, turn: &mut dyn FnMut()) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !window.children().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "{what} takes its window away");
+        turn();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Where the screenshots go (kept after the run, for a person to look at).
 fn artefact(name: &str) -> PathBuf {
     workspace_root()
@@ -199,15 +210,9 @@ fn the_clap_editor_opens_in_an_x11_window_and_draws_its_regions() {
     );
 
     host.close_editor();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !window.children().unwrap().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "destroying the GUI takes its window away"
-        );
+    wait_for_no_embedded_window(&window, "destroying the GUI", &mut || {
         host.pump_main_thread();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    });
     // Playing on after the editor closed (its worker stopped) is unaffected.
     play(&mut host, 60);
     host.deactivate().unwrap();
@@ -262,14 +267,7 @@ fn the_vst3_editor_attaches_to_an_x11_window_and_draws_its_regions() {
     check_regions(&shot, &saved, 1);
     drop(editor);
     // The editor's thread closes its window on its own time.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !window.children().unwrap().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "removing the view takes its window away"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_no_embedded_window(&window, "removing the view", &mut || {});
 }
 
 /// At a scale of 2 (a HiDPI display) the editor asks for twice the pixels and draws everything
